@@ -1,0 +1,23 @@
+from django.db import models
+
+from orderdesk.tenancy import MerchantOwned
+
+
+class Customer(MerchantOwned):
+    """Someone who buys from the merchant; orders keep a snapshot of these details."""
+
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +639171234567")
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Finding the existing customer when an order arrives with a phone or email.
+            models.Index(fields=["merchant", "phone"], name="customer_by_phone"),
+            models.Index(fields=["merchant", "email"], name="customer_by_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,91 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from orderdesk.orders.models import MONEY
+from orderdesk.tenancy import MerchantOwned
+
+
+class Fulfillment(MerchantOwned):
+    """One shipment of some of an order's lines by one party: a vendor, or the merchant itself.
+
+    The merchant's Dispatch is the case of all lines shipped by the merchant.
+    """
+
+    class ShippingStatus(models.TextChoices):
+        PENDING = "pending", "Pending"  # not yet allocated to whoever ships it
+        PROCESSING = "processing", "Processing"  # the shipper is preparing it
+        IN_TRANSIT = "in_transit", "In transit"  # with the carrier
+        EXCEPTION = "exception", "Exception"  # something went wrong on the way
+        DELIVERED = "delivered", "Delivered"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="fulfillments")
+    # Null: the merchant ships it. Vendors arrive with the vendor issue as a nullable FK.
+    status = models.CharField(max_length=20, choices=ShippingStatus.choices, default=ShippingStatus.PENDING)
+    carrier = models.CharField(max_length=100, blank=True)
+    delivery_reference = models.CharField(max_length=100, blank=True)
+    expected_on = models.DateField(null=True, blank=True)
+    message = models.TextField(blank=True, help_text="For the customer")
+    shipping_cost = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    photos = models.ManyToManyField("photos.Photo", blank=True, related_name="fulfillments")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # Shipments by status across orders (vendor work lists, reports).
+            models.Index(fields=["merchant", "status", "created_at"], name="fulfillment_by_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier or 'Shipment'} {self.delivery_reference}".strip()
+
+
+# Shipping status moves: forward along the road, and exception from (and back to) any live state.
+SHIPPING_TRANSITIONS: dict[str, frozenset[str]] = {
+    Fulfillment.ShippingStatus.PENDING: frozenset({"processing", "in_transit", "exception"}),
+    Fulfillment.ShippingStatus.PROCESSING: frozenset({"in_transit", "exception"}),
+    Fulfillment.ShippingStatus.IN_TRANSIT: frozenset({"delivered", "exception"}),
+    Fulfillment.ShippingStatus.EXCEPTION: frozenset({"pending", "processing", "in_transit", "delivered"}),
+    Fulfillment.ShippingStatus.DELIVERED: frozenset(),
+}
+
+
+class FulfillmentLine(MerchantOwned):
+    """How many of one order line this shipment carries."""
+
+    fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.CASCADE, related_name="fulfillment_lines"
+    )
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fulfillment", "order_line"], name="one_entry_per_line_per_fulfillment"
+            )
+        ]
+
+
+class TrackingEvent(MerchantOwned):
+    """A point on a shipment's way: status, time, place and what the carrier said."""
+
+    fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="tracking_events")
+    status = models.CharField(max_length=20, choices=Fulfillment.ShippingStatus.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    place = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]

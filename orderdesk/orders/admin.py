@@ -1,0 +1,77 @@
+from django.contrib import admin
+
+from .models import Order, OrderEvent, OrderLine
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ["sku", "title", "variant_title", "quantity", "unit_price"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    fields = ["created_at", "kind", "actor_name", "data"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Read-mostly: status changes go through the order actions, never through this form."""
+
+    list_display = ["reference", "merchant", "status", "customer_name", "total", "currency", "placed_at"]
+    list_filter = ["status", "payment_method", "payment_status"]
+    list_select_related = ["merchant"]
+    # Exact reference and phone hit indexes; the full count of a million rows is skipped.
+    search_fields = ["=reference", "=customer_phone", "=external_id", "^customer_name"]
+    show_full_result_count = False
+    date_hierarchy = None
+    ordering = ["-placed_at", "-id"]
+    raw_id_fields = ["merchant", "store", "customer"]
+    readonly_fields = [
+        "status",
+        "payment_status",
+        "payment_verified_at",
+        "dispatched_at",
+        "fulfilled_at",
+        "cancelled_at",
+        "cancel_reason",
+        "fulfill_remarks",
+        "due_on",
+        "tracking_token",
+        "subtotal",
+        "total",
+    ]
+    inlines = [OrderLineInline, OrderEventInline]
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    list_display = ["order", "sku", "title", "quantity", "unit_price"]
+    list_select_related = ["order"]
+    search_fields = ["=sku", "=order__reference"]
+    show_full_result_count = False
+    raw_id_fields = ["merchant", "order", "variant"]
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ["order", "kind", "actor_name", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["order"]
+    search_fields = ["=order__reference"]
+    show_full_result_count = False
+    raw_id_fields = ["merchant", "order", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

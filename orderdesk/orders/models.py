@@ -1,0 +1,206 @@
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from orderdesk.tenancy import MerchantOwned, MerchantScopedQuerySet
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Order(MerchantOwned):
+    """A customer's order: what they bought, how they pay, where it goes, and where it stands."""
+
+    class Status(models.TextChoices):
+        # Outside Order Tracking until the payment is verified (or COD is confirmed).
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+        PENDING = "pending", "Pending"
+        DISPATCHED = "dispatched", "Dispatched"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class PaymentMethod(models.TextChoices):
+        CASH_ON_DELIVERY = "cod", "Cash on delivery"
+        CARD = "card", "Card"
+        GCASH = "gcash", "GCash"
+        MAYA = "maya", "Maya"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        PAYPAL = "paypal", "PayPal"
+        OTHER = "other", "Other"
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "unpaid", "Unpaid"
+        # Cash on delivery the merchant has confirmed: shipped now, paid on arrival.
+        COD_CONFIRMED = "cod_confirmed", "Cash on delivery, confirmed"
+        PAID = "paid", "Paid"
+
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="orders")
+    # The order's id in its store; null for orders entered in Orderdesk.
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    reference = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT)
+
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    # Snapshot of the customer as they were when they ordered.
+    customer_name = models.CharField(max_length=200)
+    customer_phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    customer_email = models.EmailField(blank=True)
+    shipping_address = models.TextField(blank=True)
+
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+    shipping_fee = models.DecimalField(**MONEY, default=Decimal("0"))
+    discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    total = models.DecimalField(**MONEY)
+
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    # The courier the customer chose at checkout, e.g. "J&T Express".
+    shipping_option = models.CharField(max_length=100, blank=True)
+    processing_days = models.PositiveSmallIntegerField(default=3)
+    # The day the order should be dispatched by: payment day plus processing days.
+    due_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="The customer's note at checkout")
+
+    placed_at = models.DateTimeField(default=timezone.now)
+    payment_verified_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    fulfill_remarks = models.TextField(blank=True)
+    # The customer's tracking page is reached by this unguessable token alone.
+    tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MerchantScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "reference"], name="order_reference_unique_per_merchant"
+            ),
+            # An import can never create the same store order twice.
+            models.UniqueConstraint(
+                fields=["store", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="order_external_id_unique_per_store",
+            ),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative"),
+        ]
+        indexes = [
+            # Order Tracking: one status tab, newest first, keyset on (placed_at, id).
+            models.Index(fields=["merchant", "status", "-placed_at", "-id"], name="order_tracking_tab"),
+            # Late-order alerts: pending orders by due date.
+            models.Index(fields=["merchant", "status", "due_on"], name="order_due"),
+            # Search by customer phone (exact E.164 match).
+            models.Index(fields=["merchant", "customer_phone"], name="order_by_customer_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_in_order_tracking(self) -> bool:
+        return self.status != self.Status.AWAITING_PAYMENT
+
+    def is_late(self, today=None) -> bool:
+        """Pending past its due date."""
+        if self.status != self.Status.PENDING or self.due_on is None:
+            return False
+        today = today or timezone.localdate(timezone=self.merchant.zone)
+        return today > self.due_on
+
+
+# The one table of allowed status moves: actions check it, pages use it to pick buttons.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    Order.Status.AWAITING_PAYMENT: frozenset({Order.Status.PENDING}),
+    Order.Status.PENDING: frozenset({Order.Status.DISPATCHED, Order.Status.CANCELLED}),
+    Order.Status.DISPATCHED: frozenset({Order.Status.FULFILLED, Order.Status.CANCELLED}),
+    Order.Status.FULFILLED: frozenset(),
+    Order.Status.CANCELLED: frozenset(),
+}
+
+
+def can_move(order: Order, to: str) -> bool:
+    return to in ORDER_TRANSITIONS[order.status]
+
+
+class OrderLine(MerchantOwned):
+    """A snapshot of one thing bought: it stays as it was even if the catalog changes."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(
+        "catalog.Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sku = models.CharField("SKU", max_length=64, blank=True)
+    title = models.CharField(max_length=255)
+    variant_title = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(MerchantOwned):
+    """One entry of an order's timeline: who did what, when, with which values. Append-only."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", "Order placed"
+        PAYMENT_VERIFIED = "payment_verified", "Payment verified"
+        COD_CONFIRMED = "cod_confirmed", "Cash on delivery confirmed"
+        DISPATCHED = "dispatched", "Dispatched"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CANCELLED = "cancelled", "Cancelled"
+        NOTIFICATIONS_QUEUED = "notifications_queued", "Notifications queued"
+        NOTE_ADDED = "note_added", "Note added"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who it was in words, kept even if the user is later deleted ("Ana Cruz", "Shopify sync").
+    actor_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The order page's timeline.
+            models.Index(fields=["order", "created_at"], name="order_timeline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor_name}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Order events are append-only; they are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Order events are append-only; they are never deleted.")

@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path, re_path
+from django.views.static import serve
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
+
+# Photos live under unguessable names on local disk in the embedded run; Django serves them.
+urlpatterns += [
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]
