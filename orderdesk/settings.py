@@ -15,6 +15,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 _DEVELOPMENT_SECRET_KEY = "orderdesk-development-key-not-for-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")

@@ -127,7 +127,9 @@ def _attempt(action, order, actor):
     if action == Order.Status.PENDING:
         return actions.verify_payment(order.pk, by=actor)
     if action == Order.Status.DISPATCHED:
-        return actions.dispatch_order(order.pk, by=actor, delivery_reference="X1", expected_on=tomorrow(actor))
+        return actions.dispatch_order(
+            order.pk, by=actor, delivery_reference="X1", expected_on=tomorrow(actor)
+        )
     if action == Order.Status.FULFILLED:
         return actions.fulfill_order(order.pk, by=actor)
     if action == Order.Status.CANCELLED:
@@ -173,7 +175,11 @@ def test_refusing_a_second_dispatch_says_it_was_already_dispatched():
 @pytest.mark.parametrize(
     ("fields", "message", "field"),
     [
-        ({"delivery_reference": "  "}, "Enter the courier's delivery reference number.", "delivery_reference"),
+        (
+            {"delivery_reference": "  "},
+            "Enter the courier's delivery reference number.",
+            "delivery_reference",
+        ),
         ({"delivery_reference": "R" * 101}, "at most 100 characters", "delivery_reference"),
         ({"expected_on": None}, "Enter the date the customer should receive the order.", "expected_on"),
         ({"expected_on": "yesterday"}, "cannot be in the past", "expected_on"),
@@ -186,7 +192,9 @@ def test_dispatch_refuses_bad_details_and_changes_nothing(fields, message, field
     arguments = {"delivery_reference": "JT1", "expected_on": tomorrow(actor), "message": ""}
     arguments.update(fields)
     if arguments["expected_on"] == "yesterday":
-        arguments["expected_on"] = timezone.localdate(timezone=actor.merchant.zone) - datetime.timedelta(days=1)
+        arguments["expected_on"] = timezone.localdate(timezone=actor.merchant.zone) - datetime.timedelta(
+            days=1
+        )
 
     with pytest.raises(InvalidOrder) as refusal:
         actions.dispatch_order(order.pk, by=actor, **arguments)
