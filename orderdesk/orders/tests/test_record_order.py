@@ -1,0 +1,134 @@
+from decimal import Decimal
+
+import pytest
+
+from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.orders import actions
+from orderdesk.orders.actions import CustomerDetails, LineInput
+from orderdesk.orders.errors import DuplicateOrder, InvalidOrder
+from orderdesk.orders.models import Order, OrderLine
+from orderdesk.stores.models import Store
+
+from .factories import new_order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message", "field"),
+    [
+        ({"customer": CustomerDetails(name=" ")}, "Enter the customer's name.", "customer_name"),
+        (
+            {"customer": CustomerDetails(name="Jo", phone="12")},
+            "“12” is not a valid phone number.",
+            "customer_phone",
+        ),
+        (
+            {"customer": CustomerDetails(name="Jo", phone="call me maybe")},
+            "is not a phone number",
+            "customer_phone",
+        ),
+        (
+            {"customer": CustomerDetails(name="Jo", email="jo@")},
+            "“jo@” is not an email address.",
+            "customer_email",
+        ),
+        ({"lines": []}, "An order needs at least one item.", "lines"),
+        ({"lines": [LineInput(title="Cap", quantity=0, unit_price="10")]}, "quantity of at least 1", "lines"),
+        ({"lines": [LineInput(title="Cap", quantity=1, unit_price="-1")]}, "must be zero or more", "lines"),
+        (
+            {"lines": [LineInput(title="Cap", quantity=1, unit_price="1.005")]},
+            "more than two decimal places",
+            "lines",
+        ),
+        ({"lines": [LineInput(title="Cap", quantity=1, unit_price=0.1)]}, "not a float", "lines"),
+        ({"lines": [LineInput(title="Cap", quantity=1, unit_price="ten")]}, "is not an amount", "lines"),
+        ({"lines": [LineInput(title="", quantity=1, unit_price="1")]}, "Item 1 needs a title.", "lines"),
+        ({"payment_method": "barter"}, "“barter” is not a payment method we know.", "payment_method"),
+        ({"discount": Decimal("99999")}, "The discount is larger than the order's value.", "discount"),
+        ({"processing_days": 400}, "between 0 and 365", "processing_days"),
+    ],
+)
+def test_recording_an_order_refuses_bad_details_and_writes_nothing(overrides, message, field):
+    actor = owner_actor()
+    with pytest.raises(InvalidOrder) as refusal:
+        actions.record_order(new_order(**overrides), by=actor)
+    assert message in refusal.value.message
+    assert refusal.value.field == field
+    assert not Order.objects.exists()
+    assert not OrderLine.objects.exists()
+    actor.merchant.refresh_from_db()
+    assert actor.merchant.last_order_number == 1000
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("0917 123 4567", "+639171234567"),
+        ("+63 917-123-4567", "+639171234567"),
+        ("+1 (415) 555-2671", "+14155552671"),
+    ],
+)
+def test_phones_are_stored_in_e164(written, stored):
+    order = actions.record_order(
+        new_order(customer=CustomerDetails(name="Jo", phone=written)), by=owner_actor()
+    )
+    assert order.customer_phone == stored
+
+
+def test_the_same_store_order_cannot_be_imported_twice():
+    actor = owner_actor()
+    store = Store.objects.create(merchant=actor.merchant, name="Shopify", channel=Store.Channel.SHOPIFY)
+    first = actions.record_order(
+        new_order(store_id=store.pk, external_id="5001", reference="#5001"), by=actor
+    )
+
+    with pytest.raises(DuplicateOrder) as refusal:
+        actions.record_order(new_order(store_id=store.pk, external_id="5001", reference="#5001-b"), by=actor)
+
+    assert refusal.value.existing_order_id == first.pk
+    assert "already recorded" in refusal.value.message
+    assert Order.objects.count() == 1
+
+
+def test_the_same_external_id_in_two_stores_is_two_orders():
+    actor = owner_actor()
+    one = Store.objects.create(merchant=actor.merchant, name="Shopify", channel=Store.Channel.SHOPIFY)
+    two = Store.objects.create(merchant=actor.merchant, name="Woo", channel=Store.Channel.WOOCOMMERCE)
+    actions.record_order(new_order(store_id=one.pk, external_id="77"), by=actor)
+    actions.record_order(new_order(store_id=two.pk, external_id="77"), by=actor)
+    assert Order.objects.count() == 2
+
+
+def test_a_taken_reference_is_refused():
+    actor = owner_actor()
+    actions.record_order(new_order(reference="WEB-1"), by=actor)
+    with pytest.raises(DuplicateOrder, match="Order reference WEB-1 is already taken."):
+        actions.record_order(new_order(reference="WEB-1"), by=actor)
+    assert Order.objects.count() == 1
+
+
+def test_another_merchants_store_cannot_receive_my_order():
+    actor, other = owner_actor(), owner_actor()
+    their_store = Store.objects.create(merchant=other.merchant, name="Theirs")
+    with pytest.raises(InvalidOrder, match="That store does not exist."):
+        actions.record_order(new_order(store_id=their_store.pk), by=actor)
+    assert not Order.objects.exists()
+
+
+def test_money_uses_the_merchants_currency_and_exact_decimals():
+    actor = owner_actor()
+    actor.merchant.currency = "USD"
+    actor.merchant.save()
+    order = actions.record_order(
+        new_order(
+            lines=[LineInput(title="Pin", quantity=3, unit_price="0.10")],
+            shipping_fee="0.20",
+            discount="0.10",
+        ),
+        by=actor,
+    )
+    order.refresh_from_db()
+    assert order.currency == "USD"
+    assert order.subtotal == Decimal("0.30")
+    assert order.total == Decimal("0.40")
