@@ -1,0 +1,40 @@
+# The README's two commands: `make run` and `make test`. Each sets up what it needs first.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint chromium
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	@$(UV) run python manage.py migrate --no-input -v0
+	@$(UV) run python manage.py seed_demo --if-empty
+	@echo ""
+	@echo "  Orderdesk is running at http://$(HOST):$(PORT)/"
+	@echo "  Sign in as demo@orderdesk.local with password orderdesk-demo"
+	@echo "  (Django admin at http://$(HOST):$(PORT)/admin/ as admin@orderdesk.local, same password)"
+	@echo ""
+	@$(UV) run python manage.py runserver $(HOST):$(PORT)
+
+lint: setup
+	@$(UV) run ruff check .
+	@$(UV) run ruff format --check .
+
+# Debian's Chromium for the browser tests (never a browser download of Playwright's own).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium is missing and could not be installed"; exit 1; }
+
+test: setup chromium lint
+	@$(UV) run python manage.py makemigrations --check --dry-run -v1
+	@$(UV) run pytest -q $(PYTEST_ARGS)

@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import call_command
+
+from orderdesk.accounts.models import Merchant, User
+from orderdesk.fulfillment.models import Fulfillment
+from orderdesk.orders.models import Order, OrderEvent
+from orderdesk.orders.queries import TRACKING_TABS
+from orderdesk.photos.models import Photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_folder(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_seed_demo_makes_a_merchant_whose_orders_fill_every_tab(capsys):
+    call_command("seed_demo", orders=60)
+
+    merchant = Merchant.objects.get()
+    owner = User.objects.get(email="demo@orderdesk.local")
+    assert owner.check_password("orderdesk-demo")
+    assert owner.membership.merchant == merchant
+    statuses = set(Order.objects.values_list("status", flat=True))
+    assert set(TRACKING_TABS) <= statuses
+    for order in Order.objects.exclude(status=Order.Status.AWAITING_PAYMENT):
+        assert order.events.filter(kind__in=[OrderEvent.Kind.PAYMENT_VERIFIED, OrderEvent.Kind.COD_CONFIRMED]).exists()
+        assert order.lines.exists()
+    assert Fulfillment.objects.filter(photos__isnull=False).exists()
+    assert Photo.objects.count() > 0
+    assert "demo@orderdesk.local / orderdesk-demo" in capsys.readouterr().out
+
+
+def test_seed_demo_if_empty_leaves_an_existing_database_alone():
+    call_command("seed_demo", orders=5)
+    call_command("seed_demo", orders=5, if_empty=True)
+    assert Merchant.objects.count() == 1
+    assert Order.objects.count() == 5

@@ -1,0 +1,66 @@
+"""Settings come from the environment; production refuses to start unsafely."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "x7!kq2-production-like-secret-with-enough-length-and-variety-9f3a"
+
+
+def manage(*args, **env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def production_like(tmp_path):
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "orders.example.com",
+        "SITE_URL": "https://orders.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "DATA_DIR": str(tmp_path),
+    }
+
+
+def test_the_deployment_check_passes_with_production_like_variables(production_like):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_like)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(production_like):
+    production_like["SECRET_KEY"] = ""
+    result = manage("check", **production_like)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_database_url_selects_postgresql(production_like):
+    production_like["DATABASE_URL"] = "postgres://orderdesk:pw@db.internal:5432/orderdesk"
+    result = manage(
+        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])", **production_like
+    )
+    assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
+
+
+def test_upload_limits_come_from_the_environment(production_like):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.PHOTO_MAX_FILES, settings.PHOTO_MAX_BYTES, settings.MEDIA_ROOT)",
+        PHOTO_MAX_FILES="3",
+        PHOTO_MAX_BYTES="1048576",
+        MEDIA_ROOT="/srv/orderdesk-media",
+        **production_like,
+    )
+    assert result.stdout.strip() == "3 1048576 /srv/orderdesk-media", result.stderr
