@@ -12,7 +12,11 @@ SECRET = "x7!kq2-production-like-secret-with-enough-length-and-variety-9f3a"
 
 
 def manage(*args, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -47,7 +51,11 @@ def test_production_refuses_to_start_without_a_secret_key(production_like):
 def test_database_url_selects_postgresql(production_like):
     production_like["DATABASE_URL"] = "postgres://orderdesk:pw@db.internal:5432/orderdesk"
     result = manage(
-        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])", **production_like
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+        **production_like,
     )
     assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
 

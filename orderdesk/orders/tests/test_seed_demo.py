@@ -25,7 +25,9 @@ def test_seed_demo_makes_a_merchant_whose_orders_fill_every_tab(capsys):
     statuses = set(Order.objects.values_list("status", flat=True))
     assert set(TRACKING_TABS) <= statuses
     for order in Order.objects.exclude(status=Order.Status.AWAITING_PAYMENT):
-        assert order.events.filter(kind__in=[OrderEvent.Kind.PAYMENT_VERIFIED, OrderEvent.Kind.COD_CONFIRMED]).exists()
+        assert order.events.filter(
+            kind__in=[OrderEvent.Kind.PAYMENT_VERIFIED, OrderEvent.Kind.COD_CONFIRMED]
+        ).exists()
         assert order.lines.exists()
     assert Fulfillment.objects.filter(photos__isnull=False).exists()
     assert Photo.objects.count() > 0
