@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Merchant
+from orderdesk.customers.models import Customer
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.notifications.actions import queue_order_notifications
@@ -125,6 +126,7 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
             order = Order.objects.create(
                 merchant=merchant,
                 store=store,
+                customer=_customer_for(merchant, customer),
                 external_id=external_id,
                 reference=reference,
                 customer_name=customer.name,
@@ -354,6 +356,25 @@ def _store_for(merchant: Merchant, store_id: int | None) -> Store:
         return Store.objects.for_merchant(merchant).get(pk=store_id)
     except Store.DoesNotExist as missing:
         raise InvalidOrder("That store does not exist.", field="store") from missing
+
+
+def _customer_for(merchant: Merchant, details: CustomerDetails) -> Customer:
+    """The merchant's customer with this phone (or else email), created when new."""
+    known = Customer.objects.for_merchant(merchant)
+    found = None
+    if details.phone:
+        found = known.filter(phone=details.phone).order_by("pk").first()
+    if found is None and details.email:
+        found = known.filter(email=details.email).order_by("pk").first()
+    if found is None:
+        found = Customer.objects.create(
+            merchant=merchant,
+            name=details.name,
+            phone=details.phone,
+            email=details.email,
+            address=details.address,
+        )
+    return found
 
 
 def _checked_customer(customer: CustomerDetails) -> CustomerDetails:

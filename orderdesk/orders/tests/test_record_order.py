@@ -132,3 +132,25 @@ def test_money_uses_the_merchants_currency_and_exact_decimals():
     assert order.currency == "USD"
     assert order.subtotal == Decimal("0.30")
     assert order.total == Decimal("0.40")
+
+
+def test_orders_from_the_same_phone_belong_to_one_customer_and_keep_their_own_snapshot():
+    actor = owner_actor()
+    first = actions.record_order(
+        new_order(customer=CustomerDetails(name="Maria", phone="09175550101")), by=actor
+    )
+    second = actions.record_order(
+        new_order(customer=CustomerDetails(name="Maria S.", phone="+639175550101", address="New address")),
+        by=actor,
+    )
+    assert first.customer_id == second.customer_id
+    assert (first.customer_name, second.customer_name) == ("Maria", "Maria S.")
+    assert second.shipping_address == "New address"
+
+
+def test_customers_are_never_shared_between_merchants():
+    one, two = owner_actor(), owner_actor()
+    a = actions.record_order(new_order(), by=one)
+    b = actions.record_order(new_order(), by=two)
+    assert a.customer_id != b.customer_id
+    assert a.customer.merchant == one.merchant
