@@ -45,7 +45,8 @@ def merchant_of(user) -> Merchant | None:
     """The merchant the user works for, or None (anonymous, or no membership)."""
     if user is None or not user.is_authenticated:
         return None
-    try:
-        return user.membership.merchant
-    except Membership.DoesNotExist:
-        return None
+    # One query for membership and merchant together, remembered on the user object.
+    if not hasattr(user, "_orderdesk_merchant"):
+        membership = Membership.objects.select_related("merchant").filter(user_id=user.pk).first()
+        user._orderdesk_merchant = membership.merchant if membership else None
+    return user._orderdesk_merchant
