@@ -19,6 +19,13 @@ def fresh_cache():
 
 
 @pytest.fixture
+def media_in_tmp(settings, tmp_path):
+    """Uploaded photos go to a folder of the test's own, not the data folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def owner(db) -> Actor:
     return owner_actor()
 
