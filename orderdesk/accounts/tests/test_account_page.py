@@ -47,7 +47,7 @@ def test_a_phone_that_is_not_a_number_is_refused_beside_its_field_and_nothing_is
     page = response.content.decode()
     assert response.status_code == 422
     assert 'id="id_notification_phone_error"' in page
-    assert "“12ab” is not a valid phone number." in page or "“12ab” is not a phone number." in page
+    assert "“12ab” is not a phone number." in page
     assert 'value="12ab"' in page and 'value="new@shop.example"' in page
     after = Merchant.objects.get(pk=owner.merchant.pk)
     assert (after.notification_phone, after.notification_email) == (

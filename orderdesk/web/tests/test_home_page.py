@@ -7,7 +7,6 @@ from django.utils import timezone
 from orderdesk.accounts.tests.factories import UserFactory
 from orderdesk.orders.models import Order
 from orderdesk.orders.tests.factories import dispatched_order, pending_order
-from orderdesk.web.tests.signed_in import owner, owner_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +18,7 @@ def test_signed_out_the_home_page_offers_sign_in(client):
     assert 'aria-label="Menu"' not in page
 
 
-def test_signed_in_the_home_page_counts_orders_by_status_and_reaches_order_tracking(owner_client, owner):  # noqa: F811
+def test_signed_in_the_home_page_counts_orders_by_status_and_reaches_order_tracking(owner_client, owner):
     pending_order(owner)
     late = pending_order(owner)
     Order.objects.filter(pk=late.pk).update(due_on=timezone.localdate() - datetime.timedelta(days=2))

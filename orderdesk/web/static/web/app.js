@@ -16,6 +16,12 @@
     if (closer) {
       closer.closest("dialog").close();
     }
+    // A tap outside the open menu closes it.
+    var openMenu = document.querySelector(".site-menu.open");
+    if (openMenu && !event.target.closest(".site-menu")) {
+      openMenu.classList.remove("open");
+      document.querySelector(".menu-button").setAttribute("aria-expanded", "false");
+    }
   });
 
   // Dialogs fetched into #dialog-slot open as modal pop-ups (and again after a refusal).
@@ -75,9 +81,25 @@
 
   document.addEventListener("change", function (event) {
     var input = event.target;
+    // Choosing a status or a sort shows it at once (htmx takes the submit when it is loaded).
+    if (input.matches && input.matches("select[data-submit-on-change]")) {
+      input.form.requestSubmit();
+      return;
+    }
     if (input.matches && input.matches("input[type=file][data-max-files]")) {
       showPhotoProblem(input, photoProblem(input));
     }
+  });
+
+  // Once a refused field is changed, its old message no longer applies.
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[aria-invalid=true]:not([type=file])")) return;
+    var field = input.closest(".field");
+    var box = field && field.querySelector(".field-error");
+    if (box) box.remove();
+    input.removeAttribute("aria-invalid");
+    if (field) field.classList.remove("has-error");
   });
 
   // Capture phase: runs before htmx sees the submit, so a refused form is never sent.
