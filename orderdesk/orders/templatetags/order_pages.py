@@ -1,6 +1,7 @@
 """What the order pages need to say about an order in words."""
 
 import datetime
+from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -29,9 +30,8 @@ def event_details(event: OrderEvent) -> list[str]:
     data = event.data or {}
     kind = event.kind
     if kind == OrderEvent.Kind.PLACED:
-        return [
-            f"Total {data.get('currency', '')} {data.get('total', '')} from {data.get('store', '')}".strip()
-        ]
+        total = money(Decimal(data.get("total") or 0), data.get("currency", ""))
+        return [f"Total {total} from {data.get('store', '')}"]
     if kind in (OrderEvent.Kind.PAYMENT_VERIFIED, OrderEvent.Kind.COD_CONFIRMED) and data.get("due_on"):
         return [f"Due by {_day(data['due_on'])}"]
     if kind == OrderEvent.Kind.DISPATCHED:

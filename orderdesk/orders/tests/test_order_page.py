@@ -50,6 +50,7 @@ def test_the_timeline_says_who_did_what_and_when(owner_client, owner):
     assert timeline.index("Order placed") < timeline.index("Payment verified") < timeline.index("Cancelled")
     assert f"by {owner.display_name}" in timeline
     assert "Reason: Out of stock" in timeline
+    assert "Total PHP 2,068.50 from Manual orders" in timeline
     event = order.events.get(kind="cancelled")
     assert f'datetime="{event.created_at.astimezone(owner.merchant.zone):%Y-%m-%dT%H:%M:%S}' in timeline
 
