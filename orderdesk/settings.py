@@ -192,3 +192,52 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Web app: sign-in and pages (issue 3) ---
+# Our apps come before allauth so their templates (sign-in page, layout) win.
+INSTALLED_APPS += [
+    "orderdesk.web",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.facebook",
+]
+MIDDLEWARE.append("allauth.account.middleware.AccountMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+FORM_RENDERER = "orderdesk.web.forms.OrderdeskFormRenderer"
+
+# allauth keeps its rate-limit counters in the cache; with several web processes
+# point CACHE_URL at a shared cache (redis://…) so the limits hold across them.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_ADAPTER = "orderdesk.accounts.adapters.InvitationOnlyAccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+# People join by an owner's invitation, whose link proves the address.
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_RATE_LIMITS = {
+    # After 5 wrong passwords for one email in 5 minutes (or 10 a minute from one address)
+    # sign-in is refused for a while.
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+}
+SOCIALACCOUNT_PROVIDERS = {
+    "facebook": {
+        "METHOD": "oauth2",
+        "SCOPE": ["email", "public_profile"],
+        # Configured here, not in the database; no app means no Facebook button.
+        "APPS": (
+            [{"client_id": FACEBOOK_APP_ID, "secret": FACEBOOK_APP_SECRET, "key": ""}]
+            if FACEBOOK_APP_ID and FACEBOOK_APP_SECRET
+            else []
+        ),
+    }
+}
+SOCIALACCOUNT_LOGIN_ON_GET = False

@@ -1,10 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("orderdesk.web.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("orderdesk.accounts.urls")),
+    path("orders/", include("orderdesk.orders.urls")),
 ]
 
 # Photos live under unguessable names on local disk in the embedded run; Django serves them.

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+import contextlib
+import datetime
+from dataclasses import dataclass
 
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment.models import Fulfillment
 
 from .models import Order, OrderEvent
@@ -21,12 +26,13 @@ def orders_in_tab(merchant, status: str) -> QuerySet[Order]:
     return Order.objects.for_merchant(merchant).filter(status=status).order_by("-placed_at", "-id")
 
 
-def tab_counts(merchant) -> dict[str, int]:
-    """How many orders each Order Tracking tab holds."""
+def tab_counts(merchant, search: str = "") -> dict[str, int]:
+    """How many orders each Order Tracking tab holds (of those matching the search, if any)."""
     counts = dict.fromkeys(TRACKING_TABS, 0)
     rows = (
         Order.objects.for_merchant(merchant)
         .filter(status__in=TRACKING_TABS)
+        .filter(matching_search(search))
         .values("status")
         .annotate(n=Count("id"))
         .order_by()
@@ -51,3 +57,83 @@ def order_for_page(merchant, order_id) -> Order:
         )
         .get(pk=order_id)
     )
+
+
+PAGE_SIZE = 20
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class TrackingPage:
+    """One page of an Order Tracking tab and the cursor of the next page (None on the last)."""
+
+    orders: list[Order]
+    next_cursor: str | None
+
+
+def matching_search(search: str) -> Q:
+    """Orders whose reference, customer name or customer phone matches what the merchant typed."""
+    text = (search or "").strip()
+    if not text:
+        return Q()
+    found = Q(reference__icontains=text) | Q(customer_name__icontains=text)
+    with contextlib.suppress(ValueError):  # not a whole phone number; still a name or reference
+        found |= Q(customer_phone=normalize_phone(text))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4:
+        # Part of a number, as the merchant remembers it ("5550101").
+        found |= Q(customer_phone__contains=digits)
+    return found
+
+
+def order_tracking_page(
+    merchant,
+    *,
+    status: str,
+    search: str = "",
+    oldest_first: bool = False,
+    after: str | None = None,
+    size: int = PAGE_SIZE,
+) -> TrackingPage:
+    """A page of one tab, by placed time then id, continuing after a cursor (keyset, never OFFSET).
+
+    A cursor that cannot be read starts from the first page.
+    """
+    orders = (
+        Order.objects.for_merchant(merchant)
+        .filter(status=status)
+        .filter(matching_search(search))
+        .select_related("merchant")
+        .prefetch_related("lines")
+    )
+    orders = orders.order_by("placed_at", "id") if oldest_first else orders.order_by("-placed_at", "-id")
+    position = _read_cursor(after)
+    if position is not None:
+        placed_at, order_id = position
+        if oldest_first:
+            orders = orders.filter(Q(placed_at__gt=placed_at) | Q(placed_at=placed_at, id__gt=order_id))
+        else:
+            orders = orders.filter(Q(placed_at__lt=placed_at) | Q(placed_at=placed_at, id__lt=order_id))
+    rows = list(orders[: size + 1])
+    if len(rows) <= size:
+        return TrackingPage(orders=rows, next_cursor=None)
+    last = rows[size - 1]
+    return TrackingPage(orders=rows[:size], next_cursor=_write_cursor(last.placed_at, last.pk))
+
+
+def _write_cursor(placed_at: datetime.datetime, order_id: int) -> str:
+    return f"{(placed_at - _EPOCH) // _MICROSECOND}.{order_id}"
+
+
+def _read_cursor(cursor: str | None) -> tuple[datetime.datetime, int] | None:
+    try:
+        microseconds, order_id = (cursor or "").split(".")
+        return _EPOCH + int(microseconds) * _MICROSECOND, int(order_id)
+    except (ValueError, OverflowError):
+        return None
+
+
+def late_order_count(merchant, *, today: datetime.date) -> int:
+    """Pending orders past their due date (see Order.is_late), served by the order_due index."""
+    return Order.objects.for_merchant(merchant).filter(status=Order.Status.PENDING, due_on__lt=today).count()

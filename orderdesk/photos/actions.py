@@ -132,7 +132,8 @@ def store_photos(prepared: Sequence[PreparedPhoto], *, merchant, uploaded_by=Non
             uploaded_by=uploaded_by,
             created_at=now,
         )
-        photo.image.save("photo.jpg", ContentFile(item.content), save=False)
+        # A named ContentFile, or ImageField cannot read its width and height (they stay NULL).
+        photo.image.save("photo.jpg", ContentFile(item.content, name="photo.jpg"), save=False)
         photo.save()
         stored.append(photo)
     return stored

@@ -1,0 +1,104 @@
+"""The write side of accounts: where notifications go, and who joins the shop."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from orderdesk.customers.phones import normalize_phone
+
+from .actors import Actor
+from .errors import InvalidAccountDetails, InvitationRefused, NotAllowed
+from .models import Membership, Merchant, User
+
+
+def update_notification_contacts(*, by: Actor, phone: str, email: str) -> Merchant:
+    """Set the phone (E.164) and email that hear of each paid order; owners only.
+
+    Either may be blank (no SMS, no email). Raises NotAllowed, InvalidAccountDetails.
+    """
+    _ensure_owner(by, "change where notifications go")
+    phone = (phone or "").strip()
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValueError as refusal:
+            raise InvalidAccountDetails(str(refusal), field="notification_phone") from refusal
+    email = _checked_email(email, field="notification_email")
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
+        merchant.notification_phone = phone
+        merchant.notification_email = email
+        merchant.save(update_fields=["notification_phone", "notification_email"])
+    return merchant
+
+
+def invite_staff_member(email: str, *, by: Actor) -> User:
+    """Add a person to the shop as staff and email them a link to choose a password; owners only.
+
+    Inviting someone who has not accepted yet sends the link again.
+    Raises NotAllowed, InvalidAccountDetails, InvitationRefused. The email leaves after commit.
+    """
+    _ensure_owner(by, "invite people")
+    email = _checked_email(email, field="email")
+    if not email:
+        raise InvalidAccountDetails("Enter the email address of the person to invite.", field="email")
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        if user is None:
+            user = User(email=email)
+            user.set_unusable_password()
+            user.save()
+        membership = Membership.objects.filter(user=user).first()
+        if membership is None:
+            Membership.objects.create(user=user, merchant=by.merchant, role=Membership.Role.STAFF)
+        elif membership.merchant_id != by.merchant.pk:
+            raise InvitationRefused(f"{email} already works with another shop on Orderdesk.", field="email")
+        elif user.has_usable_password():
+            raise InvitationRefused(f"{email} is already on your team.", field="email")
+        link = invitation_link(user)
+        subject = render_to_string("accounts/email/invitation_subject.txt", {"merchant": by.merchant}).strip()
+        body = render_to_string(
+            "accounts/email/invitation_message.txt",
+            {"merchant": by.merchant, "invited_by": by.display_name, "link": link},
+        )
+        transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return user
+
+
+def invitation_link(user: User) -> str:
+    """The absolute link where an invited person chooses a password; it works once."""
+    path = reverse(
+        "accounts:accept_invitation",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+def _ensure_owner(by: Actor, doing: str) -> None:
+    role = (
+        Membership.objects.filter(user=by.user, merchant=by.merchant).values_list("role", flat=True).first()
+    )
+    if role != Membership.Role.OWNER:
+        raise NotAllowed(f"Only the shop's owner can {doing}.")
+
+
+def _checked_email(email: str, *, field: str) -> str:
+    email = (email or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as refusal:
+            raise InvalidAccountDetails(f"“{email}” is not an email address.", field=field) from refusal
+    return email

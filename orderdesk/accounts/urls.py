@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.account, name="account"),
+    path("notifications/", views.update_notifications, name="update_notifications"),
+    path("invite/", views.invite, name="invite"),
+    path("invitation/<uidb64>/<token>/", views.accept_invitation, name="accept_invitation"),
+]

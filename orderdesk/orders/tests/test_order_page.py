@@ -1,0 +1,121 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.orders import actions
+from orderdesk.photos.tests.images import jpeg_upload
+
+from .factories import cancelled_order, dispatched_order, fulfilled_order, pending_order
+
+pytestmark = pytest.mark.django_db
+
+
+def detail(order):
+    return reverse("orders:detail", args=[order.pk])
+
+
+def test_the_order_page_shows_items_payment_shipping_due_date_and_customer(owner_client, owner):
+    order = pending_order(owner, processing_days=4)
+
+    page = owner_client.get(detail(order)).content.decode()
+
+    for shown in [
+        f"Order {order.reference}",
+        "2 × Linen shirt",
+        "1 × Canvas tote",
+        "PHP 2,068.50",
+        "GCash",
+        "Paid",
+        "J&amp;T Express",
+        f"{order.due_on:%b %-d, %Y}",
+        "Maria Santos",
+        "+639175550101",
+        "maria@example.com",
+        "12 Mabini St, Makati, Metro Manila",
+    ]:
+        assert shown in page, shown
+    assert "<dt>Processing days</dt><dd>4</dd>" in page
+
+
+def test_the_timeline_says_who_did_what_and_when(owner_client, owner):
+    order = pending_order(owner)
+    actions.cancel_order(order.pk, by=owner, reason="Out of stock")
+
+    page = owner_client.get(detail(order)).content.decode()
+
+    timeline = page[page.index('class="timeline"') :]
+    assert timeline.index("Order placed") < timeline.index("Payment verified") < timeline.index("Cancelled")
+    assert f"by {owner.display_name}" in timeline
+    assert "Reason: Out of stock" in timeline
+    assert "Total PHP 2,068.50 from Manual orders" in timeline
+    event = order.events.get(kind="cancelled")
+    assert f'datetime="{event.created_at.astimezone(owner.merchant.zone):%Y-%m-%dT%H:%M:%S}' in timeline
+
+
+def test_a_dispatched_order_shows_its_dispatch_details_and_photos(owner_client, owner):
+    order = pending_order(owner)
+    expected_on = timezone.localdate(timezone=owner.merchant.zone) + datetime.timedelta(days=2)
+    actions.dispatch_order(
+        order.pk,
+        by=owner,
+        delivery_reference="JT777",
+        expected_on=expected_on,
+        photos=[jpeg_upload("box.jpg")],
+        message="Handle with care",
+    )
+
+    page = owner_client.get(detail(order)).content.decode()
+
+    assert "JT777" in page and f"{expected_on:%b %-d, %Y}" in page and "Handle with care" in page
+    photo = order.fulfillments.get().photos.get()
+    assert f'src="{photo.image.url}"' in page
+    assert 'alt="Dispatch photo 1 (box.jpg)"' in page
+
+
+def test_the_order_page_keeps_a_marked_spot_for_the_notifications_timeline(owner_client, owner):
+    page = owner_client.get(detail(pending_order(owner))).content.decode()
+
+    assert "<!-- notifications timeline -->" in page
+
+
+@pytest.mark.parametrize(
+    ("make", "dispatch", "fulfill", "cancel"),
+    [
+        (pending_order, True, False, True),
+        (dispatched_order, False, True, True),
+        (fulfilled_order, False, False, False),
+        (cancelled_order, False, False, False),
+    ],
+)
+def test_the_buttons_shown_follow_the_allowed_status_moves(
+    owner_client, owner, make, dispatch, fulfill, cancel
+):
+    order = make(owner)
+
+    page = owner_client.get(detail(order)).content.decode()
+
+    assert (f"/orders/{order.pk}/dispatch/" in page) is dispatch
+    assert ('aria-label="Mark as fulfilled"' in page) is fulfill
+    assert (f"/orders/{order.pk}/cancel/" in page) is cancel
+
+
+def test_another_merchants_order_is_not_found(owner_client):
+    theirs = pending_order(owner_actor())
+
+    for url in [
+        detail(theirs),
+        reverse("orders:dispatch", args=[theirs.pk]),
+        reverse("orders:fulfill", args=[theirs.pk]),
+        reverse("orders:cancel", args=[theirs.pk]),
+    ]:
+        assert owner_client.get(url).status_code == 404, url
+        assert owner_client.post(url, {"reason": "x", "delivery_reference": "x"}).status_code == 404, url
+    theirs.refresh_from_db()
+    assert theirs.status == "pending"
+
+
+def test_an_order_that_does_not_exist_is_not_found(owner_client):
+    assert owner_client.get("/orders/999999/").status_code == 404

@@ -1,0 +1,200 @@
+"""Order Tracking, the order page, and the Dispatch / Fulfill / Cancel forms.
+
+Each view parses input with a form, calls one query or one action, and renders:
+a partial template for htmx requests, the full page otherwise.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+
+from orderdesk.accounts.access import merchant_member_required
+from orderdesk.accounts.actors import Actor
+from orderdesk.errors import DomainError
+from orderdesk.web.forms import show_refusal
+
+from . import actions, queries
+from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm
+from .models import Order, can_move
+
+
+@merchant_member_required
+def tracking(request):
+    """Orders by status (Pending, Dispatched, Fulfilled, Cancelled), searched, sorted, a page at a time."""
+    filters = TrackingFilterForm(request.GET)
+    choice = filters.choice()
+    page = queries.order_tracking_page(
+        request.merchant,
+        status=choice["status"],
+        search=choice["search"],
+        oldest_first=choice["sort"] == "oldest",
+        after=choice["after"],
+    )
+    context = {"page": page, "choice": choice, "more_url": _tracking_url(choice, after=page.next_cursor)}
+    if request.htmx and choice["after"]:
+        return render(request, "orders/_order_rows.html", context)
+    counts = queries.tab_counts(request.merchant, choice["search"])
+    context["tabs"] = [
+        {
+            "status": status,
+            "label": status.label,
+            "count": counts[status],
+            "url": _tracking_url(choice, status=status),
+            "current": status == choice["status"],
+        }
+        for status in queries.TRACKING_TABS
+    ]
+    context["current_label"] = Order.Status(choice["status"]).label
+    template = "orders/_tracking.html" if request.htmx else "orders/tracking.html"
+    return render(request, template, context)
+
+
+@merchant_member_required
+def detail(request, order_id: int):
+    """Everything about one order; another merchant's order is a 404."""
+    try:
+        order = queries.order_for_page(request.merchant, order_id)
+    except Order.DoesNotExist as missing:
+        raise Http404("No such order.") from missing
+    return render(request, "orders/detail.html", {"order": order})
+
+
+@merchant_member_required
+def dispatch(request, order_id: int):
+    """Pending → Dispatched with delivery reference, expected date, photos and a message."""
+    order = _order_or_404(request, order_id)
+    today = timezone.localdate()
+    done_url = _next_url(request) or reverse("orders:detail", args=[order.pk])
+    if request.method == "POST":
+        form = DispatchForm(request.POST, request.FILES, today=today)
+        if form.is_valid():
+            try:
+                actions.dispatch_order(
+                    order.pk,
+                    by=Actor.for_user(request.user),
+                    delivery_reference=form.cleaned_data["delivery_reference"],
+                    expected_on=form.cleaned_data["expected_on"],
+                    photos=form.cleaned_data["photos"],
+                    message=form.cleaned_data["message"],
+                )
+            except DomainError as refusal:
+                show_refusal(form, refusal)
+            else:
+                messages.success(request, f"Order {order.reference} is dispatched.")
+                return _go(request, done_url)
+        status = 422
+    else:
+        if not can_move(order, Order.Status.DISPATCHED):
+            return _not_now(request, order, "dispatched")
+        form = DispatchForm(today=today)
+        status = 200
+    context = {"order": order, "form": form, "next_url": _next_url(request)}
+    template = "orders/_dispatch_form.html" if request.htmx else "orders/dispatch.html"
+    return render(request, template, context, status=status)
+
+
+@merchant_member_required
+def fulfill(request, order_id: int):
+    """Dispatched → Fulfilled, with optional remarks, from the check-mark pop-up."""
+    return _status_change(
+        request,
+        order_id,
+        to=Order.Status.FULFILLED,
+        form_class=FulfillForm,
+        change=lambda order, data, by: actions.fulfill_order(order.pk, by=by, remarks=data["remarks"]),
+        title="Mark as fulfilled",
+        explanation="The order was delivered to the customer. They hear of it by SMS and email.",
+        done="is fulfilled",
+    )
+
+
+@merchant_member_required
+def cancel(request, order_id: int):
+    """Pending or Dispatched → Cancelled, with a reason."""
+    return _status_change(
+        request,
+        order_id,
+        to=Order.Status.CANCELLED,
+        form_class=CancelForm,
+        change=lambda order, data, by: actions.cancel_order(order.pk, by=by, reason=data["reason"]),
+        title="Cancel order",
+        explanation="The customer is told the order is cancelled, with your reason.",
+        done="is cancelled",
+    )
+
+
+def _status_change(request, order_id, *, to, form_class, change, title, explanation, done):
+    order = _order_or_404(request, order_id)
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                change(order, form.cleaned_data, Actor.for_user(request.user))
+            except DomainError as refusal:
+                show_refusal(form, refusal)
+            else:
+                messages.success(request, f"Order {order.reference} {done}.")
+                return _go(request, _next_url(request) or reverse("orders:detail", args=[order.pk]))
+        status = 422
+    else:
+        if not can_move(order, to):
+            return _not_now(request, order, Order.Status(to).label.lower())
+        form = form_class()
+        status = 200
+    context = {
+        "order": order,
+        "form": form,
+        "title": title,
+        "explanation": explanation,
+        "action_url": request.path,
+        "next_url": _next_url(request),
+        "danger": to == Order.Status.CANCELLED,
+    }
+    template = "orders/_status_dialog.html" if request.htmx else "orders/status_change.html"
+    return render(request, template, context, status=status)
+
+
+def _order_or_404(request, order_id) -> Order:
+    try:
+        return Order.objects.for_merchant(request.merchant).get(pk=order_id)
+    except Order.DoesNotExist as missing:
+        raise Http404("No such order.") from missing
+
+
+def _not_now(request, order: Order, wanted: str):
+    messages.warning(
+        request,
+        f"Order {order.reference} is {order.get_status_display().lower()}; it cannot be {wanted} now.",
+    )
+    return _go(request, reverse("orders:detail", args=[order.pk]))
+
+
+def _go(request, url: str):
+    """Post-redirect-get; htmx is told to load the page whole, so its messages show."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _next_url(request) -> str:
+    """Where to return after an action (the list it was started from), if it is ours."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def _tracking_url(choice: dict, **changes) -> str:
+    params = {"status": choice["status"], "q": choice["search"], "sort": choice["sort"]}
+    params.update(changes)
+    if changes.get("after") is None:
+        params.pop("after", None)
+    return f"{reverse('orders:tracking')}?{urlencode({k: v for k, v in params.items() if v})}"

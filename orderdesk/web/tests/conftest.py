@@ -1,0 +1,83 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orderdesk.web.tests.signed_in import fresh_cache, media_in_tmp, owner, owner_client  # noqa: F401
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 800}
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(fresh_cache):  # noqa: F811
+    """Rate-limit counters never leak from one test into the next."""
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium (never a downloaded one); missing Chromium fails the run, it is not skipped."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "The browser tests need Debian's Chromium at /usr/bin/chromium "
+            "(apt-get install chromium); it was not found on PATH.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(chromium, live_server, viewport, **options):
+    context = chromium.new_context(viewport=viewport, base_url=live_server.url, **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    return context, page
+
+
+@pytest.fixture
+def phone(chromium, live_server, transactional_db):
+    """A page at phone size (375 × 812), touch and all."""
+    context, page = _page(chromium, live_server, PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(chromium, live_server, transactional_db):
+    """A page at desktop size (1280 × 800)."""
+    context, page = _page(chromium, live_server, DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, "tracking-pending") saves artifacts/screenshots/tracking-pending-375.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
+        # From the top, so the sticky top bar is where a person sees it.
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,19 @@
+from django.shortcuts import render
+from django.utils import timezone
+
+from orderdesk.orders.queries import TRACKING_TABS, late_order_count, tab_counts
+
+
+def home(request):
+    """Signed out: a way in. Signed in: the shop at a glance, one tap from Order Tracking."""
+    if request.merchant is None:
+        return render(request, "web/home.html", {"signed_in_without_shop": request.user.is_authenticated})
+    counts = tab_counts(request.merchant)
+    return render(
+        request,
+        "web/home.html",
+        {
+            "tabs": [(status, status.label, counts[status]) for status in TRACKING_TABS],
+            "late_count": late_order_count(request.merchant, today=timezone.localdate()),
+        },
+    )
