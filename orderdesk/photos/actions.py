@@ -132,8 +132,7 @@ def store_photos(prepared: Sequence[PreparedPhoto], *, merchant, uploaded_by=Non
             uploaded_by=uploaded_by,
             created_at=now,
         )
-        # A named ContentFile, or ImageField cannot read its width and height (they stay NULL).
-        photo.image.save("photo.jpg", ContentFile(item.content, name="photo.jpg"), save=False)
+        photo.image.save("photo.jpg", ContentFile(item.content), save=False)
         photo.save()
         stored.append(photo)
     return stored
