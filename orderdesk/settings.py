@@ -173,9 +173,6 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Orderdesk API", "VERSION": "0.1.0"}
 
-LOGIN_URL = "/admin/login/"
-LOGIN_REDIRECT_URL = "/"
-
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
