@@ -127,6 +127,8 @@ def store_photos(prepared: Sequence[PreparedPhoto], *, merchant, uploaded_by=Non
             merchant=merchant,
             original_name=item.original_name,
             size_bytes=len(item.content),
+            width=item.width,
+            height=item.height,
             uploaded_by=uploaded_by,
             created_at=now,
         )

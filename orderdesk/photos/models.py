@@ -14,7 +14,7 @@ def photo_path(photo: "Photo", filename: str) -> str:
 class Photo(MerchantOwned):
     """A validated, re-encoded image (JPEG, metadata stripped) attached to a shipment or case."""
 
-    image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
+    image = models.ImageField(upload_to=photo_path)
     original_name = models.CharField(max_length=255, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

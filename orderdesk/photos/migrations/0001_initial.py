@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='Photo',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(height_field='height', upload_to=orderdesk.photos.models.photo_path, width_field='width')),
+                ('image', models.ImageField(upload_to=orderdesk.photos.models.photo_path)),
                 ('original_name', models.CharField(blank=True, max_length=255)),
                 ('width', models.PositiveIntegerField()),
                 ('height', models.PositiveIntegerField()),
