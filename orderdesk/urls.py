@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("notifications/", include("orderdesk.notifications.urls")),
+    path("t/", include("orderdesk.tracking.urls")),
 ]
 
 # Photos live under unguessable names on local disk in the embedded run; Django serves them.

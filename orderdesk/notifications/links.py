@@ -1,0 +1,14 @@
+"""The links we send: every URL in an SMS or email is built here."""
+
+from django.conf import settings
+from django.urls import reverse
+
+
+def order_url(order) -> str:
+    """The order's page in the web app (it asks for sign-in first, then lands there)."""
+    return f"{settings.SITE_URL}/orders/{order.pk}/"
+
+
+def tracking_url(order) -> str:
+    """The customer's tracking page, reached by the order's unguessable token alone."""
+    return settings.SITE_URL + reverse("tracking:page", args=[order.tracking_token])
