@@ -211,3 +211,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(NOTIFICATION_SWEEP_SECONDS),
     },
 }
+# Lets deployments (and test runs) that share one broker keep their queues apart.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

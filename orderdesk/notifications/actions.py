@@ -89,7 +89,8 @@ def resend_notification(notification_id: int, *, by: Actor) -> Notification:
         try:
             notification = (
                 Notification.objects.for_merchant(by.merchant)
-                .select_for_update()
+                # Lock the message only: its order is null-able, outside the lock on PostgreSQL.
+                .select_for_update(of=("self",))
                 .select_related("order")
                 .get(pk=notification_id)
             )
