@@ -33,33 +33,17 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = [
-        "merchant",
-        "merchant_sms_on_payment",
-        "merchant_email_on_payment",
-        "customer_sms_on_dispatch",
-        "customer_email_on_dispatch",
-        "customer_sms_on_fulfillment",
-        "customer_email_on_fulfillment",
-        "customer_sms_on_cancellation",
-        "customer_email_on_cancellation",
-    ]
+    list_display = ["merchant", *NotificationPreference.SWITCHES]
     autocomplete_fields = ["merchant"]
     search_fields = ["merchant__name"]
     fieldsets = [
         (None, {"fields": ["merchant"]}),
-        ("To the merchant", {"fields": ["merchant_sms_on_payment", "merchant_email_on_payment"]}),
+        (
+            "To the merchant",
+            {"fields": [f for f in NotificationPreference.SWITCHES if f.startswith("merchant_")]},
+        ),
         (
             "To the customer",
-            {
-                "fields": [
-                    "customer_sms_on_dispatch",
-                    "customer_email_on_dispatch",
-                    "customer_sms_on_fulfillment",
-                    "customer_email_on_fulfillment",
-                    "customer_sms_on_cancellation",
-                    "customer_email_on_cancellation",
-                ]
-            },
+            {"fields": [f for f in NotificationPreference.SWITCHES if f.startswith("customer_")]},
         ),
     ]

@@ -12,13 +12,4 @@ class NotificationPreferenceForm(forms.ModelForm):
 
     class Meta:
         model = NotificationPreference
-        fields = [
-            "merchant_sms_on_payment",
-            "merchant_email_on_payment",
-            "customer_sms_on_dispatch",
-            "customer_email_on_dispatch",
-            "customer_sms_on_fulfillment",
-            "customer_email_on_fulfillment",
-            "customer_sms_on_cancellation",
-            "customer_email_on_cancellation",
-        ]
+        fields = list(NotificationPreference.SWITCHES)

@@ -93,6 +93,18 @@ class NotificationPreference(models.Model):
         "Email the customer when an order is cancelled", default=True
     )
 
+    # Every switch, in the order forms and the admin show them.
+    SWITCHES = (
+        "merchant_sms_on_payment",
+        "merchant_email_on_payment",
+        "customer_sms_on_dispatch",
+        "customer_email_on_dispatch",
+        "customer_sms_on_fulfillment",
+        "customer_email_on_fulfillment",
+        "customer_sms_on_cancellation",
+        "customer_email_on_cancellation",
+    )
+
     def __str__(self) -> str:
         return f"Notification preferences of {self.merchant}"
 
