@@ -4,9 +4,13 @@ from django.conf import settings
 from django.urls import reverse
 
 
-def order_url(order) -> str:
+def order_path(order_id: int) -> str:
     """The order's page in the web app (it asks for sign-in first, then lands there)."""
-    return f"{settings.SITE_URL}/orders/{order.pk}/"
+    return f"/orders/{order_id}/"
+
+
+def order_url(order) -> str:
+    return settings.SITE_URL + order_path(order.pk)
 
 
 def tracking_url(order) -> str:

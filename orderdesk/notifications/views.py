@@ -9,6 +9,7 @@ from orderdesk.accounts.actors import Actor, NotAMember
 from orderdesk.errors import DomainError
 
 from .actions import resend_notification
+from .links import order_path
 from .models import Notification
 from .queries import notification_for_merchant, notifications_for_order
 
@@ -38,5 +39,5 @@ def resend(request, notification_id: int):
     messages.add_message(request, level, notice)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-        back = f"/orders/{notification.order_id}/" if notification.order_id else "/"
+        back = order_path(notification.order_id) if notification.order_id else "/"
     return redirect(back)

@@ -52,6 +52,7 @@ def test_the_customer_sees_status_courier_reference_expected_date_message_and_ph
         assert f'src="{photo.image.url}"' in html
         assert photo.image.storage.exists(photo.image.name)
     assert "Order placed" in html and "Payment confirmed" in html and "Handed to the courier" in html
+    assert 'aria-label="Shipment progress"' in html and "In transit" in html
     assert "Linen shirt" in html
 
 
