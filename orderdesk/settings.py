@@ -238,3 +238,25 @@ SOCIALACCOUNT_PROVIDERS = {
     }
 }
 SOCIALACCOUNT_LOGIN_ON_GET = False
+
+# --- Notifications (issue 4) ---
+INSTALLED_APPS += ["orderdesk.tracking"]
+# Attempts at one message before it is marked failed (a merchant can then resend it).
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+# Waits between attempts double from the base up to the cap: 30 s, 1 min, 2 min, … 1 h.
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
+# How long a provider may take to answer (SMTP and HTTP read timeout).
+NOTIFICATION_SEND_TIMEOUT_SECONDS = env.int("NOTIFICATION_SEND_TIMEOUT_SECONDS", default=15)
+# A row left in "sending" this long (the worker died) is taken up again by the sweep;
+# it must stay well above the send timeout, or a slow send could be repeated.
+NOTIFICATION_SENDING_LEASE_SECONDS = env.int("NOTIFICATION_SENDING_LEASE_SECONDS", default=300)
+NOTIFICATION_SWEEP_SECONDS = env.int("NOTIFICATION_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {
+        "task": "orderdesk.notifications.tasks.sweep_notifications",
+        "schedule": float(NOTIFICATION_SWEEP_SECONDS),
+    },
+}
+# Lets deployments (and test runs) that share one broker keep their queues apart.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

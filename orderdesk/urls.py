@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("orderdesk.accounts.urls")),
     path("orders/", include("orderdesk.orders.urls")),
+    path("notifications/", include("orderdesk.notifications.urls")),
+    path("t/", include("orderdesk.tracking.urls")),
 ]
 
 # Photos live under unguessable names on local disk in the embedded run; Django serves them.

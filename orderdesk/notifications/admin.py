@@ -1,13 +1,49 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Notification
+from .actions import resend_failed_notifications
+from .models import Notification, NotificationPreference
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["order", "trigger", "channel", "recipient", "status", "attempts", "created_at"]
+    list_display = ["order", "trigger", "channel", "recipient", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "channel", "trigger"]
     list_select_related = ["order"]
     search_fields = ["=recipient", "=order__reference"]
     show_full_result_count = False
     raw_id_fields = ["merchant", "order"]
+    readonly_fields = [
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "provider_message_id",
+        "idempotency_key",
+        "sent_at",
+    ]
+    actions = ["resend_failed"]
+
+    @admin.action(description="Resend the selected failed messages")
+    def resend_failed(self, request, queryset):
+        resent = resend_failed_notifications(
+            queryset.values_list("pk", flat=True), label=f"Operator {request.user} (admin)"
+        )
+        self.message_user(request, f"{len(resent)} failed message(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["merchant", *NotificationPreference.SWITCHES]
+    autocomplete_fields = ["merchant"]
+    search_fields = ["merchant__name"]
+    fieldsets = [
+        (None, {"fields": ["merchant"]}),
+        (
+            "To the merchant",
+            {"fields": [f for f in NotificationPreference.SWITCHES if f.startswith("merchant_")]},
+        ),
+        (
+            "To the customer",
+            {"fields": [f for f in NotificationPreference.SWITCHES if f.startswith("customer_")]},
+        ),
+    ]

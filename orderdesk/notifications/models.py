@@ -51,3 +51,79 @@ class Notification(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient} ({self.trigger})"
+
+    @property
+    def trigger_label(self) -> str:
+        """The order event that caused it, in words ("Payment verified")."""
+        from orderdesk.orders.models import OrderEvent
+
+        try:
+            return OrderEvent.Kind(self.trigger).label
+        except ValueError:
+            return self.trigger
+
+
+class NotificationPreference(models.Model):
+    """Which order events a merchant wants told to whom, on which channel. No row: all on."""
+
+    merchant = models.OneToOneField(
+        "accounts.Merchant",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    merchant_sms_on_payment = models.BooleanField("SMS me when a payment is verified", default=True)
+    merchant_email_on_payment = models.BooleanField("Email me when a payment is verified", default=True)
+    customer_sms_on_dispatch = models.BooleanField(
+        "SMS the customer when an order is dispatched", default=True
+    )
+    customer_email_on_dispatch = models.BooleanField(
+        "Email the customer when an order is dispatched", default=True
+    )
+    customer_sms_on_fulfillment = models.BooleanField(
+        "SMS the customer when an order is fulfilled", default=True
+    )
+    customer_email_on_fulfillment = models.BooleanField(
+        "Email the customer when an order is fulfilled", default=True
+    )
+    customer_sms_on_cancellation = models.BooleanField(
+        "SMS the customer when an order is cancelled", default=True
+    )
+    customer_email_on_cancellation = models.BooleanField(
+        "Email the customer when an order is cancelled", default=True
+    )
+
+    # Every switch, in the order forms and the admin show them.
+    SWITCHES = (
+        "merchant_sms_on_payment",
+        "merchant_email_on_payment",
+        "customer_sms_on_dispatch",
+        "customer_email_on_dispatch",
+        "customer_sms_on_fulfillment",
+        "customer_email_on_fulfillment",
+        "customer_sms_on_cancellation",
+        "customer_email_on_cancellation",
+    )
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.merchant}"
+
+    def allows(self, trigger: str, channel: str) -> bool:
+        """Whether this order event is sent on this channel (events with no switch are)."""
+        field = PREFERENCE_FIELDS.get((trigger, channel))
+        return True if field is None else getattr(self, field)
+
+
+# (order event kind, channel) → the switch that governs it.
+PREFERENCE_FIELDS = {
+    ("payment_verified", "sms"): "merchant_sms_on_payment",
+    ("payment_verified", "email"): "merchant_email_on_payment",
+    ("cod_confirmed", "sms"): "merchant_sms_on_payment",
+    ("cod_confirmed", "email"): "merchant_email_on_payment",
+    ("dispatched", "sms"): "customer_sms_on_dispatch",
+    ("dispatched", "email"): "customer_email_on_dispatch",
+    ("fulfilled", "sms"): "customer_sms_on_fulfillment",
+    ("fulfilled", "email"): "customer_email_on_fulfillment",
+    ("cancelled", "sms"): "customer_sms_on_cancellation",
+    ("cancelled", "email"): "customer_email_on_cancellation",
+}

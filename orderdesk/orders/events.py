@@ -102,3 +102,20 @@ def record_notifications_queued(order: Order, *, by: Actor, notifications) -> Or
             ]
         },
     )
+
+
+def record_notification_resent(order: Order, *, by: Actor, notification, last_error: str) -> OrderEvent:
+    return _record(
+        order,
+        OrderEvent.Kind.NOTIFICATION_RESENT,
+        by,
+        {
+            "notification": {
+                "id": notification.pk,
+                "channel": notification.channel,
+                "recipient": notification.recipient,
+                "trigger": notification.trigger,
+            },
+            "last_error": last_error,
+        },
+    )

@@ -175,6 +175,7 @@ class OrderEvent(MerchantOwned):
         FULFILLED = "fulfilled", "Fulfilled"
         CANCELLED = "cancelled", "Cancelled"
         NOTIFICATIONS_QUEUED = "notifications_queued", "Notifications queued"
+        NOTIFICATION_RESENT = "notification_resent", "Notification resent"
         NOTE_ADDED = "note_added", "Note added"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")

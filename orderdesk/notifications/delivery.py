@@ -1,0 +1,210 @@
+"""Delivering the outbox: claim a row, send it, record what happened.
+
+A row is claimed by one conditional UPDATE (pending → sending, or a stale
+sending row whose lease ran out), which only one worker can win. The claim
+sets `next_attempt_at` to the end of a lease; that exact timestamp then
+identifies the claim, so a worker that lost its lease cannot overwrite the
+outcome of a newer attempt. A row in `sent` is never claimed again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .errors import DeliveryFailed, TemporaryFailure
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+def deliver_after_commit(notification_ids: Iterable[int]) -> None:
+    """Start delivering these rows once the current transaction commits (nothing if it rolls back)."""
+    ids = list(notification_ids)
+    if ids:
+        transaction.on_commit(lambda: start_delivery(ids), robust=True)
+
+
+def start_delivery(notification_ids: Iterable[int]) -> None:
+    """Hand each row to the background job (a Celery task, or in-process when Celery runs eager).
+
+    Never raises: the request that caused the messages has already committed, and a
+    row this misses (broker down, provider error) stays in the outbox for the sweep.
+    """
+    from .tasks import deliver_notification_task
+
+    for notification_id in notification_ids:
+        try:
+            deliver_notification_task.delay(notification_id)
+        except Exception:
+            logger.exception("Could not start delivery of notification %s; the sweep will.", notification_id)
+
+
+def deliver_notification(notification_id: int, *, now: datetime.datetime | None = None) -> str | None:
+    """Send one row if it is due and nobody else holds it; returns its status after, or None if skipped."""
+    now = now or timezone.now()
+    claimed = _claim([notification_id], now)
+    for notification in claimed:
+        return _send_claimed(notification, now)
+    return None
+
+
+def deliver_due_notifications(*, now: datetime.datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """The sweep: send every row that is due (pending, or stuck in sending past its lease).
+
+    Returns how many ended in each status. Rows other sweeps hold are skipped.
+    """
+    now = now or timezone.now()
+    _give_up_on_stuck(now)
+    with transaction.atomic():
+        # On PostgreSQL, concurrent sweeps take disjoint rows; SQLite serializes them instead.
+        due_ids = list(
+            _due(Notification.objects.select_for_update(skip_locked=True), now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        claimed = _claim(due_ids, now)
+    outcomes: dict[str, int] = {}
+    for notification in claimed:
+        status = _send_claimed(notification, now)
+        outcomes[status] = outcomes.get(status, 0) + 1
+    return outcomes
+
+
+def backoff_seconds(attempts: int) -> float:
+    """The wait after the `attempts`-th failed attempt: doubling from the base, capped."""
+    base = settings.NOTIFICATION_RETRY_BASE_SECONDS
+    return float(min(base * 2 ** max(attempts - 1, 0), settings.NOTIFICATION_RETRY_MAX_SECONDS))
+
+
+# --- the pieces -------------------------------------------------------------------
+
+
+def _due(queryset, now: datetime.datetime):
+    return queryset.filter(
+        Q(status=Notification.Status.PENDING)
+        | Q(status=Notification.Status.SENDING, attempts__lt=settings.NOTIFICATION_MAX_ATTEMPTS),
+        next_attempt_at__lte=now,
+    )
+
+
+def _claim(ids: list[int], now: datetime.datetime) -> list[Notification]:
+    lease_until = now + datetime.timedelta(seconds=settings.NOTIFICATION_SENDING_LEASE_SECONDS)
+    if not ids:
+        return []
+    _due(Notification.objects.filter(pk__in=ids), now).update(
+        status=Notification.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=lease_until
+    )
+    return list(
+        Notification.objects.filter(
+            pk__in=ids, status=Notification.Status.SENDING, next_attempt_at=lease_until
+        ).select_related("merchant")
+    )
+
+
+def _give_up_on_stuck(now: datetime.datetime) -> None:
+    """Rows whose last allowed attempt never finished (the worker died mid-send) are failed."""
+    stuck = Notification.objects.filter(
+        status=Notification.Status.SENDING,
+        attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS,
+        next_attempt_at__lte=now,
+    )
+    count = stuck.update(
+        status=Notification.Status.FAILED,
+        last_error="The last attempt never finished (the sending process stopped); not sent again.",
+    )
+    if count:
+        logger.warning("Marked %d notifications failed after an unfinished last attempt.", count)
+
+
+def _send_claimed(notification: Notification, now: datetime.datetime) -> str:
+    claim = Notification.objects.filter(
+        pk=notification.pk,
+        status=Notification.Status.SENDING,
+        next_attempt_at=notification.next_attempt_at,
+    )
+    try:
+        provider_message_id = _send(notification)
+    except DeliveryFailed as failure:
+        return _record_failure(claim, notification, failure, now)
+    except Exception as failure:
+        logger.exception("Notification %s: unexpected error while sending.", notification.pk)
+        return _record_failure(claim, notification, TemporaryFailure(repr(failure)[:2000]), now)
+    recorded = claim.update(
+        status=Notification.Status.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=provider_message_id[:255],
+        last_error="",
+    )
+    if not recorded:
+        logger.warning("Notification %s was sent, but its claim had lapsed.", notification.pk)
+    logger.info(
+        "Notification %s sent (%s to %s).", notification.pk, notification.channel, notification.recipient
+    )
+    return Notification.Status.SENT
+
+
+def _send(notification: Notification) -> str:
+    if notification.channel == Notification.Channel.EMAIL:
+        from .mail import send_email
+
+        return send_email(notification)
+    from .sms import OutgoingSms, get_sms_backend
+
+    backend = get_sms_backend()
+    return backend.send(
+        OutgoingSms(
+            to=notification.recipient,
+            sender=sms_sender_name(notification.merchant),
+            body=notification.body,
+            idempotency_key=notification.idempotency_key,
+        )
+    )
+
+
+def sms_sender_name(merchant) -> str:
+    """SMS_SENDER_NAME when the operator set one, else the merchant's short name."""
+    return settings.SMS_SENDER_NAME or merchant.short_name
+
+
+def _record_failure(claim, notification: Notification, failure: DeliveryFailed, now) -> str:
+    error = str(failure)[:2000]
+    if not failure.retryable or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        claim.update(status=Notification.Status.FAILED, last_error=error)
+        logger.warning("Notification %s failed for good: %s", notification.pk, error)
+        return Notification.Status.FAILED
+    wait = max(backoff_seconds(notification.attempts), failure.retry_after or 0)
+    claim.update(
+        status=Notification.Status.PENDING,
+        last_error=error,
+        next_attempt_at=now + datetime.timedelta(seconds=wait),
+    )
+    logger.info(
+        "Notification %s: attempt %d failed (%s); next in %ds.",
+        notification.pk,
+        notification.attempts,
+        error,
+        wait,
+    )
+    _schedule_retry(notification.pk, wait)
+    return Notification.Status.PENDING
+
+
+def _schedule_retry(notification_id: int, wait: float) -> None:
+    """With a Celery broker, ask for the next attempt when it is due; in-process, the sweep does."""
+    from orderdesk.celery import app
+
+    from .tasks import deliver_notification_task
+
+    if app.conf.task_always_eager:
+        return
+    try:
+        deliver_notification_task.apply_async((notification_id,), countdown=wait)
+    except Exception:
+        logger.exception("Could not schedule the retry of notification %s; the sweep will.", notification_id)

@@ -1,0 +1,18 @@
+"""The links we send: every URL in an SMS or email is built here."""
+
+from django.conf import settings
+from django.urls import reverse
+
+
+def order_path(order_id: int) -> str:
+    """The order's page in the web app (it asks for sign-in first, then lands there)."""
+    return f"/orders/{order_id}/"
+
+
+def order_url(order) -> str:
+    return settings.SITE_URL + order_path(order.pk)
+
+
+def tracking_url(order) -> str:
+    """The customer's tracking page, reached by the order's unguessable token alone."""
+    return settings.SITE_URL + reverse("tracking:page", args=[order.tracking_token])

@@ -1,0 +1,268 @@
+"""Real peers on loopback for delivery tests: an SMTP server and SMS provider doubles.
+
+Each provider double is an HTTP server in a thread that checks a request the way
+the provider does (path, auth, fields, signature) and answers in the provider's
+format. `fail_next(...)` and `stall_next(...)` script faults for the next requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- SMTP ----------------------------------------------------------------------------
+
+
+class _Inbox:
+    def __init__(self, refuse: dict[str, str]):
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """An aiosmtpd server on 127.0.0.1; `messages` holds what arrived, parsed."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.refuse: dict[str, str] = {}
+        self.inbox = _Inbox(self.refuse)
+        self.controller: Controller | None = None
+
+    @property
+    def messages(self):
+        return self.inbox.messages
+
+    def start(self) -> SmtpServer:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def parts_of(message) -> dict[str, str]:
+    """content type → decoded text of each leaf part of an email."""
+    return {part.get_content_type(): part.get_content() for part in message.walk() if not part.is_multipart()}
+
+
+# --- HTTP provider doubles ---------------------------------------------------------
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    form: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderDouble:
+    """Base: records every request; subclasses decide the answer in `answer(request)`."""
+
+    def __init__(self):
+        self.requests: list[Received] = []
+        self.delivered: list[dict] = []  # messages the provider accepted to send
+        self._script: list[tuple] = []
+        self._lock = threading.Lock()
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                request = Received(
+                    method="POST",
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                    request.form = {
+                        k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()
+                    }
+                with double._lock:
+                    double.requests.append(request)
+                    scripted = double._script.pop(0) if double._script else None
+                if scripted and scripted[0] == "fail":
+                    _, status, payload, headers = scripted
+                    return self._reply(status, payload, headers)
+                status, payload, headers = double.answer(request)
+                if scripted and scripted[0] == "stall":
+                    # The provider takes the message, but answers after the client gave up.
+                    time.sleep(scripted[1])
+                self._reply(status, payload, headers)
+
+            def _reply(self, status, payload, headers=None):
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, status: int, payload, headers: dict | None = None):
+        """The next request gets this answer without being processed."""
+        self._script.append(("fail", status, payload, headers or {}))
+
+    def stall_next(self, seconds: float):
+        """The next request is processed, but answered only after `seconds`."""
+        self._script.append(("stall", seconds))
+
+    def answer(self, request: Received) -> tuple[int, object, dict]:
+        raise NotImplementedError
+
+
+class TwilioDouble(ProviderDouble):
+    """Twilio's Messages API as documented: basic auth, form fields, 201 with a sid."""
+
+    def __init__(self, account_sid="AC" + "1" * 32, auth_token="twilio-token"):
+        self.account_sid, self.auth_token = account_sid, auth_token
+        super().__init__()
+
+    def error(self, status, code, message):
+        return (
+            status,
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+            {},
+        )
+
+    def answer(self, request):
+        if request.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
+            return self.error(404, 20404, f"The requested resource {request.path} was not found")
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if request.headers.get("authorization") != expected:
+            return self.error(401, 20003, "Authenticate")
+        to, sender, body = (request.form.get(k, "") for k in ("To", "From", "Body"))
+        if not to.startswith("+") or not to[1:].isdigit():
+            return self.error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if not sender:
+            return self.error(400, 21603, "The 'From' phone number is required.")
+        if not body:
+            return self.error(400, 21602, "Message body is required.")
+        sid = "SM" + uuid.uuid4().hex
+        self.delivered.append({"sid": sid, "to": to, "from": sender, "body": body})
+        return 201, {"sid": sid, "status": "queued", "to": to, "from": sender, "body": body}, {}
+
+
+class SemaphoreDouble(ProviderDouble):
+    """Semaphore's /api/v4/messages: form fields, a JSON list with message_id per recipient."""
+
+    def __init__(self, api_key="semaphore-key"):
+        self.api_key = api_key
+        self._next_id = 1000
+        super().__init__()
+
+    def answer(self, request):
+        if request.path != "/api/v4/messages":
+            return 404, {"message": "Not Found"}, {}
+        form = request.form
+        if form.get("apikey") != self.api_key:
+            return 401, {"apikey": ["The selected apikey is invalid."]}, {}
+        number, message, sender = form.get("number", ""), form.get("message", ""), form.get("sendername", "")
+        if not number.isdigit() or not (number.startswith("63") or number.startswith("09")):
+            return 200, {"number": ["The number format is invalid."]}, {}
+        if not message:
+            return 200, {"message": ["The message field is required."]}, {}
+        if len(sender) > 11:
+            return 200, {"sendername": ["The sendername may not be greater than 11 characters."]}, {}
+        self._next_id += 1
+        entry = {
+            "message_id": self._next_id,
+            "recipient": number,
+            "message": message,
+            "sender_name": sender,
+            "network": "Globe",
+            "status": "Pending",
+            "type": "Single",
+            "source": "Api",
+        }
+        self.delivered.append(entry)
+        return 200, [entry], {}
+
+
+class WebhookDouble(ProviderDouble):
+    """An operator's own gateway: checks the HMAC signature and honours Idempotency-Key."""
+
+    def __init__(self, secret="webhook-secret"):
+        self.secret = secret
+        self.by_key: dict[str, str] = {}
+        super().__init__()
+
+    def answer(self, request):
+        expected = "sha256=" + hmac.new(self.secret.encode(), request.body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(request.headers.get("x-orderdesk-signature", ""), expected):
+            return 401, {"error": "bad signature"}, {}
+        key = request.headers.get("idempotency-key", "")
+        if not key:
+            return 400, {"error": "Idempotency-Key header is required"}, {}
+        payload = json.loads(request.body)
+        with self._lock:
+            if key in self.by_key:
+                return 200, {"id": self.by_key[key], "duplicate": True}, {}
+            message_id = f"gw-{len(self.by_key) + 1}"
+            self.by_key[key] = message_id
+            self.delivered.append(payload)
+        return 202, {"id": message_id}, {}

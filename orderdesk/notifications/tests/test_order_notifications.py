@@ -1,0 +1,220 @@
+"""What each order event queues, and what the messages say (rendered when queued)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
+from orderdesk.notifications.actions import preferences_for
+from orderdesk.notifications.models import Notification, NotificationPreference
+from orderdesk.notifications.sms.segments import count_segments
+from orderdesk.orders import actions
+from orderdesk.orders.actions import CustomerDetails
+from orderdesk.orders.models import OrderEvent
+from orderdesk.orders.tests.factories import awaiting_order, dispatched_order, pending_order
+
+from .conftest import sms_files
+
+pytestmark = pytest.mark.django_db
+
+
+def queued(order, trigger, channel):
+    return Notification.objects.get(order=order, trigger=trigger, channel=channel)
+
+
+def in_two_days(actor):
+    return timezone.localdate(timezone=actor.merchant.zone) + datetime.timedelta(days=2)
+
+
+def test_a_verified_payment_texts_the_merchant_the_reference_and_a_link_to_the_order():
+    actor = owner_actor(MerchantFactory(name="Casa Linen", short_name="CasaLinen"))
+    order = pending_order(actor)
+
+    sms = queued(order, OrderEvent.Kind.PAYMENT_VERIFIED, Notification.Channel.SMS)
+
+    assert sms.audience == Notification.Audience.MERCHANT
+    assert sms.recipient == actor.merchant.notification_phone
+    assert order.reference in sms.body
+    assert sms.body.endswith(f" https://orderdesk.example/orders/{order.pk}/")
+    assert "Maria Santos" in sms.body and "PHP 2,068.50" in sms.body and "3 items" in sms.body
+    assert count_segments(sms.body) <= 2
+    assert sms.status == Notification.Status.PENDING
+
+
+def test_a_verified_payment_emails_the_merchant_the_whole_order_in_html_and_text():
+    actor = owner_actor()
+    order = awaiting_order(actor, processing_days=4, discount=Decimal("50.00"))
+    order = actions.verify_payment(order.pk, by=actor)
+
+    email = queued(order, OrderEvent.Kind.PAYMENT_VERIFIED, Notification.Channel.EMAIL)
+
+    assert email.subject == f"Paid order {order.reference} from Maria Santos"
+    due = order.due_on
+    for body in (email.body, email.html_body):
+        assert order.reference in body
+        assert "4" in body and f"{due:%B} {due.day}, {due.year}" in body
+        assert "Maria Santos" in body and "+639175550101" in body and "maria@example.com" in body
+        assert "Linen shirt" in body and "Canvas tote" in body and "LS-M" in body
+        assert "PHP 1,598.00" in body  # 2 × 799.00
+        assert "PHP 1,948.50" in body and "PHP 120.00" in body and "PHP 50.00" in body
+        assert "PHP 2,018.50" in body
+        assert "GCash" in body
+        assert f"https://orderdesk.example/orders/{order.pk}/" in body
+    assert "J&T Express" in email.body
+    assert "J&amp;T Express" in email.html_body
+    assert "<table" in email.html_body
+
+
+def test_dispatch_tells_the_customer_courier_reference_date_message_and_tracking_link():
+    actor = owner_actor(MerchantFactory(name="Casa Linen"))
+    order = pending_order(actor)
+    expected_on = in_two_days(actor)
+    actions.dispatch_order(
+        order.pk, by=actor, delivery_reference="JT123", expected_on=expected_on, message="Salamat po!"
+    )
+    tracking = f"https://orderdesk.example/t/{order.tracking_token}/"
+
+    sms = queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.SMS)
+    email = queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.EMAIL)
+
+    assert sms.recipient == "+639175550101" and sms.audience == Notification.Audience.CUSTOMER
+    assert sms.body == (
+        f"Casa Linen: your order {order.reference} is on its way with J&T Express, ref JT123, "
+        f"expected {expected_on:%b} {expected_on.day}. Salamat po! Track: {tracking}"
+    )
+    assert email.recipient == "maria@example.com"
+    assert email.subject == f"Your Casa Linen order {order.reference} is on its way"
+    for body in (email.body, email.html_body):
+        assert "JT123" in body and "Salamat po!" in body and tracking in body
+        assert f"{expected_on:%B} {expected_on.day}, {expected_on.year}" in body
+
+
+def test_a_long_dispatch_message_is_cut_to_two_segments_and_the_tracking_link_kept_whole():
+    actor = owner_actor()
+    order = pending_order(actor)
+    message = "Thank you so much for your order! " * 25
+    actions.dispatch_order(
+        order.pk, by=actor, delivery_reference="JT9", expected_on=in_two_days(actor), message=message
+    )
+
+    sms = queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.SMS)
+
+    assert count_segments(sms.body) == 2
+    assert sms.body.endswith(f"... Track: https://orderdesk.example/t/{order.tracking_token}/")
+    assert "ref JT9" in sms.body
+    # The email has room for all of it.
+    assert message.strip() in queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.EMAIL).body
+
+
+def test_fulfillment_and_cancellation_tell_the_customer_and_cancellation_gives_the_reason():
+    actor = owner_actor()
+    delivered = dispatched_order(actor)
+    actions.fulfill_order(delivered.pk, by=actor, remarks="Left with the guard")
+    cancelled = pending_order(actor)
+    actions.cancel_order(cancelled.pk, by=actor, reason="The linen shirt is out of stock")
+
+    fulfilled_sms = queued(delivered, OrderEvent.Kind.FULFILLED, Notification.Channel.SMS)
+    cancelled_sms = queued(cancelled, OrderEvent.Kind.CANCELLED, Notification.Channel.SMS)
+    cancelled_email = queued(cancelled, OrderEvent.Kind.CANCELLED, Notification.Channel.EMAIL)
+
+    assert "was delivered" in fulfilled_sms.body
+    assert "Left with the guard" not in fulfilled_sms.body  # remarks are the merchant's own
+    assert "Reason: The linen shirt is out of stock" in cancelled_sms.body
+    assert cancelled_sms.body.endswith(f"Details: https://orderdesk.example/t/{cancelled.tracking_token}/")
+    assert "The linen shirt is out of stock" in cancelled_email.body
+    assert "The linen shirt is out of stock" in cancelled_email.html_body
+
+
+def test_a_customer_without_an_email_address_gets_only_the_sms():
+    actor = owner_actor()
+    order = dispatched_order(actor, customer=CustomerDetails(name="Jo Reyes", phone="09175550199"))
+    assert list(order.notifications.filter(trigger="dispatched").values_list("channel", flat=True)) == ["sms"]
+
+
+def test_a_cash_on_delivery_order_confirmed_at_once_tells_the_merchant_it_is_cod():
+    actor = owner_actor()
+    from orderdesk.orders.tests.factories import new_order
+
+    order = actions.record_order(new_order(payment_method="cod"), by=actor, payment_confirmed=True)
+
+    sms = queued(order, OrderEvent.Kind.COD_CONFIRMED, Notification.Channel.SMS)
+    email = queued(order, OrderEvent.Kind.COD_CONFIRMED, Notification.Channel.EMAIL)
+    assert sms.body.startswith(f"COD order confirmed {order.reference}")
+    assert email.subject.startswith("Cash on delivery order")
+
+
+def test_every_merchant_starts_with_every_notification_on():
+    preferences = preferences_for(MerchantFactory())
+    assert not NotificationPreference.objects.exists()
+    assert all(
+        getattr(preferences, name)
+        for name in (f.name for f in NotificationPreference._meta.fields)
+        if name != "merchant"
+    )
+
+
+def test_switched_off_channels_are_not_queued_and_the_timeline_lists_only_what_was():
+    actor = owner_actor()
+    NotificationPreference.objects.create(
+        merchant=actor.merchant, merchant_sms_on_payment=False, customer_email_on_dispatch=False
+    )
+    order = dispatched_order(actor)
+
+    assert set(order.notifications.values_list("trigger", "channel")) == {
+        ("payment_verified", "email"),
+        ("dispatched", "sms"),
+    }
+    logged = [
+        [n["channel"] for n in event.data["notifications"]]
+        for event in order.events.filter(kind=OrderEvent.Kind.NOTIFICATIONS_QUEUED)
+    ]
+    assert logged == [["email"], ["sms"]]
+
+
+def test_everything_switched_off_queues_nothing_and_logs_nothing():
+    actor = owner_actor()
+    NotificationPreference.objects.create(
+        merchant=actor.merchant, merchant_sms_on_payment=False, merchant_email_on_payment=False
+    )
+    order = pending_order(actor)
+    assert not order.notifications.exists()
+    assert not order.events.filter(kind=OrderEvent.Kind.NOTIFICATIONS_QUEUED).exists()
+
+
+def test_messages_are_delivered_only_after_the_change_commits(django_capture_on_commit_callbacks, sms_folder):
+    actor = owner_actor()
+    order = awaiting_order(actor)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        actions.verify_payment(order.pk, by=actor)
+        assert sms_files(sms_folder) == [] and mail.outbox == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+
+    assert len(sms_files(sms_folder)) == 1
+    assert [m.to for m in mail.outbox] == [[actor.merchant.notification_email]]
+    assert set(order.notifications.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_change_that_rolls_back_queues_and_sends_nothing(django_capture_on_commit_callbacks, sms_folder):
+    actor = owner_actor()
+    order = awaiting_order(actor)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        actions.verify_payment(order.pk, by=actor)
+        assert order.notifications.count() == 2
+        raise RuntimeError("the request failed after the payment was verified")
+
+    assert callbacks == []
+    assert not Notification.objects.exists()
+    assert sms_files(sms_folder) == [] and mail.outbox == []
+    order.refresh_from_db()
+    assert order.status == "awaiting_payment"

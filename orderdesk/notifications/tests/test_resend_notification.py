@@ -1,0 +1,195 @@
+"""A merchant resends a failed message: the domain function, the page partial and its URL."""
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils.html import escape
+
+from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
+from orderdesk.notifications.actions import resend_notification
+from orderdesk.notifications.errors import NotificationNotFound, ResendRefused
+from orderdesk.notifications.models import Notification
+from orderdesk.notifications.queries import notifications_for_order
+from orderdesk.orders import actions
+from orderdesk.orders.models import OrderEvent
+from orderdesk.orders.tests.factories import awaiting_order
+
+from .conftest import sms_files
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot(notification):
+    notification.refresh_from_db()
+    return (notification.status, notification.attempts, notification.last_error, notification.next_attempt_at)
+
+
+@pytest.fixture
+def actor():
+    return owner_actor(MerchantFactory(notification_email=""))
+
+
+@pytest.fixture
+def failed(settings, sms_folder, actor, django_capture_on_commit_callbacks):
+    """A payment SMS that failed for good: the gateway could not be reached, with one attempt allowed."""
+    settings.SMS_BACKEND = "semaphore"
+    settings.SEMAPHORE_API_KEY = "key"
+    settings.SEMAPHORE_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    order = awaiting_order(actor)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.verify_payment(order.pk, by=actor)
+    notification = Notification.objects.get(order=order)
+    assert notification.status == Notification.Status.FAILED
+    settings.SMS_BACKEND = "file"
+    return notification
+
+
+def test_resending_a_failed_message_gives_it_another_round_sends_it_and_notes_it_on_the_timeline(
+    failed, actor, sms_folder, django_capture_on_commit_callbacks
+):
+    error = failed.last_error
+    with django_capture_on_commit_callbacks(execute=True):
+        resend_notification(failed.pk, by=actor)
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_error) == ("sent", 1, "")
+    assert len(sms_files(sms_folder)) == 1
+    event = failed.order.events.get(kind=OrderEvent.Kind.NOTIFICATION_RESENT)
+    assert event.actor == actor.user
+    assert event.data == {
+        "notification": {
+            "id": failed.pk,
+            "channel": "sms",
+            "recipient": failed.recipient,
+            "trigger": "payment_verified",
+        },
+        "last_error": error,
+    }
+
+
+def test_resending_a_message_that_was_sent_is_refused_and_changes_nothing(
+    sms_folder, actor, django_capture_on_commit_callbacks
+):
+    order = awaiting_order(actor)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.verify_payment(order.pk, by=actor)
+    sent = Notification.objects.get(order=order)
+    before = snapshot(sent)
+    events_before = order.events.count()
+
+    with pytest.raises(ResendRefused) as refusal:
+        resend_notification(sent.pk, by=actor)
+
+    assert refusal.value.message == f"The SMS to {sent.recipient} was already sent; it is not sent twice."
+    assert snapshot(sent) == before
+    assert order.events.count() == events_before
+    assert len(sms_files(sms_folder)) == 1
+
+
+def test_resending_a_message_still_waiting_is_refused_and_changes_nothing(actor):
+    order = actions.verify_payment(awaiting_order(actor).pk, by=actor)  # delivery waits for commit
+    waiting = Notification.objects.get(order=order)
+    before = snapshot(waiting)
+
+    with pytest.raises(ResendRefused) as refusal:
+        resend_notification(waiting.pk, by=actor)
+
+    assert refusal.value.message == f"The SMS to {waiting.recipient} is still waiting to be sent."
+    assert snapshot(waiting) == before
+
+
+def test_another_merchants_message_cannot_be_resent_and_looks_absent(failed):
+    stranger = owner_actor()
+    before = snapshot(failed)
+
+    with pytest.raises(NotificationNotFound) as refusal:
+        resend_notification(failed.pk, by=stranger)
+
+    assert refusal.value.message == "That notification does not exist."
+    assert snapshot(failed) == before
+    assert not failed.order.events.filter(kind=OrderEvent.Kind.NOTIFICATION_RESENT).exists()
+
+
+def test_the_order_lists_only_its_own_messages_oldest_first(actor):
+    first = actions.verify_payment(awaiting_order(actor).pk, by=actor)
+    actions.verify_payment(awaiting_order(actor).pk, by=actor)
+    assert list(notifications_for_order(first)) == list(Notification.objects.filter(order=first))
+
+
+def test_the_partial_shows_each_message_with_its_state_and_a_resend_button_only_when_failed(failed, actor):
+    other = actions.verify_payment(awaiting_order(actor).pk, by=actor)
+    rows = list(notifications_for_order(failed.order)) + list(notifications_for_order(other))
+
+    html = render_to_string("notifications/_order_notifications.html", {"order_notifications": rows})
+
+    assert html.count("<form") == 1
+    assert f'action="/notifications/{failed.pk}/resend/"' in html
+    assert "Failed" in html and "Pending" in html
+    assert "Payment verified" in html
+    assert escape(failed.last_error) in html
+
+
+# --- the URL ------------------------------------------------------------------------------
+
+
+def test_resend_needs_a_signed_in_user(client, failed):
+    before = snapshot(failed)
+    response = client.post(f"/notifications/{failed.pk}/resend/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert snapshot(failed) == before
+
+
+def test_resend_from_the_order_page_sends_again_and_returns_to_it(
+    client, failed, actor, sms_folder, django_capture_on_commit_callbacks
+):
+    client.force_login(actor.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/notifications/{failed.pk}/resend/", {"next": f"/orders/{failed.order_id}/"})
+    assert response.status_code == 302 and response["Location"] == f"/orders/{failed.order_id}/"
+    failed.refresh_from_db()
+    assert failed.status == "sent"
+
+
+def test_resend_does_not_redirect_off_site(client, failed, actor):
+    client.force_login(actor.user)
+    response = client.post(f"/notifications/{failed.pk}/resend/", {"next": "https://evil.example/"})
+    assert response["Location"] == f"/orders/{failed.order_id}/"
+
+
+def test_resend_by_htmx_answers_the_refreshed_list(client, failed, actor):
+    client.force_login(actor.user)
+    response = client.post(f"/notifications/{failed.pk}/resend/", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="order-notifications"' in html
+    assert f"Sending the SMS to {failed.recipient} again." in html
+    assert "<form" not in html  # pending now: nothing to resend
+
+
+def test_a_refused_resend_shows_why_and_changes_nothing(
+    client, sms_folder, actor, django_capture_on_commit_callbacks
+):
+    order = awaiting_order(actor)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.verify_payment(order.pk, by=actor)
+    sent = Notification.objects.get(order=order)
+    before = snapshot(sent)
+    client.force_login(actor.user)
+
+    response = client.post(f"/notifications/{sent.pk}/resend/", headers={"HX-Request": "true"})
+
+    assert "was already sent; it is not sent twice." in response.content.decode()
+    assert snapshot(sent) == before
+
+
+def test_another_merchants_message_is_a_404_at_the_url(client, failed):
+    stranger = owner_actor()
+    before = snapshot(failed)
+    client.force_login(stranger.user)
+    assert client.post(f"/notifications/{failed.pk}/resend/").status_code == 404
+    assert snapshot(failed) == before
+
+
+def test_resend_only_answers_post(client, failed, actor):
+    client.force_login(actor.user)
+    assert client.get(f"/notifications/{failed.pk}/resend/").status_code == 405

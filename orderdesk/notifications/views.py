@@ -1,0 +1,43 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from orderdesk.accounts.actors import Actor, NotAMember
+from orderdesk.errors import DomainError
+
+from .actions import resend_notification
+from .links import order_path
+from .models import Notification
+from .queries import notification_for_merchant, notifications_for_order
+
+
+@login_required
+@require_POST
+def resend(request, notification_id: int):
+    """Resend a failed message of the signed-in merchant; anyone else's is a 404."""
+    try:
+        actor = Actor.for_user(request.user)
+        notification = notification_for_merchant(actor.merchant, notification_id)
+    except (NotAMember, Notification.DoesNotExist) as missing:
+        raise Http404("No such notification.") from missing
+    try:
+        resend_notification(notification.pk, by=actor)
+    except DomainError as refusal:
+        notice, level = refusal.message, messages.ERROR
+    else:
+        notice = f"Sending the {notification.get_channel_display()} to {notification.recipient} again."
+        level = messages.SUCCESS
+    if request.htmx and notification.order is not None:
+        return render(
+            request,
+            "notifications/_order_notifications.html",
+            {"order_notifications": notifications_for_order(notification.order), "notice": notice},
+        )
+    messages.add_message(request, level, notice)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = order_path(notification.order_id) if notification.order_id else "/"
+    return redirect(back)
