@@ -6,7 +6,7 @@ from django.urls import reverse
 
 def order_path(order_id: int) -> str:
     """The order's page in the web app (it asks for sign-in first, then lands there)."""
-    return f"/orders/{order_id}/"
+    return reverse("orders:detail", args=[order_id])
 
 
 def order_url(order) -> str:

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from orderdesk.photos.actions import describe_limits, format_bytes
 
+from .models import Order
 from .queries import TRACKING_TABS
 
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"
@@ -18,7 +19,10 @@ PHOTO_TYPES = "image/jpeg,image/png,image/webp"
 
 class TrackingFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[(status, status.label) for status in TRACKING_TABS]
+        label="Status",
+        required=False,
+        # Awaiting payment is no tab, but its orders are one link away (to verify their payment).
+        choices=[(status, status.label) for status in [*TRACKING_TABS, Order.Status.AWAITING_PAYMENT]],
     )
     q = forms.CharField(label="Search orders", required=False, max_length=100)
     sort = forms.ChoiceField(
@@ -111,3 +115,7 @@ class CancelForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class VerifyPaymentForm(forms.Form):
+    """Nothing to fill in: the merchant confirms the payment (or cash on delivery) arrived."""

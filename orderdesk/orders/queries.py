@@ -27,11 +27,11 @@ def orders_in_tab(merchant, status: str) -> QuerySet[Order]:
 
 
 def tab_counts(merchant, search: str = "") -> dict[str, int]:
-    """How many orders each Order Tracking tab holds (of those matching the search, if any)."""
-    counts = dict.fromkeys(TRACKING_TABS, 0)
+    """How many orders each Order Tracking tab holds, and how many await payment
+    (of those matching the search, if any)."""
+    counts = dict.fromkeys([*TRACKING_TABS, Order.Status.AWAITING_PAYMENT], 0)
     rows = (
         Order.objects.for_merchant(merchant)
-        .filter(status__in=TRACKING_TABS)
         .filter(matching_search(search))
         .values("status")
         .annotate(n=Count("id"))

@@ -17,10 +17,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from orderdesk.accounts.access import merchant_member_required
 from orderdesk.accounts.actors import Actor
 from orderdesk.errors import DomainError
+from orderdesk.notifications.queries import notifications_for_order
 from orderdesk.web.forms import show_refusal
 
 from . import actions, queries
-from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm
+from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm
 from .models import Order, can_move
 
 
@@ -51,6 +52,11 @@ def tracking(request):
         for status in queries.TRACKING_TABS
     ]
     context["current_label"] = Order.Status(choice["status"]).label
+    context["awaiting_payment"] = {
+        "count": counts[Order.Status.AWAITING_PAYMENT],
+        "url": _tracking_url(choice, status=Order.Status.AWAITING_PAYMENT),
+        "current": choice["status"] == Order.Status.AWAITING_PAYMENT,
+    }
     template = "orders/_tracking.html" if request.htmx else "orders/tracking.html"
     return render(request, template, context)
 
@@ -62,7 +68,8 @@ def detail(request, order_id: int):
         order = queries.order_for_page(request.merchant, order_id)
     except Order.DoesNotExist as missing:
         raise Http404("No such order.") from missing
-    return render(request, "orders/detail.html", {"order": order})
+    context = {"order": order, "order_notifications": notifications_for_order(order)}
+    return render(request, "orders/detail.html", context)
 
 
 @merchant_member_required
@@ -97,6 +104,24 @@ def dispatch(request, order_id: int):
     context = {"order": order, "form": form, "next_url": _next_url(request)}
     template = "orders/_dispatch_form.html" if request.htmx else "orders/dispatch.html"
     return render(request, template, context, status=status)
+
+
+@merchant_member_required
+def verify_payment(request, order_id: int):
+    """Awaiting payment → Pending, when the merchant has seen the money (or confirms COD)."""
+    return _status_change(
+        request,
+        order_id,
+        to=Order.Status.PENDING,
+        form_class=VerifyPaymentForm,
+        change=lambda order, data, by: actions.verify_payment(order.pk, by=by),
+        title="Verify payment",
+        explanation=(
+            "The customer's payment has arrived (or you confirm cash on delivery). The order "
+            "moves to Pending, its due date is set, and you get the order SMS and email."
+        ),
+        done="is paid and pending",
+    )
 
 
 @merchant_member_required

@@ -1,7 +1,10 @@
 """A merchant resends a failed message: the domain function, the page partial and its URL."""
 
 import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import escape
 
 from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
@@ -135,7 +138,7 @@ def test_the_partial_shows_each_message_with_its_state_and_a_resend_button_only_
 def test_resend_needs_a_signed_in_user(client, failed):
     before = snapshot(failed)
     response = client.post(f"/notifications/{failed.pk}/resend/")
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
     assert snapshot(failed) == before
 
 
@@ -193,3 +196,13 @@ def test_another_merchants_message_is_a_404_at_the_url(client, failed):
 def test_resend_only_answers_post(client, failed, actor):
     client.force_login(actor.user)
     assert client.get(f"/notifications/{failed.pk}/resend/").status_code == 405
+
+
+def test_the_order_page_shows_a_failed_message_with_its_error_and_a_resend_button(client, failed, actor):
+    client.force_login(actor.user)
+    page = client.get(reverse("orders:detail", args=[failed.order_id])).content.decode()
+
+    assert f"SMS to merchant {failed.recipient}" in page
+    assert "Not sent after 1 attempt" in page
+    assert escape(failed.last_error) in page
+    assert f'action="{reverse("notifications:resend", args=[failed.pk])}"' in page

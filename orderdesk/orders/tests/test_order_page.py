@@ -75,10 +75,12 @@ def test_a_dispatched_order_shows_its_dispatch_details_and_photos(owner_client, 
     assert 'alt="Dispatch photo 1 (box.jpg)"' in page
 
 
-def test_the_order_page_keeps_a_marked_spot_for_the_notifications_timeline(owner_client, owner):
+def test_the_order_page_lists_the_messages_the_order_caused_and_their_state(owner_client, owner):
     page = owner_client.get(detail(pending_order(owner))).content.decode()
 
-    assert "<!-- notifications timeline -->" in page
+    assert 'id="order-notifications"' in page
+    assert f"SMS to merchant {owner.merchant.notification_phone}" in page
+    assert f"Email to merchant {owner.merchant.notification_email}" in page
 
 
 @pytest.mark.parametrize(
