@@ -32,7 +32,7 @@ def tab_counts(merchant, search: str = "") -> dict[str, int]:
     counts = dict.fromkeys([*TRACKING_TABS, Order.Status.AWAITING_PAYMENT], 0)
     rows = (
         Order.objects.for_merchant(merchant)
-        .filter(matching_search(search))
+        .filter(matching_search(merchant, search))
         .values("status")
         .annotate(n=Count("id"))
         .order_by()
@@ -72,14 +72,21 @@ class TrackingPage:
     next_cursor: str | None
 
 
-def matching_search(search: str) -> Q:
-    """Orders whose reference, customer name or customer phone matches what the merchant typed."""
+def matching_search(merchant, search: str) -> Q:
+    """Orders whose reference, customer name or customer phone matches what the merchant typed.
+
+    A whole reference or phone number finds just those orders through their indexes; only
+    when it finds none does the search look inside references, names and numbers.
+    """
     text = (search or "").strip()
     if not text:
         return Q()
-    found = Q(reference__icontains=text) | Q(customer_name__icontains=text)
+    exact = Q(reference__in={text, text.upper()})
     with contextlib.suppress(ValueError):  # not a whole phone number; still a name or reference
-        found |= Q(customer_phone=normalize_phone(text))
+        exact |= Q(customer_phone=normalize_phone(text))
+    if Order.objects.for_merchant(merchant).filter(exact).exists():
+        return exact
+    found = Q(reference__icontains=text) | Q(customer_name__icontains=text)
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
         # Part of a number, as the merchant remembers it ("5550101").
@@ -103,8 +110,7 @@ def order_tracking_page(
     orders = (
         Order.objects.for_merchant(merchant)
         .filter(status=status)
-        .filter(matching_search(search))
-        .select_related("merchant")
+        .filter(matching_search(merchant, search))
         .prefetch_related("lines")
     )
     orders = orders.order_by("placed_at", "id") if oldest_first else orders.order_by("-placed_at", "-id")
@@ -116,6 +122,9 @@ def order_tracking_page(
         else:
             orders = orders.filter(Q(placed_at__lt=placed_at) | Q(placed_at=placed_at, id__lt=order_id))
     rows = list(orders[: size + 1])
+    # The merchant is known; joining it would lead SQLite's planner off the tab's index.
+    for order in rows:
+        order.merchant = merchant
     if len(rows) <= size:
         return TrackingPage(orders=rows, next_cursor=None)
     last = rows[size - 1]

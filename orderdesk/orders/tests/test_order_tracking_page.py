@@ -186,3 +186,23 @@ def test_order_tracking_needs_sign_in(client):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("search", ["WEB-7", "web-7"])
+def test_a_whole_reference_finds_just_that_order_not_those_containing_it(owner_client, owner, search):
+    wanted = pending_order(owner, reference="WEB-7")
+    longer = pending_order(owner, reference="WEB-77")
+
+    page = owner_client.get(TRACKING, {"q": search}).content.decode()
+
+    assert f'href="/orders/{wanted.pk}/"' in page
+    assert f'href="/orders/{longer.pk}/"' not in page
+
+
+def test_part_of_a_reference_finds_every_order_containing_it(owner_client, owner):
+    first = pending_order(owner, reference="WEB-71")
+    second = pending_order(owner, reference="WEB-72")
+
+    page = owner_client.get(TRACKING, {"q": "WEB-7"}).content.decode()
+
+    assert f'href="/orders/{first.pk}/"' in page and f'href="/orders/{second.pk}/"' in page
