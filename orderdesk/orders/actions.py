@@ -27,6 +27,7 @@ from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_p
 from orderdesk.stores.models import Store
 
 from . import events
+from .counts import count_status_change
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 
@@ -144,6 +145,7 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
                 note=new.note,
                 placed_at=new.placed_at or timezone.now(),
             )
+            count_status_change(merchant.pk, before=None, after=order.status)
             OrderLine.objects.bulk_create(
                 OrderLine(
                     merchant=merchant,
@@ -233,7 +235,7 @@ def dispatch_order(
                 message=message,
                 photos=stored_photos,
             )
-            order.status = Order.Status.DISPATCHED
+            _move(order, Order.Status.DISPATCHED)
             order.dispatched_at = timezone.now()
             order.save(update_fields=["status", "dispatched_at", "updated_at"])
             events.record_order_dispatched(order, by=by, status_before=status_before, shipment=shipment)
@@ -258,7 +260,7 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
         _ensure_transition(order, Order.Status.FULFILLED, action="fulfill")
         status_before = order.status
         fulfillment_actions.mark_merchant_shipments_delivered(order, by=by)
-        order.status = Order.Status.FULFILLED
+        _move(order, Order.Status.FULFILLED)
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = remarks
         order.save(update_fields=["status", "fulfilled_at", "fulfill_remarks", "updated_at"])
@@ -281,7 +283,7 @@ def cancel_order(order_id: int, *, by: Actor, reason: str) -> Order:
         order = _locked_order(order_id, by)
         _ensure_transition(order, Order.Status.CANCELLED, action="cancel")
         status_before = order.status
-        order.status = Order.Status.CANCELLED
+        _move(order, Order.Status.CANCELLED)
         order.cancelled_at = timezone.now()
         order.cancel_reason = reason
         order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
@@ -325,7 +327,7 @@ def _ensure_transition(order: Order, to: str, *, action: str) -> None:
 def _enter_order_tracking(order: Order, *, by: Actor) -> None:
     status_before = order.status
     now = timezone.now()
-    order.status = Order.Status.PENDING
+    _move(order, Order.Status.PENDING)
     order.payment_status = (
         Order.PaymentStatus.COD_CONFIRMED
         if order.payment_method == Order.PaymentMethod.CASH_ON_DELIVERY
@@ -338,6 +340,12 @@ def _enter_order_tracking(order: Order, *, by: Actor) -> None:
     order.save(update_fields=["status", "payment_status", "payment_verified_at", "due_on", "updated_at"])
     event = events.record_payment_verified(order, by=by, status_before=status_before)
     _queue_notifications(order, event.kind, by=by)
+
+
+def _move(order: Order, to: str) -> None:
+    """Set the new status and keep the tab counts in step (inside the action's transaction)."""
+    count_status_change(order.merchant_id, before=order.status, after=to)
+    order.status = to
 
 
 def _queue_notifications(order: Order, trigger: str, *, by: Actor) -> None:

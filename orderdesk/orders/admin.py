@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Order, OrderEvent, OrderLine
+from .models import Order, OrderEvent, OrderLine, OrderStatusCount
 
 
 class OrderLineInline(admin.TabularInline):
@@ -69,6 +69,25 @@ class OrderEventAdmin(admin.ModelAdmin):
     search_fields = ["=order__reference"]
     show_full_result_count = False
     raw_id_fields = ["merchant", "order", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OrderStatusCount)
+class OrderStatusCountAdmin(admin.ModelAdmin):
+    """Read-only: the order actions keep these; orders.counts.recount_orders rebuilds them."""
+
+    list_display = ["merchant", "status", "count"]
+    list_filter = ["status"]
+    list_select_related = ["merchant"]
+    search_fields = ["merchant__name"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

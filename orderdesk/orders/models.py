@@ -205,3 +205,22 @@ class OrderEvent(MerchantOwned):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Order events are append-only; they are never deleted.")
+
+
+class OrderStatusCount(MerchantOwned):
+    """How many of a merchant's orders are in one status: the Order Tracking tab counts.
+
+    Counting a million rows on every page load is too slow, so the order actions keep
+    these in step in their own transaction; `recount_orders` rebuilds them from the orders.
+    """
+
+    status = models.CharField(max_length=20, choices=Order.Status.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "status"], name="one_count_per_merchant_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.count} {self.status}"

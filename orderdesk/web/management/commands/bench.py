@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from orderdesk.accounts.models import Membership, Merchant, User
 from orderdesk.orders import queries
+from orderdesk.orders.counts import recount_orders
 from orderdesk.orders.models import Order, OrderLine
 from orderdesk.stores.models import Store
 
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         if have < orders:
             started = time.perf_counter()
             self._fill(merchant, have, orders)
+            recount_orders(merchant)  # bulk inserts bypass the actions that keep the counts
             self.stdout.write(f"Inserted {orders - have:,} orders in {time.perf_counter() - started:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
