@@ -14,6 +14,11 @@ class SwitchGroup:
     # (channel label, bound field) pairs.
     switches: list[tuple[str, forms.BoundField]]
 
+    @property
+    def channels_on(self) -> list[str]:
+        """The labels of the channels switched on ("SMS", "Email")."""
+        return [channel for channel, field in self.switches if field.value()]
+
 
 class NotificationPreferenceForm(forms.ModelForm):
     """The merchant's switches: which order events notify whom, on which channel.
