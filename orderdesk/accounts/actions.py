@@ -15,8 +15,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from orderdesk.customers.phones import normalize_phone
 
-from .actors import Actor
-from .errors import InvalidAccountDetails, InvitationRefused, NotAllowed
+from .actors import Actor, ensure_owner
+from .errors import InvalidAccountDetails, InvitationRefused
 from .models import Membership, Merchant, User
 
 
@@ -25,7 +25,7 @@ def update_notification_contacts(*, by: Actor, phone: str, email: str) -> Mercha
 
     Either may be blank (no SMS, no email). Raises NotAllowed, InvalidAccountDetails.
     """
-    _ensure_owner(by, "change where notifications go")
+    ensure_owner(by, "change where notifications go")
     phone = (phone or "").strip()
     if phone:
         try:
@@ -47,7 +47,7 @@ def invite_staff_member(email: str, *, by: Actor) -> User:
     Inviting someone who has not accepted yet sends the link again.
     Raises NotAllowed, InvalidAccountDetails, InvitationRefused. The email leaves after commit.
     """
-    _ensure_owner(by, "invite people")
+    ensure_owner(by, "invite people")
     email = _checked_email(email, field="email")
     if not email:
         raise InvalidAccountDetails("Enter the email address of the person to invite.", field="email")
@@ -84,14 +84,6 @@ def invitation_link(user: User) -> str:
         },
     )
     return f"{settings.SITE_URL}{path}"
-
-
-def _ensure_owner(by: Actor, doing: str) -> None:
-    role = (
-        Membership.objects.filter(user=by.user, merchant=by.merchant).values_list("role", flat=True).first()
-    )
-    if role != Membership.Role.OWNER:
-        raise NotAllowed(f"Only the shop's owner can {doing}.")
 
 
 def _checked_email(email: str, *, field: str) -> str:

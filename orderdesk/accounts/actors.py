@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from orderdesk.errors import DomainError
 
+from .errors import NotAllowed
 from .models import Membership, Merchant, User
 
 
@@ -50,3 +51,12 @@ def merchant_of(user) -> Merchant | None:
         membership = Membership.objects.select_related("merchant").filter(user_id=user.pk).first()
         user._orderdesk_merchant = membership.merchant if membership else None
     return user._orderdesk_merchant
+
+
+def ensure_owner(by: Actor, doing: str) -> None:
+    """Refuse (NotAllowed) unless the actor is an owner of its merchant; `doing` ends the message."""
+    role = (
+        Membership.objects.filter(user=by.user, merchant=by.merchant).values_list("role", flat=True).first()
+    )
+    if role != Membership.Role.OWNER:
+        raise NotAllowed(f"Only the shop's owner can {doing}.")

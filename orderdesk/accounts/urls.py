@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.account, name="account"),
     path("notifications/", views.update_notifications, name="update_notifications"),
+    path("notification-preferences/", views.update_preferences, name="update_notification_preferences"),
     path("invite/", views.invite, name="invite"),
     path("invitation/<uidb64>/<token>/", views.accept_invitation, name="accept_invitation"),
 ]

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from orderdesk.errors import DomainError
+from orderdesk.notifications.actions import preferences_for, update_notification_preferences
+from orderdesk.notifications.forms import NotificationPreferenceForm
 from orderdesk.stores.queries import stores_of
 from orderdesk.web.forms import show_refusal
 
@@ -24,7 +26,7 @@ from .queries import role_of, team_of
 
 @merchant_member_required
 def account(request):
-    """The shop, the signed-in person, the stores, where notifications go, and the team."""
+    """The shop, the signed-in person, the stores, where notifications go and which, and the team."""
     return _account_page(request)
 
 
@@ -47,6 +49,26 @@ def update_notifications(request):
     if request.htmx:
         return render(request, "accounts/_notification_form.html", {"contacts_form": form}, status=422)
     return _account_page(request, contacts_form=form, status=422)
+
+
+@require_POST
+@merchant_member_required
+def update_preferences(request):
+    """Which order events notify whom, on which channel (owners only)."""
+    form = NotificationPreferenceForm(request.POST, instance=preferences_for(request.merchant))
+    if form.is_valid():
+        try:
+            update_notification_preferences(by=Actor.for_user(request.user), **form.cleaned_data)
+        except DomainError as refusal:
+            show_refusal(form, refusal)
+        else:
+            messages.success(request, "Order notification choices saved.")
+            return _back_to_account(request)
+    if request.htmx:
+        return render(
+            request, "accounts/_notification_preferences_form.html", {"preferences_form": form}, status=422
+        )
+    return _account_page(request, preferences_form=form, status=422)
 
 
 @require_POST
@@ -105,7 +127,7 @@ def _back_to_account(request):
     return redirect("accounts:account")
 
 
-def _account_page(request, *, contacts_form=None, invite_form=None, status=200):
+def _account_page(request, *, contacts_form=None, preferences_form=None, invite_form=None, status=200):
     merchant = request.merchant
     is_owner = role_of(request.user) == Membership.Role.OWNER
     context = {
@@ -113,6 +135,7 @@ def _account_page(request, *, contacts_form=None, invite_form=None, status=200):
         "is_owner": is_owner,
         # A refused attempt is shown with its message even to staff, who see no forms otherwise.
         "show_contacts_form": is_owner or contacts_form is not None,
+        "show_preferences_form": is_owner or preferences_form is not None,
         "show_invite_form": is_owner or invite_form is not None,
         "stores": stores_of(merchant),
         "team": team_of(merchant),
@@ -124,6 +147,8 @@ def _account_page(request, *, contacts_form=None, invite_form=None, status=200):
                 "notification_email": merchant.notification_email,
             }
         ),
+        "preferences_form": preferences_form
+        or NotificationPreferenceForm(instance=preferences_for(merchant)),
         "invite_form": invite_form or InviteForm(),
     }
     return render(request, "accounts/account.html", context, status=status)

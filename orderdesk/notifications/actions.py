@@ -1,4 +1,5 @@
-"""The write side of notifications: queueing order messages in the outbox, and resending.
+"""The write side of notifications: the merchant's switches, queueing order messages in the
+outbox, and resending.
 
 Rows are written in the transaction of the order change that causes them and
 delivered after it commits (orderdesk.notifications.delivery).
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from orderdesk.accounts.actors import Actor
+from orderdesk.accounts.actors import Actor, ensure_owner
 from orderdesk.orders import events
 from orderdesk.orders.models import Order, OrderEvent
 
@@ -27,6 +28,26 @@ def preferences_for(merchant) -> NotificationPreference:
         return NotificationPreference.objects.get(merchant=merchant)
     except NotificationPreference.DoesNotExist:
         return NotificationPreference(merchant=merchant)
+
+
+def update_notification_preferences(*, by: Actor, **switches: bool) -> NotificationPreference:
+    """Turn the actor's merchant's notification switches on or off; owners only.
+
+    Takes any of NotificationPreference.SWITCHES by name; those left out keep their value.
+    The row is created on the first change. Raises NotAllowed (staff).
+    """
+    unknown = sorted(set(switches) - set(NotificationPreference.SWITCHES))
+    if unknown:
+        raise TypeError(f"No such notification switch: {', '.join(unknown)}")
+    ensure_owner(by, "choose which notifications are sent")
+    with transaction.atomic():
+        preferences, _ = NotificationPreference.objects.select_for_update().get_or_create(
+            merchant=by.merchant
+        )
+        for name, on in switches.items():
+            setattr(preferences, name, bool(on))
+        preferences.save(update_fields=list(switches))
+    return preferences
 
 
 def recipients_for(order: Order, trigger: str) -> list[tuple[str, str, str]]:

@@ -69,6 +69,24 @@ def desktop(chromium, live_server, transactional_db):
 
 
 @pytest.fixture
+def visitor(chromium, live_server, transactional_db):
+    """visitor(PHONE) opens a page in a browser context of its own: no cookies, nobody signed in."""
+    contexts = []
+
+    def open_page(viewport):
+        options = (
+            {"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if viewport == PHONE else {}
+        )
+        context, page = _page(chromium, live_server, viewport, **options)
+        contexts.append(context)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def screenshot():
     """screenshot(page, "tracking-pending") saves artifacts/screenshots/tracking-pending-375.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
