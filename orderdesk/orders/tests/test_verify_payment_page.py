@@ -28,7 +28,7 @@ def test_order_tracking_links_to_the_orders_awaiting_payment(owner_client, owner
 
     listed = owner_client.get(reverse("orders:tracking"), {"status": "awaiting_payment"}).content.decode()
     assert listed.count("Verify payment") == 2
-    assert '<option value="awaiting_payment" selected>Awaiting payment (2)</option>' in listed
+    assert '<option value="awaiting_payment" selected>Unpaid (2)</option>' in listed
 
 
 def test_an_awaiting_order_page_offers_verify_payment_and_a_pending_one_does_not(owner_client, owner):
