@@ -9,8 +9,11 @@ PORT ?= 8000
 
 .PHONY: setup run test lint chromium
 
+# uv from PyPI: into the user's Python when pip may, else past Debian's "externally managed" guard.
 setup:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+	  python3 -m pip install --quiet uv 2>/dev/null || \
+	  python3 -m pip install --quiet --user --break-system-packages uv
 	@$(UV) sync --frozen --quiet
 
 run: setup
@@ -21,7 +24,10 @@ run: setup
 	@echo "  Sign in as demo@orderdesk.local with password orderdesk-demo"
 	@echo "  (Django admin at http://$(HOST):$(PORT)/admin/ as admin@orderdesk.local, same password)"
 	@echo ""
-	@$(UV) run python manage.py runserver $(HOST):$(PORT)
+	@# Without Celery, failed messages are retried by the sweep: once a minute beside the server.
+	@trap 'kill $$sweeper 2>/dev/null' EXIT; \
+	  ( while sleep 60; do $(UV) run python manage.py notifications sweep >/dev/null; done ) & sweeper=$$!; \
+	  $(UV) run python manage.py runserver $(HOST):$(PORT)
 
 lint: setup
 	@$(UV) run ruff check .

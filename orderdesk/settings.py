@@ -123,6 +123,14 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it for production
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+# STORAGE_URL names where photos go as a URL; file:///srv/media is a local folder (as MEDIA_ROOT).
+STORAGE_URL = env.str("STORAGE_URL", default="")
+if STORAGE_URL.startswith("file://"):
+    MEDIA_ROOT = Path(STORAGE_URL.removeprefix("file://"))
+elif STORAGE_URL:
+    raise ImproperlyConfigured(
+        f"STORAGE_URL {STORAGE_URL.split(':', 1)[0]}:// is not supported yet; use file:///path or MEDIA_ROOT."
+    )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,7 +1,7 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
+
+from orderdesk.web.views import media_file
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,5 +15,5 @@ urlpatterns = [
 
 # Photos live under unguessable names on local disk in the embedded run; Django serves them.
 urlpatterns += [
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", media_file, name="media"),
 ]

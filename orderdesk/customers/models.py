@@ -1,5 +1,7 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from orderdesk.customers.phones import normalize_phone
 from orderdesk.tenancy import MerchantOwned
 
 
@@ -21,3 +23,10 @@ class Customer(MerchantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.phone:
+            try:
+                self.phone = normalize_phone(self.phone)
+            except ValueError as refusal:
+                raise ValidationError({"phone": str(refusal)}) from refusal

@@ -87,3 +87,27 @@ def mark_merchant_shipments_delivered(order, *, by: Actor) -> list[Fulfillment]:
         )
         delivered.append(shipment)
     return delivered
+
+
+def flag_shipments_of_cancelled_order(order, *, reason: str) -> list[Fulfillment]:
+    """Shipments of a cancelled order not yet delivered become Exception, saying why."""
+    now = timezone.now()
+    flagged = []
+    open_shipments = (
+        Fulfillment.objects.select_for_update()
+        .filter(order=order)
+        .exclude(status__in=[Fulfillment.ShippingStatus.DELIVERED, Fulfillment.ShippingStatus.EXCEPTION])
+        .order_by("pk")
+    )
+    for shipment in open_shipments:
+        shipment.status = Fulfillment.ShippingStatus.EXCEPTION
+        shipment.save(update_fields=["status"])
+        TrackingEvent.objects.create(
+            merchant_id=order.merchant_id,
+            fulfillment=shipment,
+            status=shipment.status,
+            occurred_at=now,
+            text=f"Order cancelled: {reason}",
+        )
+        flagged.append(shipment)
+    return flagged

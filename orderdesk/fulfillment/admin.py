@@ -1,22 +1,22 @@
 from django.contrib import admin
 
+from orderdesk.backoffice import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Fulfillment, FulfillmentLine, TrackingEvent
 
 
-class FulfillmentLineInline(admin.TabularInline):
+class FulfillmentLineInline(ReadOnlyInline):
     model = FulfillmentLine
-    extra = 0
     raw_id_fields = ["order_line", "merchant"]
 
 
-class TrackingEventInline(admin.TabularInline):
+class TrackingEventInline(ReadOnlyInline):
     model = TrackingEvent
-    extra = 0
     raw_id_fields = ["merchant"]
 
 
 @admin.register(Fulfillment)
-class FulfillmentAdmin(admin.ModelAdmin):
+class FulfillmentAdmin(ReadOnlyAdmin):
     list_display = ["order", "status", "carrier", "delivery_reference", "expected_on", "created_at"]
     list_filter = ["status"]
     list_select_related = ["order"]
@@ -27,14 +27,14 @@ class FulfillmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(FulfillmentLine)
-class FulfillmentLineAdmin(admin.ModelAdmin):
+class FulfillmentLineAdmin(ReadOnlyAdmin):
     list_display = ["fulfillment", "order_line", "quantity"]
     raw_id_fields = ["merchant", "fulfillment", "order_line"]
     show_full_result_count = False
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(admin.ModelAdmin):
+class TrackingEventAdmin(ReadOnlyAdmin):
     list_display = ["fulfillment", "status", "occurred_at", "place"]
     list_filter = ["status"]
     search_fields = ["=fulfillment__delivery_reference"]

@@ -14,11 +14,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Merchant
+from orderdesk.catalog.models import Variant
 from orderdesk.customers.models import Customer
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment import actions as fulfillment_actions
@@ -101,70 +102,69 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
     if reference and len(reference) > 40:
         raise InvalidOrder("An order reference has at most 40 characters.", field="reference")
 
-    try:
-        with transaction.atomic():
-            # The merchant row is the lock that hands out order numbers one at a time.
-            merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
-            store = _store_for(merchant, new.store_id)
-            if external_id:
-                existing = (
-                    Order.objects.filter(store=store, external_id=external_id)
-                    .values_list("pk", flat=True)
-                    .first()
+    # The merchant row lock serializes recording per merchant, so the duplicate checks
+    # below cannot race with another import of the same store order.
+    with transaction.atomic():
+        # The merchant row is the lock that hands out order numbers one at a time.
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        store = _store_for(merchant, new.store_id)
+        _ensure_variants_belong_to(merchant, lines)
+        if external_id:
+            existing = (
+                Order.objects.filter(store=store, external_id=external_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if existing:
+                raise DuplicateOrder(
+                    f"Order {external_id} from {store.name} is already recorded.",
+                    existing_order_id=existing,
                 )
-                if existing:
-                    raise DuplicateOrder(
-                        f"Order {external_id} from {store.name} is already recorded.",
-                        existing_order_id=existing,
-                    )
-            if reference is None:
-                merchant.last_order_number += 1
-                merchant.save(update_fields=["last_order_number"])
-                reference = f"{merchant.order_reference_prefix}-{merchant.last_order_number}"
-            elif Order.objects.for_merchant(merchant).filter(reference=reference).exists():
-                raise DuplicateOrder(f"Order reference {reference} is already taken.", field="reference")
+        if reference is None:
+            merchant.last_order_number += 1
+            merchant.save(update_fields=["last_order_number"])
+            reference = f"{merchant.order_reference_prefix}-{merchant.last_order_number}"
+        elif Order.objects.for_merchant(merchant).filter(reference=reference).exists():
+            raise DuplicateOrder(f"Order reference {reference} is already taken.", field="reference")
 
-            order = Order.objects.create(
+        order = Order.objects.create(
+            merchant=merchant,
+            store=store,
+            customer=_customer_for(merchant, customer),
+            external_id=external_id,
+            reference=reference,
+            customer_name=customer.name,
+            customer_phone=customer.phone,
+            customer_email=customer.email,
+            shipping_address=customer.address,
+            currency=merchant.currency,
+            subtotal=subtotal,
+            shipping_fee=shipping_fee,
+            discount=discount,
+            total=total,
+            payment_method=new.payment_method,
+            shipping_option=new.shipping_option.strip()[:100],
+            processing_days=processing_days,
+            note=new.note,
+            placed_at=new.placed_at or timezone.now(),
+        )
+        count_status_change(merchant.pk, before=None, after=order.status)
+        OrderLine.objects.bulk_create(
+            OrderLine(
                 merchant=merchant,
-                store=store,
-                customer=_customer_for(merchant, customer),
-                external_id=external_id,
-                reference=reference,
-                customer_name=customer.name,
-                customer_phone=customer.phone,
-                customer_email=customer.email,
-                shipping_address=customer.address,
-                currency=merchant.currency,
-                subtotal=subtotal,
-                shipping_fee=shipping_fee,
-                discount=discount,
-                total=total,
-                payment_method=new.payment_method,
-                shipping_option=new.shipping_option.strip()[:100],
-                processing_days=processing_days,
-                note=new.note,
-                placed_at=new.placed_at or timezone.now(),
+                order=order,
+                variant_id=line.variant_id,
+                sku=line.sku,
+                title=line.title,
+                variant_title=line.variant_title,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
             )
-            count_status_change(merchant.pk, before=None, after=order.status)
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    merchant=merchant,
-                    order=order,
-                    variant_id=line.variant_id,
-                    sku=line.sku,
-                    title=line.title,
-                    variant_title=line.variant_title,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                )
-                for line in lines
-            )
-            events.record_order_placed(order, by=by)
-            if payment_confirmed:
-                _enter_order_tracking(order, by=by)
-    except IntegrityError as clash:
-        # Two imports of one store order racing: the unique constraint decides.
-        raise DuplicateOrder("This order was recorded at the same moment by another import.") from clash
+            for line in lines
+        )
+        events.record_order_placed(order, by=by)
+        if payment_confirmed:
+            _enter_order_tracking(order, by=by)
     return order
 
 
@@ -197,6 +197,8 @@ def dispatch_order(
     Raises InvalidOrder (missing reference, past date, long message), PhotoRefused,
     OrderNotFound, TransitionRefused.
     """
+    # The order's state first: "already dispatched" says more than a complaint about the date.
+    _ensure_transition(_current_order(order_id, by), Order.Status.DISPATCHED, action="dispatch")
     delivery_reference = (delivery_reference or "").strip()
     message = (message or "").strip()
     if not delivery_reference:
@@ -252,6 +254,7 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
     The merchant's shipments still on their way are marked delivered.
     Raises OrderNotFound, TransitionRefused, InvalidOrder (remarks too long).
     """
+    _ensure_transition(_current_order(order_id, by), Order.Status.FULFILLED, action="fulfill")
     remarks = (remarks or "").strip()
     if len(remarks) > MAX_MESSAGE_LENGTH:
         raise InvalidOrder(f"Remarks have at most {MAX_MESSAGE_LENGTH} characters.", field="remarks")
@@ -272,8 +275,11 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
 def cancel_order(order_id: int, *, by: Actor, reason: str) -> Order:
     """Cancel an order with a reason: Pending or Dispatched → Cancelled.
 
-    Raises InvalidOrder (no reason), OrderNotFound, TransitionRefused.
+    Shipments already on their way are flagged Exception, so nobody reads them as
+    still going to the customer. Raises InvalidOrder (no reason), OrderNotFound,
+    TransitionRefused.
     """
+    _ensure_transition(_current_order(order_id, by), Order.Status.CANCELLED, action="cancel")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidOrder("Say why the order is cancelled.", field="reason")
@@ -283,6 +289,7 @@ def cancel_order(order_id: int, *, by: Actor, reason: str) -> Order:
         order = _locked_order(order_id, by)
         _ensure_transition(order, Order.Status.CANCELLED, action="cancel")
         status_before = order.status
+        fulfillment_actions.flag_shipments_of_cancelled_order(order, reason=reason)
         _move(order, Order.Status.CANCELLED)
         order.cancelled_at = timezone.now()
         order.cancel_reason = reason
@@ -293,6 +300,14 @@ def cancel_order(order_id: int, *, by: Actor, reason: str) -> Order:
 
 
 # --- the pieces the actions share -------------------------------------------------
+
+
+def _current_order(order_id, by: Actor) -> Order:
+    """The order as it is now, unlocked: for refusing early; the action re-checks under the lock."""
+    try:
+        return Order.objects.for_merchant(by.merchant).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError) as missing:
+        raise OrderNotFound() from missing
 
 
 def _locked_order(order_id, by: Actor) -> Order:
@@ -352,6 +367,18 @@ def _queue_notifications(order: Order, trigger: str, *, by: Actor) -> None:
     queued = queue_order_notifications(order, trigger)
     if queued:
         events.record_notifications_queued(order, by=by, notifications=queued)
+
+
+def _ensure_variants_belong_to(merchant: Merchant, lines: Sequence[LineInput]) -> None:
+    wanted = {line.variant_id for line in lines if line.variant_id is not None}
+    if not wanted:
+        return
+    found = set(Variant.objects.for_merchant(merchant).filter(pk__in=wanted).values_list("pk", flat=True))
+    for position, line in enumerate(lines, start=1):
+        if line.variant_id is not None and line.variant_id not in found:
+            raise InvalidOrder(
+                f"Item {position} ({line.title}): that product variant does not exist.", field="lines"
+            )
 
 
 def _store_for(merchant: Merchant, store_id: int | None) -> Store:

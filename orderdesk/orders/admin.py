@@ -1,30 +1,25 @@
 from django.contrib import admin
 
+from orderdesk.backoffice import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Order, OrderEvent, OrderLine, OrderStatusCount
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
     fields = ["sku", "title", "variant_title", "quantity", "unit_price"]
     readonly_fields = fields
-    can_delete = False
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    extra = 0
     fields = ["created_at", "kind", "actor_name", "data"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    """Read-mostly: status changes go through the order actions, never through this form."""
+class OrderAdmin(ReadOnlyAdmin):
+    """Shown, never edited here: orders change through the order actions."""
 
     list_display = ["reference", "merchant", "status", "customer_name", "total", "currency", "placed_at"]
     list_filter = ["status", "payment_method", "payment_status"]
@@ -53,7 +48,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(admin.ModelAdmin):
+class OrderLineAdmin(ReadOnlyAdmin):
     list_display = ["order", "sku", "title", "quantity", "unit_price"]
     list_select_related = ["order"]
     search_fields = ["=sku", "=order__reference"]
@@ -62,7 +57,7 @@ class OrderLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyAdmin):
     list_display = ["order", "kind", "actor_name", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["order"]
@@ -70,27 +65,12 @@ class OrderEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     raw_id_fields = ["merchant", "order", "actor"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(OrderStatusCount)
-class OrderStatusCountAdmin(admin.ModelAdmin):
+class OrderStatusCountAdmin(ReadOnlyAdmin):
     """Read-only: the order actions keep these; orders.counts.recount_orders rebuilds them."""
 
     list_display = ["merchant", "status", "count"]
     list_filter = ["status"]
     list_select_related = ["merchant"]
     search_fields = ["merchant__name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

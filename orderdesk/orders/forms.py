@@ -11,6 +11,7 @@ from django.conf import settings
 
 from orderdesk.photos.actions import describe_limits, format_bytes
 
+from .actions import MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, MAX_REFERENCE_LENGTH
 from .models import Order
 from .queries import TRACKING_TABS
 
@@ -76,9 +77,11 @@ class DispatchForm(forms.Form):
     delivery_reference = forms.CharField(
         label="Delivery reference no.",
         required=False,
-        max_length=200,
         help_text="The number the courier gave you for this parcel.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+        # The browser stops typing at the limit; dispatch_order says so if it is passed anyway.
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "maxlength": MAX_REFERENCE_LENGTH}
+        ),
     )
     expected_on = forms.DateField(
         label="Expected delivery date",
@@ -89,8 +92,7 @@ class DispatchForm(forms.Form):
     message = forms.CharField(
         label="Message to the customer (optional)",
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_MESSAGE_LENGTH}),
     )
 
     def __init__(self, *args, today: datetime.date, **kwargs):
@@ -103,8 +105,13 @@ class FulfillForm(forms.Form):
     remarks = forms.CharField(
         label="Remarks (optional)",
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. Received by the customer's sister"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "maxlength": MAX_MESSAGE_LENGTH,
+                "placeholder": "e.g. Received by the customer's sister",
+            }
+        ),
     )
 
 
@@ -112,8 +119,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_REASON_LENGTH}),
     )
 
 

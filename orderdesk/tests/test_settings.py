@@ -72,3 +72,28 @@ def test_upload_limits_come_from_the_environment(production_like):
         **production_like,
     )
     assert result.stdout.strip() == "3 1048576 /srv/orderdesk-media", result.stderr
+
+
+def test_env_example_lists_every_variable_the_settings_read_and_no_other():
+    import re
+
+    settings_source = (ROOT / "orderdesk" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), flags=re.M))
+    assert read - listed == set(), "read by settings.py but missing from .env.example"
+    assert listed - read == set(), "listed in .env.example but never read"
+
+
+def test_storage_url_names_a_local_folder_and_refuses_what_is_not_supported(production_like):
+    shown = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.MEDIA_ROOT)",
+        STORAGE_URL="file:///srv/photos",
+        **production_like,
+    )
+    assert shown.stdout.strip() == "/srv/photos", shown.stderr
+    refused = manage("check", STORAGE_URL="s3://bucket", **production_like)
+    assert refused.returncode != 0
+    assert "STORAGE_URL s3:// is not supported yet" in refused.stderr

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.static import serve
 
 from orderdesk.orders.queries import TRACKING_TABS, late_order_count, tab_counts
 
@@ -17,3 +19,8 @@ def home(request):
             "late_count": late_order_count(request.merchant, today=timezone.localdate()),
         },
     )
+
+
+def media_file(request, path: str):
+    """A stored photo by its generated name; folders are never listed."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT, show_indexes=False)

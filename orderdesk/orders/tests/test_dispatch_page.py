@@ -201,3 +201,10 @@ def test_htmx_gets_the_form_alone_after_a_refusal_and_a_redirect_after_success(o
     assert refused.content.decode().lstrip().startswith('<form method="post" enctype="multipart/form-data"')
     assert done.status_code == 200
     assert done["HX-Redirect"] == reverse("orders:detail", args=[order.pk])
+
+
+def test_the_dispatch_form_stops_typing_at_the_limits_the_dispatch_enforces(owner_client, owner):
+    page = owner_client.get(dispatch_url(pending_order(owner))).content.decode()
+
+    assert f'autocapitalize="characters" maxlength="{actions.MAX_REFERENCE_LENGTH}"' in page
+    assert f'maxlength="{actions.MAX_MESSAGE_LENGTH}"' in page

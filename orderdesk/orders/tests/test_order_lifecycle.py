@@ -233,3 +233,21 @@ def test_order_events_cannot_be_edited_or_deleted():
         event.save()
     with pytest.raises(ValueError, match="append-only"):
         event.delete()
+
+
+def test_cancelling_a_dispatched_order_flags_its_shipment_as_an_exception():
+    actor = owner_actor()
+    order = dispatched_order(actor)
+
+    actions.cancel_order(order.pk, by=actor, reason="Parcel recalled")
+
+    shipment = order.fulfillments.get()
+    assert shipment.status == Fulfillment.ShippingStatus.EXCEPTION
+    assert shipment.tracking_events.last().text == "Order cancelled: Parcel recalled"
+
+
+def test_dispatching_an_order_that_was_already_dispatched_says_so_before_checking_the_details():
+    actor = owner_actor()
+    order = dispatched_order(actor)
+    with pytest.raises(TransitionRefused, match="was already dispatched"):
+        actions.dispatch_order(order.pk, by=actor, delivery_reference="", expected_on=None)

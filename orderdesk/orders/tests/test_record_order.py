@@ -154,3 +154,33 @@ def test_customers_are_never_shared_between_merchants():
     b = actions.record_order(new_order(), by=two)
     assert a.customer_id != b.customer_id
     assert a.customer.merchant == one.merchant
+
+
+def test_a_line_cannot_point_at_another_merchants_variant_or_a_missing_one():
+    from orderdesk.catalog.models import Product, Variant
+
+    actor, other = owner_actor(), owner_actor()
+    their_product = Product.objects.create(merchant=other.merchant, title="Their cap")
+    their_variant = Variant.objects.create(
+        merchant=other.merchant, product=their_product, sku="CAP", price=Decimal("10")
+    )
+    for variant_id in (their_variant.pk, 987654):
+        with pytest.raises(InvalidOrder, match=r"Item 1 \(Cap\): that product variant does not exist."):
+            actions.record_order(
+                new_order(lines=[LineInput(title="Cap", quantity=1, unit_price="10", variant_id=variant_id)]),
+                by=actor,
+            )
+    assert not Order.objects.exists()
+
+
+def test_a_line_may_point_at_the_merchants_own_variant():
+    from orderdesk.catalog.models import Product, Variant
+
+    actor = owner_actor()
+    product = Product.objects.create(merchant=actor.merchant, title="Cap")
+    variant = Variant.objects.create(merchant=actor.merchant, product=product, sku="CAP", price=Decimal("10"))
+    order = actions.record_order(
+        new_order(lines=[LineInput(title="Cap", quantity=1, unit_price="10", variant_id=variant.pk)]),
+        by=actor,
+    )
+    assert order.lines.get().variant == variant

@@ -176,3 +176,16 @@ def test_a_refused_dispatch_of_a_cancelled_order_stores_no_photo(media_folder):
         dispatch_with(actor, order, [jpeg_upload()])
     assert not Photo.objects.exists()
     assert stored_files(media_folder) == []
+
+
+def test_a_stored_photo_is_served_by_its_url_and_its_folder_is_never_listed(client):
+    actor = owner_actor()
+    order = dispatch_with(actor, pending_order(actor), [jpeg_upload()])
+    photo = order.fulfillments.get().photos.get()
+
+    served = client.get(photo.image.url)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content)[:2] == b"\xff\xd8"  # a JPEG
+    folder = photo.image.url.rsplit("/", 1)[0] + "/"
+    assert client.get(folder).status_code == 404
+    assert client.get(f"/media/photos/{actor.merchant.pk}/").status_code == 404
