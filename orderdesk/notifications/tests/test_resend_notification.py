@@ -238,3 +238,17 @@ def test_the_order_page_shows_a_failed_message_with_its_error_and_a_resend_butto
     assert "Not sent after 1 attempt" in page
     assert escape(failed.last_error) in page
     assert f'action="{reverse("notifications:resend", args=[failed.pk])}"' in page
+
+
+def test_the_order_timeline_says_which_message_was_resent_and_why_it_had_failed(
+    client, failed, actor, django_capture_on_commit_callbacks
+):
+    error = failed.last_error
+    with django_capture_on_commit_callbacks(execute=True):
+        resend_notification(failed.pk, by=actor)
+    client.force_login(actor.user)
+
+    page = client.get(reverse("orders:detail", args=[failed.order_id])).content.decode()
+
+    assert "Notification resent" in page
+    assert escape(f"SMS to {failed.recipient} (was: {error})") in page
