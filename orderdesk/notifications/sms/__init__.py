@@ -53,21 +53,33 @@ def request_timeout() -> tuple[float, float]:
     return (5.0, float(settings.NOTIFICATION_SEND_TIMEOUT_SECONDS))
 
 
-def post_to_provider(provider: str, url: str, **kwargs):
-    """POST with our timeouts; a connection failure or timeout is a TemporaryFailure.
+def post_to_provider(provider: str, url: str, *, takes_idempotency_key: bool, **kwargs):
+    """POST with our timeouts; raises TemporaryFailure or PermanentFailure when no answer came.
 
-    After a timeout the provider may have taken the message: the retry carries the
-    same idempotency key, which is all a provider that honours keys needs.
+    When the connection was never made (refused, or the connect timed out) nothing
+    reached the provider, and another attempt is safe. When the request went out but
+    the answer did not come in time, the provider may have taken the message: a retry
+    is safe only for a provider that honours our idempotency key. For one that does
+    not (Twilio, Semaphore) a retry could send the message twice, so the attempt is
+    final and the merchant decides whether to resend.
     """
     import requests
 
-    from orderdesk.notifications.errors import TemporaryFailure
+    from orderdesk.notifications.errors import PermanentFailure, TemporaryFailure
 
     try:
         return requests.post(url, timeout=request_timeout(), **kwargs)
+    # ConnectTimeout is also a Timeout: it must be caught before the read timeout below.
+    except requests.ConnectTimeout as timeout:
+        raise TemporaryFailure(f"{provider} could not be reached in time (ConnectTimeout).") from timeout
     except requests.Timeout as timeout:
-        raise TemporaryFailure(
-            f"{provider} did not answer in time ({timeout.__class__.__name__})."
+        if takes_idempotency_key:
+            raise TemporaryFailure(
+                f"{provider} did not answer in time ({timeout.__class__.__name__})."
+            ) from timeout
+        raise PermanentFailure(
+            f"{provider} did not answer in time ({timeout.__class__.__name__}), so the SMS may have been "
+            f"sent. Not tried again: check with {provider} or the recipient before using Resend."
         ) from timeout
     except requests.RequestException as failure:
         raise TemporaryFailure(f"{provider} could not be reached: {failure}") from failure

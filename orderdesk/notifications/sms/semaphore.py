@@ -11,6 +11,7 @@ class SemaphoreBackend:
     sendername; answers a JSON list with one entry per recipient carrying its message_id.
 
     A refused request answers a JSON object of field → messages instead of the list.
+    Semaphore takes no idempotency key: an answer that comes too late is not retried.
     """
 
     def __init__(self):
@@ -23,6 +24,7 @@ class SemaphoreBackend:
         response = post_to_provider(
             "Semaphore",
             self.url,
+            takes_idempotency_key=False,
             data={
                 "apikey": self.api_key,
                 # Semaphore takes 639171234567 or 09171234567, not the leading "+".

@@ -11,7 +11,8 @@ class TwilioBackend:
 
     Twilio errors are JSON {"code", "message", "more_info", "status"}; 429 (code
     20429) and 5xx are retried, other 4xx codes are final. Twilio's Messages API
-    takes no idempotency key, so only our claim on the row keeps a message single.
+    takes no idempotency key, so only our claim on the row keeps a message single,
+    and an answer that comes too late is not retried (the message may have gone out).
     """
 
     def __init__(self):
@@ -27,6 +28,7 @@ class TwilioBackend:
         response = post_to_provider(
             "Twilio",
             self.url,
+            takes_idempotency_key=False,
             data={"To": sms.to, "From": sms.sender, "Body": sms.body},
             auth=(self.account_sid, self.auth_token),
         )

@@ -38,6 +38,7 @@ class WebhookBackend:
         response = post_to_provider(
             "The SMS gateway",
             self.url,
+            takes_idempotency_key=True,
             data=body,
             headers={
                 "Content-Type": "application/json",

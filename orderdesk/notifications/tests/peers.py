@@ -30,6 +30,37 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class UnansweredPort:
+    """A port on 127.0.0.1 whose listen queue is full, so a new connection times out
+    before anything is sent: the loopback stand-in for a provider that cannot be reached."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.port = self.listener.getsockname()[1]
+        self._fillers: list[socket.socket] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> UnansweredPort:
+        # Never accepted: these take the queue's places (Linux queues backlog + 1).
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", self.port))
+            self._fillers.append(filler)
+        time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        for filler in self._fillers:
+            filler.close()
+        self.listener.close()
+
+
 # --- SMTP ----------------------------------------------------------------------------
 
 

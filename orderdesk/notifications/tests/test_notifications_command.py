@@ -85,6 +85,22 @@ def test_retry_sends_every_failed_message_again_and_notes_it_on_each_order(
         assert event.actor_name == "Operator (manage.py notifications retry)"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_retry_counts_messages_the_resend_already_delivered_after_commit(sms_down, sms_folder, actor):
+    # Real commits: resending delivers each message from its after-commit hook, before
+    # the command's own delivery call, which then finds nothing left to send.
+    sms_down.NOTIFICATION_MAX_ATTEMPTS = 1
+    for _ in range(2):
+        actions.verify_payment(awaiting_order(actor).pk, by=actor)
+    assert set(Notification.objects.values_list("status", flat=True)) == {"failed"}
+
+    sms_down.SMS_BACKEND = "file"
+    assert run("retry") == "Retried 2 failed message(s): 2 sent now.\n"
+
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(sms_files(sms_folder)) == 2
+
+
 def test_retry_by_id_sends_just_that_one(sms_down, sms_folder, actor, django_capture_on_commit_callbacks):
     sms_down.NOTIFICATION_MAX_ATTEMPTS = 1
     first, second = (pay(actor, django_capture_on_commit_callbacks) for _ in range(2))

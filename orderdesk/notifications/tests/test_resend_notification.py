@@ -1,5 +1,7 @@
 """A merchant resends a failed message: the domain function, the page partial and its URL."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
@@ -16,7 +18,8 @@ from orderdesk.orders import actions
 from orderdesk.orders.models import OrderEvent
 from orderdesk.orders.tests.factories import awaiting_order
 
-from .conftest import sms_files
+from .conftest import sms_files, use_smtp
+from .peers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +172,35 @@ def test_resend_by_htmx_answers_the_refreshed_list(client, failed, actor):
     assert "<form" not in html  # pending now: nothing to resend
 
 
+def test_after_an_htmx_resend_the_other_resend_buttons_still_return_to_the_order_page(
+    client, settings, sms_folder, django_capture_on_commit_callbacks
+):
+    actor = owner_actor(MerchantFactory(notification_email="orders@casalinen.example"))
+    settings.SMS_BACKEND = "semaphore"
+    settings.SEMAPHORE_API_KEY = "key"
+    settings.SEMAPHORE_API_BASE = "http://127.0.0.1:9"
+    use_smtp(settings, free_port())  # nothing listens there either
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    order = awaiting_order(actor)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.verify_payment(order.pk, by=actor)
+    sms, email = (Notification.objects.get(order=order, channel=c) for c in ("sms", "email"))
+    assert (sms.status, email.status) == ("failed", "failed")
+    client.force_login(actor.user)
+
+    partial = client.post(f"/notifications/{sms.pk}/resend/", headers={"HX-Request": "true"})
+
+    html = partial.content.decode()
+    assert f'action="/notifications/{email.pk}/resend/"' in html
+    [back] = re.findall(r'name="next" value="([^"]*)"', html)
+    order_page = reverse("orders:detail", args=[order.pk])
+    assert back == order_page
+    # Without htmx (it failed to load, say), the button posts the form and lands on the order.
+    response = client.post(f"/notifications/{email.pk}/resend/", {"next": back})
+    assert response.status_code == 302 and response["Location"] == order_page
+    assert client.get(response["Location"]).status_code == 200
+
+
 def test_a_refused_resend_shows_why_and_changes_nothing(
     client, sms_folder, actor, django_capture_on_commit_callbacks
 ):
@@ -206,3 +238,17 @@ def test_the_order_page_shows_a_failed_message_with_its_error_and_a_resend_butto
     assert "Not sent after 1 attempt" in page
     assert escape(failed.last_error) in page
     assert f'action="{reverse("notifications:resend", args=[failed.pk])}"' in page
+
+
+def test_the_order_timeline_says_which_message_was_resent_and_why_it_had_failed(
+    client, failed, actor, django_capture_on_commit_callbacks
+):
+    error = failed.last_error
+    with django_capture_on_commit_callbacks(execute=True):
+        resend_notification(failed.pk, by=actor)
+    client.force_login(actor.user)
+
+    page = client.get(reverse("orders:detail", args=[failed.order_id])).content.decode()
+
+    assert "Notification resent" in page
+    assert escape(f"SMS to {failed.recipient} (was: {error})") in page

@@ -17,6 +17,7 @@ from orderdesk.orders import actions
 from orderdesk.orders.tests.factories import awaiting_order
 
 from .conftest import sms_files
+from .peers import UnansweredPort, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,62 @@ def test_a_twilio_server_error_is_retried_and_the_customer_gets_one_sms(
     assert len(twilio.delivered) == 1
 
 
+def test_a_twilio_answer_that_comes_too_late_fails_the_message_without_sending_it_twice(
+    settings, twilio, actor, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATION_SEND_TIMEOUT_SECONDS = 1
+    twilio.stall_next(2.5)  # takes the message, answers after we gave up
+    order = pay(actor, django_capture_on_commit_callbacks)
+
+    row = merchant_sms(order)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error == (
+        "Twilio did not answer in time (ReadTimeout), so the SMS may have been sent. "
+        "Not tried again: check with Twilio or the recipient before using Resend."
+    )
+    assert deliver_due_notifications(now=later(600)) == {}
+    assert len(twilio.requests) == 1
+    assert len(twilio.delivered) == 1
+
+
+def test_twilio_unreachable_before_the_connection_is_made_is_retried_and_sends_once(
+    settings, twilio, actor, django_capture_on_commit_callbacks
+):
+    unanswered = UnansweredPort().start()
+    settings.TWILIO_API_BASE = unanswered.base_url
+    try:
+        order = pay(actor, django_capture_on_commit_callbacks)
+    finally:
+        unanswered.stop()
+
+    row = merchant_sms(order)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "Twilio could not be reached in time (ConnectTimeout)."
+
+    settings.TWILIO_API_BASE = twilio.base_url
+    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
+    assert len(twilio.delivered) == 1
+
+
+@pytest.mark.parametrize("provider", ["twilio", "semaphore"])
+def test_a_refused_connection_is_retried_and_the_customer_gets_one_sms(
+    provider, request, settings, actor, django_capture_on_commit_callbacks
+):
+    double = request.getfixturevalue(provider)
+    base_setting = f"{provider.upper()}_API_BASE"
+    setattr(settings, base_setting, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    order = pay(actor, django_capture_on_commit_callbacks)
+
+    row = merchant_sms(order)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "could not be reached" in row.last_error
+
+    setattr(settings, base_setting, double.base_url)
+    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(60)) == {}
+    assert len(double.delivered) == 1
+
+
 def test_the_twilio_backend_refuses_to_start_without_credentials(settings):
     settings.SMS_BACKEND = "twilio"
     settings.TWILIO_ACCOUNT_SID = ""
@@ -183,6 +240,24 @@ def test_semaphore_rate_limits_and_outages_are_retried(
     order = pay(actor, django_capture_on_commit_callbacks)
     assert merchant_sms(order).status == "pending"
     assert deliver_due_notifications(now=later(5)) == {"sent": 1}
+    assert len(semaphore.delivered) == 1
+
+
+def test_a_semaphore_answer_that_comes_too_late_fails_the_message_without_sending_it_twice(
+    settings, semaphore, actor, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATION_SEND_TIMEOUT_SECONDS = 1
+    semaphore.stall_next(2.5)
+    order = pay(actor, django_capture_on_commit_callbacks)
+
+    row = merchant_sms(order)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error == (
+        "Semaphore did not answer in time (ReadTimeout), so the SMS may have been sent. "
+        "Not tried again: check with Semaphore or the recipient before using Resend."
+    )
+    assert deliver_due_notifications(now=later(600)) == {}
+    assert len(semaphore.requests) == 1
     assert len(semaphore.delivered) == 1
 
 

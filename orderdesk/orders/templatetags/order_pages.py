@@ -55,6 +55,10 @@ def event_details(event: OrderEvent) -> list[str]:
             f"{'SMS' if n.get('channel') == 'sms' else 'Email'} to {n.get('recipient', '')}"
             for n in data.get("notifications", [])
         ]
+    if kind == OrderEvent.Kind.NOTIFICATION_RESENT:
+        resent = data.get("notification") or {}
+        line = f"{'SMS' if resent.get('channel') == 'sms' else 'Email'} to {resent.get('recipient', '')}"
+        return [f"{line} (was: {data['last_error']})" if data.get("last_error") else line]
     return []
 
 

@@ -56,8 +56,12 @@ class Command(BaseCommand):
                     problems.append(f"only failed messages are retried, not {', '.join(not_failed)}")
                 raise CommandError("Nothing retried: " + "; ".join(problems) + ".")
         resent = resend_failed_notifications(ids, label="Operator (manage.py notifications retry)")
-        outcomes = [deliver_notification(n.pk) for n in resent]
-        sent = sum(1 for outcome in outcomes if outcome == Notification.Status.SENT)
+        resent_ids = [n.pk for n in resent]
+        for notification_id in resent_ids:
+            # Usually the resend's after-commit hook has delivered it already and this finds
+            # nothing to do; with a Celery broker, this sends it now instead of waiting for a worker.
+            deliver_notification(notification_id)
+        sent = Notification.objects.filter(pk__in=resent_ids, status=Notification.Status.SENT).count()
         self.stdout.write(f"Retried {len(resent)} failed message(s): {sent} sent now.")
 
     def _sweep(self, **options):
