@@ -235,7 +235,7 @@ def test_the_order_page_shows_a_failed_message_with_its_error_and_a_resend_butto
     page = client.get(reverse("orders:detail", args=[failed.order_id])).content.decode()
 
     assert f"SMS to merchant {failed.recipient}" in page
-    assert "Not sent after 1 attempt" in page
+    assert "Stopped after 1 attempt" in page
     assert escape(failed.last_error) in page
     assert f'action="{reverse("notifications:resend", args=[failed.pk])}"' in page
 
