@@ -60,54 +60,44 @@ def ship_all_lines_by_merchant(
 
 
 def mark_merchant_shipments_delivered(order, *, by: Actor) -> list[Fulfillment]:
-    """Every shipment of the order not yet delivered becomes Delivered (the merchant says so)."""
-    now = timezone.now()
-    delivered = []
-    open_shipments = (
-        Fulfillment.objects.select_for_update()
-        .filter(order=order)
-        .exclude(status=Fulfillment.ShippingStatus.DELIVERED)
-        .order_by("pk")
+    """Every shipment of the order not yet delivered becomes Delivered (the merchant says so).
+
+    Raises ShippingStatusRefused for a shipment that has not left yet (Pending).
+    """
+    return _move_open_shipments(
+        order, to=Fulfillment.ShippingStatus.DELIVERED, text=f"Marked delivered by {by.display_name}"
     )
-    for shipment in open_shipments:
-        if Fulfillment.ShippingStatus.DELIVERED not in SHIPPING_TRANSITIONS[shipment.status]:
-            raise ShippingStatusRefused(
-                f"Shipment {shipment.delivery_reference or shipment.pk} is "
-                f"{shipment.get_status_display().lower()}, so it cannot be marked delivered."
-            )
-        shipment.status = Fulfillment.ShippingStatus.DELIVERED
-        shipment.delivered_at = now
-        shipment.save(update_fields=["status", "delivered_at"])
-        TrackingEvent.objects.create(
-            merchant_id=order.merchant_id,
-            fulfillment=shipment,
-            status=shipment.status,
-            occurred_at=now,
-            text=f"Marked delivered by {by.display_name}",
-        )
-        delivered.append(shipment)
-    return delivered
 
 
 def flag_shipments_of_cancelled_order(order, *, reason: str) -> list[Fulfillment]:
     """Shipments of a cancelled order not yet delivered become Exception, saying why."""
+    return _move_open_shipments(
+        order, to=Fulfillment.ShippingStatus.EXCEPTION, text=f"Order cancelled: {reason}"
+    )
+
+
+def _move_open_shipments(order, *, to: str, text: str) -> list[Fulfillment]:
+    """Move the order's shipments not already delivered or in `to`, each with a tracking event."""
     now = timezone.now()
-    flagged = []
+    moved = []
     open_shipments = (
         Fulfillment.objects.select_for_update()
         .filter(order=order)
-        .exclude(status__in=[Fulfillment.ShippingStatus.DELIVERED, Fulfillment.ShippingStatus.EXCEPTION])
+        .exclude(status__in=[Fulfillment.ShippingStatus.DELIVERED, to])
         .order_by("pk")
     )
     for shipment in open_shipments:
-        shipment.status = Fulfillment.ShippingStatus.EXCEPTION
-        shipment.save(update_fields=["status"])
+        if to not in SHIPPING_TRANSITIONS[shipment.status]:
+            raise ShippingStatusRefused(
+                f"Shipment {shipment.delivery_reference or shipment.pk} is "
+                f"{shipment.get_status_display().lower()}, so it cannot become {Fulfillment.ShippingStatus(to).label.lower()}."
+            )
+        shipment.status = to
+        if to == Fulfillment.ShippingStatus.DELIVERED:
+            shipment.delivered_at = now
+        shipment.save(update_fields=["status", "delivered_at"])
         TrackingEvent.objects.create(
-            merchant_id=order.merchant_id,
-            fulfillment=shipment,
-            status=shipment.status,
-            occurred_at=now,
-            text=f"Order cancelled: {reason}",
+            merchant_id=order.merchant_id, fulfillment=shipment, status=to, occurred_at=now, text=text
         )
-        flagged.append(shipment)
-    return flagged
+        moved.append(shipment)
+    return moved

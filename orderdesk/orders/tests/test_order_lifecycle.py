@@ -251,3 +251,21 @@ def test_dispatching_an_order_that_was_already_dispatched_says_so_before_checkin
     order = dispatched_order(actor)
     with pytest.raises(TransitionRefused, match="was already dispatched"):
         actions.dispatch_order(order.pk, by=actor, delivery_reference="", expected_on=None)
+
+
+def test_fulfill_is_refused_while_a_shipment_has_not_left_yet_and_changes_nothing():
+    from orderdesk.fulfillment.errors import ShippingStatusRefused
+
+    actor = owner_actor()
+    order = dispatched_order(actor)
+    # A second shipment still waiting (as a vendor's part will be, once vendors arrive).
+    Fulfillment.objects.create(merchant=actor.merchant, order=order, delivery_reference="WAIT-1")
+
+    with pytest.raises(
+        ShippingStatusRefused, match="Shipment WAIT-1 is pending, so it cannot become delivered."
+    ):
+        actions.fulfill_order(order.pk, by=actor)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.DISPATCHED
+    assert list(order.fulfillments.values_list("status", flat=True)) == ["in_transit", "pending"]
