@@ -53,13 +53,9 @@ class Merchant(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     def clean(self) -> None:
-        if self.notification_phone:
-            from orderdesk.customers.phones import normalize_phone
+        from orderdesk.customers.phones import normalize_phone_field
 
-            try:
-                self.notification_phone = normalize_phone(self.notification_phone)
-            except ValueError as refusal:
-                raise ValidationError({"notification_phone": str(refusal)}) from refusal
+        normalize_phone_field(self, "notification_phone")
 
 
 class UserManager(BaseUserManager):

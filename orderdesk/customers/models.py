@@ -1,7 +1,6 @@
-from django.core.exceptions import ValidationError
 from django.db import models
 
-from orderdesk.customers.phones import normalize_phone
+from orderdesk.customers.phones import normalize_phone_field
 from orderdesk.tenancy import MerchantOwned
 
 
@@ -25,8 +24,4 @@ class Customer(MerchantOwned):
         return self.name
 
     def clean(self) -> None:
-        if self.phone:
-            try:
-                self.phone = normalize_phone(self.phone)
-            except ValueError as refusal:
-                raise ValidationError({"phone": str(refusal)}) from refusal
+        normalize_phone_field(self, "phone")

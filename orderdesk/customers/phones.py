@@ -19,3 +19,16 @@ def normalize_phone(raw: str, *, region: str = DEFAULT_PHONE_REGION) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError(f"“{text}” is not a valid phone number.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone_field(instance, field_name: str) -> None:
+    """For a model's clean(): the field's number in E.164, or a ValidationError on that field."""
+    from django.core.exceptions import ValidationError
+
+    value = getattr(instance, field_name)
+    if not value:
+        return
+    try:
+        setattr(instance, field_name, normalize_phone(value))
+    except ValueError as refusal:
+        raise ValidationError({field_name: str(refusal)}) from refusal
