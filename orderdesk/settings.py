@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "orderdesk.accounts.middleware.MerchantMiddleware",
+    "orderdesk.accounts.middleware.ActorMiddleware",
 ]
 
 ROOT_URLCONF = "orderdesk.urls"

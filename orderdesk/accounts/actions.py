@@ -15,9 +15,10 @@ from django.utils.http import urlsafe_base64_encode
 
 from orderdesk.customers.phones import normalize_phone
 
-from .actors import Actor, ensure_owner
+from .actors import Actor
 from .errors import InvalidAccountDetails, InvitationRefused
 from .models import Membership, Merchant, User
+from .permissions import Permission, ensure_can
 
 
 def update_notification_contacts(*, by: Actor, phone: str, email: str) -> Merchant:
@@ -25,7 +26,7 @@ def update_notification_contacts(*, by: Actor, phone: str, email: str) -> Mercha
 
     Either may be blank (no SMS, no email). Raises NotAllowed, InvalidAccountDetails.
     """
-    ensure_owner(by, "change where notifications go")
+    ensure_can(by, Permission.MANAGE_NOTIFICATION_CONTACTS)
     phone = (phone or "").strip()
     if phone:
         try:
@@ -42,12 +43,14 @@ def update_notification_contacts(*, by: Actor, phone: str, email: str) -> Mercha
 
 
 def invite_staff_member(email: str, *, by: Actor) -> User:
-    """Add a person to the shop as staff and email them a link to choose a password; owners only.
+    """Add a person to the actor's shop as staff and email them; owners only.
 
-    Inviting someone who has not accepted yet sends the link again.
-    Raises NotAllowed, InvalidAccountDetails, InvitationRefused. The email leaves after commit.
+    Someone new gets a link to choose a password; someone who already has an account
+    (with another shop, say) is told they can now act for this shop too. Inviting
+    someone who has not accepted yet sends the link again. Raises NotAllowed,
+    InvalidAccountDetails, InvitationRefused (already on the team). The email leaves after commit.
     """
-    ensure_owner(by, "invite people")
+    ensure_can(by, Permission.INVITE_PEOPLE)
     email = _checked_email(email, field="email")
     if not email:
         raise InvalidAccountDetails("Enter the email address of the person to invite.", field="email")
@@ -57,19 +60,21 @@ def invite_staff_member(email: str, *, by: Actor) -> User:
             user = User(email=email)
             user.set_unusable_password()
             user.save()
-        membership = Membership.objects.filter(user=user).first()
-        if membership is None:
-            Membership.objects.create(user=user, merchant=by.merchant, role=Membership.Role.STAFF)
-        elif membership.merchant_id != by.merchant.pk:
-            raise InvitationRefused(f"{email} already works with another shop on Orderdesk.", field="email")
-        elif user.has_usable_password():
-            raise InvitationRefused(f"{email} is already on your team.", field="email")
-        link = invitation_link(user)
-        subject = render_to_string("accounts/email/invitation_subject.txt", {"merchant": by.merchant}).strip()
-        body = render_to_string(
-            "accounts/email/invitation_message.txt",
-            {"merchant": by.merchant, "invited_by": by.display_name, "link": link},
+        _, joined = Membership.objects.get_or_create(
+            user=user, merchant=by.merchant, defaults={"role": Membership.Role.STAFF}
         )
+        if not joined and user.has_usable_password():
+            raise InvitationRefused(f"{email} is already on your team.", field="email")
+        context = {"merchant": by.merchant, "invited_by": by.display_name}
+        if user.has_usable_password():
+            # They sign in as they do for their other shop; a password link would reset their password.
+            template = "accounts/email/added_to_shop"
+            context["link"] = f"{settings.SITE_URL}{reverse('account_login')}"
+        else:
+            template = "accounts/email/invitation"
+            context["link"] = invitation_link(user)
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        body = render_to_string(f"{template}_message.txt", context)
         transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
     return user
 

@@ -1,62 +1,117 @@
-"""Who performs an action: a signed-in user of a merchant, or the system on its behalf."""
+"""Who performs an action: for which party, in which role, and who (a user, an API key, the system).
+
+An `Actor` is built once (per request, per job) and passed to every domain function;
+`permissions.ensure_can(actor, …)` then reads its role without asking the database.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from orderdesk.errors import DomainError
 
-from .errors import NotAllowed
 from .models import Membership, Merchant, User
+from .permissions import Role
 
 
 class NotAMember(DomainError):
-    pass
+    """The user has no membership for the shop asked for (or none at all)."""
+
+
+class PartyKind(StrEnum):
+    MERCHANT = "merchant"
+    # The vendors issue adds vendor parties: a vendor working for a merchant.
+    VENDOR = "vendor"
+
+
+@dataclass(frozen=True)
+class Party:
+    """Whom an actor acts for. Every party works within one merchant, whose data it is scoped to."""
+
+    merchant: Merchant
+    kind: PartyKind = PartyKind.MERCHANT
+
+    @property
+    def name(self) -> str:
+        return self.merchant.name
+
+
+class ActorKind(StrEnum):
+    USER = "user"
+    API_KEY = "api_key"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class ApiKeyRef:
+    """Which API key acted; the API issue brings the key model, this only names the key."""
+
+    key_id: str
+    label: str
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The merchant an action is scoped to, and who did it (None for the system)."""
+    """The party an action is for, the actor's role in it, and who acted."""
 
-    merchant: Merchant
+    party: Party
+    role: Role
     user: User | None = None
-    # Shown in the timeline when there is no user: "Shopify sync", "Payment gateway".
+    api_key: ApiKeyRef | None = None
+    # Shown in the timeline when the system acts: "Shopify sync", "Payment gateway".
     label: str = ""
 
+    @property
+    def merchant(self) -> Merchant:
+        """The tenant every query and change of this actor is scoped to."""
+        return self.party.merchant
+
+    @property
+    def kind(self) -> ActorKind:
+        if self.user is not None:
+            return ActorKind.USER
+        if self.api_key is not None:
+            return ActorKind.API_KEY
+        return ActorKind.SYSTEM
+
     @classmethod
-    def for_user(cls, user: User) -> Actor:
-        """The actor for a signed-in user; refused when the user belongs to no merchant."""
-        merchant = merchant_of(user)
-        if merchant is None:
+    def for_membership(cls, membership: Membership) -> Actor:
+        """The membership's user acting for its party in its role (no query when the merchant is loaded)."""
+        return cls(party=Party(membership.merchant), role=Role(membership.role), user=membership.user)
+
+    @classmethod
+    def for_user(cls, user: User, *, merchant: Merchant | None = None) -> Actor:
+        """The user acting through their membership of `merchant`, or their only membership.
+
+        Raises NotAMember without one, and when the user has several and `merchant` is not given.
+        """
+        memberships = Membership.objects.filter(user_id=user.pk).select_related("merchant")
+        if merchant is not None:
+            memberships = memberships.filter(merchant=merchant)
+        found = list(memberships[:2])
+        if not found:
             raise NotAMember("This account does not belong to a merchant.")
-        return cls(merchant=merchant, user=user)
+        if len(found) > 1:
+            raise NotAMember("This account works for several shops; choose which one it acts for.")
+        found[0].user = user
+        return cls.for_membership(found[0])
+
+    @classmethod
+    def for_api_key(cls, merchant: Merchant, *, key_id: str, label: str, read_write: bool) -> Actor:
+        """An API key of the merchant's, read-only or read-write."""
+        role = Role.READ_WRITE_KEY if read_write else Role.READ_ONLY_KEY
+        return cls(party=Party(merchant), role=role, api_key=ApiKeyRef(key_id=key_id, label=label))
 
     @classmethod
     def system(cls, merchant: Merchant, label: str) -> Actor:
-        return cls(merchant=merchant, user=None, label=label)
+        """Orderdesk itself acting for the merchant (store sync, an operator's command)."""
+        return cls(party=Party(merchant), role=Role.SYSTEM, label=label)
 
     @property
     def display_name(self) -> str:
         if self.user is not None:
             return str(self.user)
+        if self.api_key is not None:
+            return f"API key “{self.api_key.label}”"
         return self.label or "System"
-
-
-def merchant_of(user) -> Merchant | None:
-    """The merchant the user works for, or None (anonymous, or no membership)."""
-    if user is None or not user.is_authenticated:
-        return None
-    # One query for membership and merchant together, remembered on the user object.
-    if not hasattr(user, "_orderdesk_merchant"):
-        membership = Membership.objects.select_related("merchant").filter(user_id=user.pk).first()
-        user._orderdesk_merchant = membership.merchant if membership else None
-    return user._orderdesk_merchant
-
-
-def ensure_owner(by: Actor, doing: str) -> None:
-    """Refuse (NotAllowed) unless the actor is an owner of its merchant; `doing` ends the message."""
-    role = (
-        Membership.objects.filter(user=by.user, merchant=by.merchant).values_list("role", flat=True).first()
-    )
-    if role != Membership.Role.OWNER:
-        raise NotAllowed(f"Only the shop's owner can {doing}.")

@@ -1,16 +1,18 @@
 from django.utils import timezone
 
-from .actors import merchant_of
+from .access import actor_for_request
 
 
-class MerchantMiddleware:
-    """Puts the signed-in user's merchant on the request and shows times in its time zone."""
+class ActorMiddleware:
+    """Puts who acts on the request (`request.actor`, its `merchant`, the user's `memberships`)
+    and shows times in that merchant's time zone."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.merchant = merchant_of(request.user)
+        request.memberships, request.actor = actor_for_request(request)
+        request.merchant = request.actor.merchant if request.actor is not None else None
         if request.merchant is not None:
             timezone.activate(request.merchant.zone)
         try:

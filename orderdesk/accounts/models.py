@@ -96,16 +96,29 @@ class User(AbstractUser):
 
 
 class Membership(models.Model):
-    """A user's place in one merchant: owner or staff (vendor users come with vendors)."""
+    """A user's place in one party, for one merchant: owner or staff of the merchant.
+
+    A user has one membership per merchant and may have several (one person owning two
+    shops, a source agent working for many). The party is the merchant itself; the
+    vendors issue adds a nullable `vendor` foreign key, and a vendor user's membership
+    then names the vendor it acts for and the merchant it works with.
+    """
 
     class Role(models.TextChoices):
+        # The same values as accounts.permissions.Role, which adds API keys and the system.
         OWNER = "owner", "Owner"
         STAFF = "staff", "Staff"
+        VENDOR_USER = "vendor_user", "Vendor user"
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="one_membership_per_user_and_merchant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.merchant}"

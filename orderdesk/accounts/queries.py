@@ -14,9 +14,11 @@ def team_of(merchant: Merchant) -> QuerySet[Membership]:
     )
 
 
-def role_of(user) -> str | None:
-    """The user's role in their merchant ("owner", "staff"), or None without one."""
-    try:
-        return user.membership.role
-    except Membership.DoesNotExist:
-        return None
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships with their merchants, in one query, by shop name (the menu's order)."""
+    memberships = list(
+        Membership.objects.filter(user_id=user.pk).select_related("merchant").order_by("merchant__name", "pk")
+    )
+    for membership in memberships:
+        membership.user = user
+    return memberships

@@ -1,6 +1,7 @@
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.shortcuts import redirect, render
@@ -17,27 +18,28 @@ from orderdesk.stores.queries import stores_of
 from orderdesk.web.forms import show_refusal
 
 from . import actions
-from .access import merchant_member_required
-from .actors import Actor
+from .access import ACTING_MEMBERSHIP_SESSION_KEY, choose_membership, permission_required
+from .actors import NotAMember
 from .forms import InviteForm, NotificationContactsForm
 from .models import Membership, User
-from .queries import role_of, team_of
+from .permissions import Permission, can
+from .queries import team_of
 
 
-@merchant_member_required
+@permission_required(Permission.VIEW_ACCOUNT)
 def account(request):
     """The shop, the signed-in person, the stores, where notifications go and which, and the team."""
     return _account_page(request)
 
 
 @require_POST
-@merchant_member_required
+@permission_required(Permission.VIEW_ACCOUNT)
 def update_notifications(request):
     form = NotificationContactsForm(request.POST)
     if form.is_valid():
         try:
             actions.update_notification_contacts(
-                by=Actor.for_user(request.user),
+                by=request.actor,
                 phone=form.cleaned_data["notification_phone"],
                 email=form.cleaned_data["notification_email"],
             )
@@ -52,13 +54,13 @@ def update_notifications(request):
 
 
 @require_POST
-@merchant_member_required
+@permission_required(Permission.VIEW_ACCOUNT)
 def update_preferences(request):
     """Which order events notify whom, on which channel (owners only)."""
     form = NotificationPreferenceForm(request.POST, instance=preferences_for(request.merchant))
     if form.is_valid():
         try:
-            update_notification_preferences(by=Actor.for_user(request.user), **form.cleaned_data)
+            update_notification_preferences(by=request.actor, **form.cleaned_data)
         except DomainError as refusal:
             show_refusal(form, refusal)
         else:
@@ -72,12 +74,12 @@ def update_preferences(request):
 
 
 @require_POST
-@merchant_member_required
+@permission_required(Permission.VIEW_ACCOUNT)
 def invite(request):
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            invited = actions.invite_staff_member(form.cleaned_data["email"], by=Actor.for_user(request.user))
+            invited = actions.invite_staff_member(form.cleaned_data["email"], by=request.actor)
         except DomainError as refusal:
             show_refusal(form, refusal)
         else:
@@ -88,30 +90,43 @@ def invite(request):
     return _account_page(request, invite_form=form, status=422)
 
 
+@require_POST
+@login_required
+def act_for(request):
+    """Act for another of the user's shops from now on (the menu's "Acting for" choice)."""
+    try:
+        membership = choose_membership(request, request.POST.get("membership"))
+    except NotAMember as refusal:
+        messages.error(request, refusal.message)
+        return redirect("web:home")
+    messages.success(request, f"You are now acting for {membership.merchant.name}.")
+    return redirect("web:home")
+
+
 def accept_invitation(request, uidb64: str, token: str):
-    """The invited person chooses a password, is signed in, and lands on the shop."""
+    """The invited person chooses a password, is signed in, and lands on the shop that invited them last."""
     invited = _invited_user(uidb64, token)
     if invited is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
+    newest = invited.memberships.select_related("merchant").latest("created_at", "pk")
     form = SetPasswordForm(invited, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
         login(request, invited, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to {invited.membership.merchant.name}.")
+        request.session[ACTING_MEMBERSHIP_SESSION_KEY] = newest.pk
+        messages.success(request, f"Welcome to {newest.merchant.name}.")
         return redirect("web:home")
     return render(
         request,
         "accounts/accept_invitation.html",
-        {"form": form, "invited": invited, "merchant": invited.membership.merchant},
+        {"form": form, "invited": invited, "merchant": newest.merchant},
         status=422 if form.is_bound else 200,
     )
 
 
 def _invited_user(uidb64: str, token: str) -> User | None:
     try:
-        user = User.objects.select_related("membership__merchant").get(
-            pk=force_str(urlsafe_base64_decode(uidb64))
-        )
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)))
     except (User.DoesNotExist, ValueError, TypeError, OverflowError):
         return None
     if not default_token_generator.check_token(user, token):
@@ -128,15 +143,16 @@ def _back_to_account(request):
 
 
 def _account_page(request, *, contacts_form=None, preferences_form=None, invite_form=None, status=200):
-    merchant = request.merchant
-    is_owner = role_of(request.user) == Membership.Role.OWNER
+    actor = request.actor
+    merchant = actor.merchant
     context = {
         "merchant": merchant,
-        "is_owner": is_owner,
+        "role": actor.role.label,
         # A refused attempt is shown with its message even to staff, who see no forms otherwise.
-        "show_contacts_form": is_owner or contacts_form is not None,
-        "show_preferences_form": is_owner or preferences_form is not None,
-        "show_invite_form": is_owner or invite_form is not None,
+        "show_contacts_form": can(actor, Permission.MANAGE_NOTIFICATION_CONTACTS)
+        or contacts_form is not None,
+        "show_preferences_form": can(actor, Permission.CHOOSE_NOTIFICATIONS) or preferences_form is not None,
+        "show_invite_form": can(actor, Permission.INVITE_PEOPLE) or invite_form is not None,
         "stores": stores_of(merchant),
         "team": team_of(merchant),
         "facebook_accounts": SocialAccount.objects.filter(user=request.user, provider="facebook"),

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from orderdesk.accounts.actors import Actor, ensure_owner
+from orderdesk.accounts.actors import Actor
+from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.orders import events
 from orderdesk.orders.models import Order, OrderEvent
 
@@ -39,7 +40,7 @@ def update_notification_preferences(*, by: Actor, **switches: bool) -> Notificat
     unknown = sorted(set(switches) - set(NotificationPreference.SWITCHES))
     if unknown:
         raise TypeError(f"No such notification switch: {', '.join(unknown)}")
-    ensure_owner(by, "choose which notifications are sent")
+    ensure_can(by, Permission.CHOOSE_NOTIFICATIONS)
     with transaction.atomic():
         preferences, _ = NotificationPreference.objects.select_for_update().get_or_create(
             merchant=by.merchant
@@ -104,8 +105,9 @@ def resend_notification(notification_id: int, *, by: Actor) -> Notification:
     """Give a failed message of the actor's merchant another full round of attempts.
 
     Writes a notification_resent event on the order; delivery starts after commit.
-    Raises NotificationNotFound (absent, or another merchant's), ResendRefused (not failed).
+    Raises NotAllowed, NotificationNotFound (absent, or another merchant's), ResendRefused (not failed).
     """
+    ensure_can(by, Permission.RESEND_NOTIFICATIONS)
     with transaction.atomic():
         try:
             notification = (

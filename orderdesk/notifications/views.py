@@ -1,11 +1,11 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from orderdesk.accounts.actors import Actor, NotAMember
+from orderdesk.accounts.access import permission_required
+from orderdesk.accounts.permissions import Permission
 from orderdesk.errors import DomainError
 
 from .actions import resend_notification
@@ -14,14 +14,14 @@ from .models import Notification
 from .queries import notification_for_merchant, notifications_for_order
 
 
-@login_required
 @require_POST
+@permission_required(Permission.RESEND_NOTIFICATIONS)
 def resend(request, notification_id: int):
     """Resend a failed message of the signed-in merchant; anyone else's is a 404."""
+    actor = request.actor
     try:
-        actor = Actor.for_user(request.user)
         notification = notification_for_merchant(actor.merchant, notification_id)
-    except (NotAMember, Notification.DoesNotExist) as missing:
+    except Notification.DoesNotExist as missing:
         raise Http404("No such notification.") from missing
     try:
         resend_notification(notification.pk, by=actor)

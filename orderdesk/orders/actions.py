@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Merchant
+from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.catalog.models import Variant
 from orderdesk.customers.models import Customer
 from orderdesk.customers.phones import normalize_phone
@@ -81,6 +82,7 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
 
     Raises InvalidOrder for bad details and DuplicateOrder for a store order already recorded.
     """
+    ensure_can(by, Permission.RECORD_ORDERS)
     merchant = by.merchant
     customer = _checked_customer(new.customer)
     lines = [_checked_line(index, line) for index, line in enumerate(new.lines, start=1)]
@@ -174,6 +176,7 @@ def verify_payment(order_id: int, *, by: Actor) -> Order:
     Sets the due date from the processing days and queues the merchant's notifications.
     Raises OrderNotFound, TransitionRefused.
     """
+    ensure_can(by, Permission.VERIFY_PAYMENTS)
     with transaction.atomic():
         order = _locked_order(order_id, by)
         _ensure_transition(order, Order.Status.PENDING, action="verify the payment of")
@@ -197,6 +200,7 @@ def dispatch_order(
     Raises InvalidOrder (missing reference, past date, long message), PhotoRefused,
     OrderNotFound, TransitionRefused.
     """
+    ensure_can(by, Permission.DISPATCH_ORDERS)
     # The order's state first: "already dispatched" says more than a complaint about the date.
     _ensure_transition(_current_order(order_id, by), Order.Status.DISPATCHED, action="dispatch")
     delivery_reference = (delivery_reference or "").strip()
@@ -254,6 +258,7 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
     The merchant's shipments still on their way are marked delivered.
     Raises OrderNotFound, TransitionRefused, InvalidOrder (remarks too long).
     """
+    ensure_can(by, Permission.FULFILL_ORDERS)
     _ensure_transition(_current_order(order_id, by), Order.Status.FULFILLED, action="fulfill")
     remarks = (remarks or "").strip()
     if len(remarks) > MAX_MESSAGE_LENGTH:
@@ -279,6 +284,7 @@ def cancel_order(order_id: int, *, by: Actor, reason: str) -> Order:
     still going to the customer. Raises InvalidOrder (no reason), OrderNotFound,
     TransitionRefused.
     """
+    ensure_can(by, Permission.CANCEL_ORDERS)
     _ensure_transition(_current_order(order_id, by), Order.Status.CANCELLED, action="cancel")
     reason = (reason or "").strip()
     if not reason:

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from orderdesk.accounts.access import merchant_member_required
-from orderdesk.accounts.actors import Actor
+from orderdesk.accounts.access import permission_required
+from orderdesk.accounts.permissions import Permission
 from orderdesk.errors import DomainError
 from orderdesk.notifications.queries import notifications_for_order
 from orderdesk.web.forms import show_refusal
@@ -25,7 +25,7 @@ from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, Ve
 from .models import Order, can_move
 
 
-@merchant_member_required
+@permission_required(Permission.VIEW_ORDERS)
 def tracking(request):
     """Orders by status (Pending, Dispatched, Fulfilled, Cancelled), searched, sorted, a page at a time."""
     filters = TrackingFilterForm(request.GET)
@@ -61,7 +61,7 @@ def tracking(request):
     return render(request, template, context)
 
 
-@merchant_member_required
+@permission_required(Permission.VIEW_ORDERS)
 def detail(request, order_id: int):
     """Everything about one order; another merchant's order is a 404."""
     try:
@@ -72,7 +72,7 @@ def detail(request, order_id: int):
     return render(request, "orders/detail.html", context)
 
 
-@merchant_member_required
+@permission_required(Permission.DISPATCH_ORDERS)
 def dispatch(request, order_id: int):
     """Pending → Dispatched with delivery reference, expected date, photos and a message."""
     order = _order_or_404(request, order_id)
@@ -84,7 +84,7 @@ def dispatch(request, order_id: int):
             try:
                 actions.dispatch_order(
                     order.pk,
-                    by=Actor.for_user(request.user),
+                    by=request.actor,
                     delivery_reference=form.cleaned_data["delivery_reference"],
                     expected_on=form.cleaned_data["expected_on"],
                     photos=form.cleaned_data["photos"],
@@ -106,7 +106,7 @@ def dispatch(request, order_id: int):
     return render(request, template, context, status=status)
 
 
-@merchant_member_required
+@permission_required(Permission.VERIFY_PAYMENTS)
 def verify_payment(request, order_id: int):
     """Awaiting payment → Pending, when the merchant has seen the money (or confirms COD)."""
     return _status_change(
@@ -124,7 +124,7 @@ def verify_payment(request, order_id: int):
     )
 
 
-@merchant_member_required
+@permission_required(Permission.FULFILL_ORDERS)
 def fulfill(request, order_id: int):
     """Dispatched → Fulfilled, with optional remarks, from the check-mark pop-up."""
     return _status_change(
@@ -139,7 +139,7 @@ def fulfill(request, order_id: int):
     )
 
 
-@merchant_member_required
+@permission_required(Permission.CANCEL_ORDERS)
 def cancel(request, order_id: int):
     """Pending or Dispatched → Cancelled, with a reason."""
     return _status_change(
@@ -160,7 +160,7 @@ def _status_change(request, order_id, *, to, form_class, change, title, explanat
         form = form_class(request.POST)
         if form.is_valid():
             try:
-                change(order, form.cleaned_data, Actor.for_user(request.user))
+                change(order, form.cleaned_data, request.actor)
             except DomainError as refusal:
                 show_refusal(form, refusal)
             else:

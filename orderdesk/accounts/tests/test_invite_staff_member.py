@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from orderdesk.accounts.models import Membership, User
@@ -30,8 +31,9 @@ def test_the_owner_invites_a_staff_member_who_sets_a_password_and_joins_the_shop
     assert message.to == ["bea@shop.example"]
     assert owner.merchant.name in message.subject
     invited = User.objects.get(email="bea@shop.example")
-    assert invited.membership.merchant == owner.merchant
-    assert invited.membership.role == Membership.Role.STAFF
+    assert [(m.merchant, m.role) for m in invited.memberships.all()] == [
+        (owner.merchant, Membership.Role.STAFF)
+    ]
     assert not invited.has_usable_password()
 
     owner_client.logout()
@@ -90,7 +92,6 @@ def test_staff_cannot_invite_anyone(client, django_capture_on_commit_callbacks):
     ("who", "refusal"),
     [
         ("teammate", "is already on your team."),
-        ("elsewhere", "already works with another shop on Orderdesk."),
         ("not an email", "“not an email” is not an email address."),
         ("", "Enter the email address of the person to invite."),
     ],
@@ -100,7 +101,6 @@ def test_an_invitation_that_cannot_be_sent_is_refused_beside_the_email_field(
 ):
     emails = {
         "teammate": MembershipFactory(merchant=owner.merchant, role=Membership.Role.STAFF).user.email,
-        "elsewhere": MembershipFactory().user.email,
     }
     email = emails.get(who, who)
     memberships_before = Membership.objects.count()
@@ -113,3 +113,58 @@ def test_an_invitation_that_cannot_be_sent_is_refused_beside_the_email_field(
     assert refusal in page
     assert Membership.objects.count() == memberships_before
     assert mail.outbox == []
+
+
+def test_inviting_someone_who_works_for_another_shop_adds_this_shop_to_their_memberships(
+    owner_client, owner, django_capture_on_commit_callbacks
+):
+    elsewhere = MembershipFactory(role=Membership.Role.OWNER)
+    password_before = elsewhere.user.password
+
+    response = invite(owner_client, elsewhere.user.email.upper(), django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    assert f"Invitation sent to {elsewhere.user.email}." in owner_client.get(response.url).content.decode()
+    assert {(m.merchant, m.role) for m in elsewhere.user.memberships.all()} == {
+        (elsewhere.merchant, Membership.Role.OWNER),
+        (owner.merchant, Membership.Role.STAFF),
+    }
+    # They keep their password and sign in as before: no link to choose a new one.
+    elsewhere.user.refresh_from_db()
+    assert elsewhere.user.password == password_before
+    [message] = mail.outbox
+    assert message.to == [elsewhere.user.email]
+    assert owner.merchant.name in message.subject
+    assert "/accounts/login/" in message.body
+    assert "/account/invitation/" not in message.body
+    # Neither the page nor the email tells this shop where else they work.
+    assert elsewhere.merchant.name not in message.body
+    assert elsewhere.merchant.name not in owner_client.get(reverse("accounts:account")).content.decode()
+
+    theirs = Client()
+    theirs.force_login(elsewhere.user)
+    menu = theirs.get(reverse("web:home")).content.decode()
+    assert f"{owner.merchant.name} · Staff" in menu
+
+
+def test_someone_invited_by_two_shops_joins_with_one_password_and_lands_on_the_last_that_invited(
+    owner_client, owner, django_capture_on_commit_callbacks
+):
+    other_owner = Client()
+    other_owner.force_login(MembershipFactory(role=Membership.Role.OWNER).user)
+    invite(other_owner, "bea@shop.example", django_capture_on_commit_callbacks)
+    invite(owner_client, "bea@shop.example", django_capture_on_commit_callbacks)
+    owner_client.logout()
+    bea = User.objects.get(email="bea@shop.example")
+    assert bea.memberships.count() == 2
+
+    path = invitation_path(mail.outbox[-1])
+    joined = owner_client.post(
+        path,
+        {"new_password1": "a long staff passphrase", "new_password2": "a long staff passphrase"},
+        follow=True,
+    )
+
+    page = joined.content.decode()
+    assert f"Welcome to {owner.merchant.name}." in page
+    assert f'<option value="{bea.memberships.get(merchant=owner.merchant).pk}" selected>' in page

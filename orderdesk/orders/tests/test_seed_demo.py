@@ -21,7 +21,7 @@ def test_seed_demo_makes_a_merchant_whose_orders_fill_every_tab(capsys):
     merchant = Merchant.objects.get()
     owner = User.objects.get(email="demo@orderdesk.local")
     assert owner.check_password("orderdesk-demo")
-    assert owner.membership.merchant == merchant
+    assert owner.memberships.get().merchant == merchant
     statuses = set(Order.objects.values_list("status", flat=True))
     assert set(TRACKING_TABS) <= statuses
     for order in Order.objects.exclude(status=Order.Status.AWAITING_PAYMENT):

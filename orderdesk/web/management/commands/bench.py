@@ -149,7 +149,7 @@ class Command(BaseCommand):
                 owner = User.objects.create_user(BENCH_EMAIL, None)
                 Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
                 Store.objects.create(merchant=merchant, name="Bench store")
-        return owner.membership.merchant, owner
+        return owner.memberships.get().merchant, owner
 
     def _fill(self, merchant, start: int, end: int) -> None:
         rng = random.Random(start)
