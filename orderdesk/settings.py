@@ -222,11 +222,16 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
-ACCOUNT_ADAPTER = "orderdesk.accounts.adapters.InvitationOnlyAccountAdapter"
+ACCOUNT_ADAPTER = "orderdesk.accounts.adapters.ShopAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "orderdesk.accounts.adapters.InvitationOnlySocialAccountAdapter"
+# The sign-up page (/accounts/signup/) opens a new shop with its owner; off, people join only by
+# invitation and operators open shops with `manage.py create_shop`. Open on a laptop, closed in production.
+SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=DEBUG)
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
-# People join by an owner's invitation, whose link proves the address.
+# People join by an owner's invitation, whose link proves the address. Sign-up (SIGNUP_OPEN)
+# does not check the new owner's address yet.
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {

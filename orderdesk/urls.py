@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from orderdesk.accounts.views import sign_up
 from orderdesk.web.views import media_file
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("orderdesk.web.urls")),
+    # Before allauth's own sign-up at the same address: ours also opens the shop.
+    path("accounts/signup/", sign_up, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("orderdesk.accounts.urls")),
     path("orders/", include("orderdesk.orders.urls")),

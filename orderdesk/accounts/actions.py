@@ -1,8 +1,11 @@
-"""The write side of accounts: where notifications go, and who joins the shop."""
+"""The write side of accounts: opening a shop, where notifications go, and who joins the shop."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -16,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from orderdesk.customers.phones import normalize_phone
 
 from .actors import Actor
-from .errors import InvalidAccountDetails, InvitationRefused
+from .errors import InvalidAccountDetails, InvitationRefused, ShopRefused
 from .models import Membership, Merchant, User
 from .permissions import Permission, ensure_can
 
@@ -89,6 +92,58 @@ def invitation_link(user: User) -> str:
         },
     )
     return f"{settings.SITE_URL}{path}"
+
+
+def open_shop(
+    *, shop_name: str, owner_email: str, owner_password: str | None = None, owner_name: str = ""
+) -> Membership:
+    """Create a shop (a Merchant) and its owner's membership; returns the membership.
+
+    A new email becomes a user with `owner_password`, or, without one, a user who chooses
+    a password by `invitation_link`. An email that already has an account becomes the owner
+    of one more shop, its password unchanged; giving a password for it is refused (opening a
+    shop never sets another person's password). Paid-order emails go to the owner's address
+    until they change it. Raises InvalidAccountDetails, ShopRefused.
+    """
+    shop_name = " ".join((shop_name or "").split())
+    if not shop_name:
+        raise InvalidAccountDetails("Enter the shop's name.", field="shop_name")
+    if len(shop_name) > Merchant._meta.get_field("name").max_length:
+        raise InvalidAccountDetails("A shop's name has at most 200 characters.", field="shop_name")
+    email = _checked_email(owner_email, field="email")
+    if not email:
+        raise InvalidAccountDetails("Enter the owner's email address.", field="email")
+    first_name, _, last_name = " ".join((owner_name or "").split()).partition(" ")
+    with transaction.atomic():
+        owner = User.objects.select_for_update().filter(email__iexact=email).first()
+        if owner is not None and owner_password is not None:
+            raise ShopRefused(f"{email} already has an Orderdesk account; sign in with it.", field="email")
+        if owner is None:
+            owner = User(email=email, first_name=first_name[:150], last_name=last_name[:150])
+            if owner_password is None:
+                owner.set_unusable_password()
+            else:
+                try:
+                    validate_password(owner_password, owner)
+                except ValidationError as refusal:
+                    raise InvalidAccountDetails(" ".join(refusal.messages), field="password1") from refusal
+                owner.set_password(owner_password)
+            owner.save()
+        merchant = Merchant.objects.create(
+            name=shop_name, short_name=sms_sender_name(shop_name), notification_email=email
+        )
+        return Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
+
+
+def sms_sender_name(shop_name: str) -> str:
+    """The shop's SMS sender name: its leading words, letters and digits only, at most 11 characters."""
+    name = ""
+    for word in re.findall(r"[^\W_]+", shop_name):
+        candidate = f"{name} {word}".strip()
+        if len(candidate) > 11:
+            break
+        name = candidate
+    return name or "".join(re.findall(r"[^\W_]+", shop_name))[:11] or "Orderdesk"
 
 
 def _checked_email(email: str, *, field: str) -> str:

@@ -10,4 +10,8 @@ class InvalidAccountDetails(DomainError):
 
 
 class InvitationRefused(DomainError):
-    """The person cannot be invited (already on the team, or with another shop)."""
+    """The person cannot be invited (already on the team)."""
+
+
+class ShopRefused(DomainError):
+    """A shop cannot be opened for this owner (the email already has an account, and a password was given)."""

@@ -1,4 +1,7 @@
+from allauth.account.forms import SignupForm
 from django import forms
+
+from .actions import open_shop
 
 
 class NotificationContactsForm(forms.Form):
@@ -28,3 +31,31 @@ class InviteForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
+
+
+class ShopSignupForm(SignupForm):
+    """allauth's sign-up (email, password) plus the shop's name; saving opens the shop."""
+
+    shop_name = forms.CharField(
+        label="Shop name",
+        max_length=200,
+        help_text="As your customers know it; it appears on their messages and tracking page.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    owner_name = forms.CharField(
+        label="Your name",
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    field_order = ["shop_name", "owner_name", "email", "password1"]
+
+    def try_save(self, request):
+        # The shop, its owner and the membership in one domain function, not allauth's bare user.
+        membership = open_shop(
+            shop_name=self.cleaned_data["shop_name"],
+            owner_name=self.cleaned_data["owner_name"],
+            owner_email=self.cleaned_data["email"],
+            owner_password=self.cleaned_data["password1"],
+        )
+        return membership.user, None

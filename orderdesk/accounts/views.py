@@ -1,3 +1,4 @@
+from allauth.account.views import SignupView
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import login
@@ -20,7 +21,7 @@ from orderdesk.web.forms import show_refusal
 from . import actions
 from .access import ACTING_MEMBERSHIP_SESSION_KEY, choose_membership, permission_required
 from .actors import NotAMember
-from .forms import InviteForm, NotificationContactsForm
+from .forms import InviteForm, NotificationContactsForm, ShopSignupForm
 from .models import Membership, User
 from .permissions import Permission, can
 from .queries import team_of
@@ -101,6 +102,22 @@ def act_for(request):
         return redirect("web:home")
     messages.success(request, f"You are now acting for {membership.merchant.name}.")
     return redirect("web:home")
+
+
+class ShopSignupView(SignupView):
+    """allauth's sign-up page (closed unless SIGNUP_OPEN), opening a shop with its owner."""
+
+    form_class = ShopSignupForm
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except DomainError as refusal:
+            show_refusal(form, refusal)
+            return self.form_invalid(form)
+
+
+sign_up = ShopSignupView.as_view()
 
 
 def accept_invitation(request, uidb64: str, token: str):

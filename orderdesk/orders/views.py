@@ -52,6 +52,8 @@ def tracking(request):
         for status in queries.TRACKING_TABS
     ]
     context["current_label"] = Order.Status(choice["status"]).label
+    # A shop with no order at all (a new one) is told how orders get in.
+    context["no_orders_yet"] = not choice["search"] and not any(counts.values())
     context["awaiting_payment"] = {
         "count": counts[Order.Status.AWAITING_PAYMENT],
         "url": _tracking_url(choice, status=Order.Status.AWAITING_PAYMENT),

@@ -97,3 +97,11 @@ def test_storage_url_names_a_local_folder_and_refuses_what_is_not_supported(prod
     refused = manage("check", STORAGE_URL="s3://bucket", **production_like)
     assert refused.returncode != 0
     assert "STORAGE_URL s3:// is not supported yet" in refused.stderr
+
+
+def test_sign_up_is_closed_in_production_unless_opened_and_open_on_a_laptop(production_like):
+    show = ("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SIGNUP_OPEN)")
+    assert manage(*show, **production_like).stdout.strip() == "False"
+    assert manage(*show, **production_like, SIGNUP_OPEN="true").stdout.strip() == "True"
+    laptop = {key: value for key, value in production_like.items() if key not in ("DEBUG", "SECRET_KEY")}
+    assert manage(*show, **laptop).stdout.strip() == "True"

@@ -101,7 +101,9 @@ def test_a_forgotten_password_is_reset_through_a_link_sent_by_email(client):
     assert user.check_password("a new long passphrase")
 
 
-def test_nobody_can_sign_up_without_an_invitation(client):
+def test_nobody_can_sign_up_without_an_invitation_while_sign_up_is_closed(client, settings):
+    settings.SIGNUP_OPEN = False
+
     response = client.post(
         reverse("account_signup"), {"email": "stranger@example.com", "password1": "a long passphrase here"}
     )
