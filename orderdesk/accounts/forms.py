@@ -33,6 +33,9 @@ class InviteForm(forms.Form):
     )
 
 
+PASSWORD_HELP = "At least 8 characters, not a common password, not only digits, not like your name or email."
+
+
 class ShopSignupForm(SignupForm):
     """allauth's sign-up (email, password) plus the shop's name; saving opens the shop."""
 
@@ -49,6 +52,11 @@ class ShopSignupForm(SignupForm):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     field_order = ["shop_name", "owner_name", "email", "password1"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One line instead of Django's list of every validator.
+        self.fields["password1"].help_text = PASSWORD_HELP
 
     def try_save(self, request):
         # The shop, its owner and the membership in one domain function, not allauth's bare user.
