@@ -78,6 +78,7 @@ class Actor:
     @classmethod
     def for_membership(cls, membership: Membership) -> Actor:
         """The membership's user acting for its party in its role (no query when the merchant is loaded)."""
+        # The vendors issue gives a vendor user's membership a vendor: its party is then that vendor.
         return cls(party=Party(membership.merchant), role=Role(membership.role), user=membership.user)
 
     @classmethod
