@@ -10,6 +10,9 @@ import os
 
 import pytest
 
+# The outbox's delivery fixtures (smtp, sms_folder, twilio, …) for every app's tests.
+pytest_plugins = ["orderdesk.notifications.tests.fixtures"]
+
 # Playwright runs its own event loop in the test thread; the ORM calls beside it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -53,3 +56,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _deliver_notifications_inline(settings):
+    # In order and in the test's own transaction; the tests of the delivery thread turn it on.
+    settings.NOTIFICATION_DELIVERY_THREAD = False

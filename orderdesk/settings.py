@@ -154,6 +154,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Orderdesk <orders@orderdesk.local>")
+# Seconds an SMTP server may take to connect or answer, for every email Django sends.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
@@ -266,6 +268,9 @@ NOTIFICATION_SEND_TIMEOUT_SECONDS = env.int("NOTIFICATION_SEND_TIMEOUT_SECONDS",
 # it must stay well above the send timeout, or a slow send could be repeated.
 NOTIFICATION_SENDING_LEASE_SECONDS = env.int("NOTIFICATION_SENDING_LEASE_SECONDS", default=300)
 NOTIFICATION_SWEEP_SECONDS = env.int("NOTIFICATION_SWEEP_SECONDS", default=60)
+# Without a Celery broker, a thread in the web process delivers after commit, so a slow
+# provider never holds up a request. (The tests turn it off to deliver inline, in order.)
+NOTIFICATION_DELIVERY_THREAD = True
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
         "task": "orderdesk.notifications.tasks.sweep_notifications",

@@ -8,10 +8,8 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -20,6 +18,7 @@ from orderdesk.customers.phones import normalize_phone
 
 from .actors import Actor
 from .errors import InvalidAccountDetails, InvitationRefused, ShopRefused
+from .messages import queue_invitation
 from .models import Membership, Merchant, User
 from .permissions import Permission, ensure_can
 
@@ -51,7 +50,8 @@ def invite_staff_member(email: str, *, by: Actor) -> User:
     Someone new gets a link to choose a password; someone who already has an account
     (with another shop, say) is told they can now act for this shop too. Inviting
     someone who has not accepted yet sends the link again. Raises NotAllowed,
-    InvalidAccountDetails, InvitationRefused (already on the team). The email leaves after commit.
+    InvalidAccountDetails, InvitationRefused (already on the team). The email is queued in
+    the outbox, written by the worker and retried while the mail server is down.
     """
     ensure_can(by, Permission.INVITE_PEOPLE)
     email = _checked_email(email, field="email")
@@ -68,17 +68,7 @@ def invite_staff_member(email: str, *, by: Actor) -> User:
         )
         if not joined and user.has_usable_password():
             raise InvitationRefused(f"{email} is already on your team.", field="email")
-        context = {"merchant": by.merchant, "invited_by": by.display_name}
-        if user.has_usable_password():
-            # They sign in as they do for their other shop; a password link would reset their password.
-            template = "accounts/email/added_to_shop"
-            context["link"] = f"{settings.SITE_URL}{reverse('account_login')}"
-        else:
-            template = "accounts/email/invitation"
-            context["link"] = invitation_link(user)
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        body = render_to_string(f"{template}_message.txt", context)
-        transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+        queue_invitation(user, merchant=by.merchant, invited_by=by.display_name)
     return user
 
 

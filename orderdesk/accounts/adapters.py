@@ -1,6 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
 
 
@@ -16,6 +18,17 @@ class ShopAccountAdapter(DefaultAccountAdapter):
     def get_signup_redirect_url(self, request) -> str:
         # The new owner starts on their (empty) Order Tracking, which says how orders get in.
         return reverse("orders:tracking")
+
+    def send_mail(self, template_prefix: str, email: str, context_data: dict) -> None:
+        """allauth's emails (password reset, …) go through the outbox: written here, sent
+        after commit by the worker, retried while the mail server is down."""
+        from .messages import queue_account_email
+
+        request = context.request
+        full_context = {"request": request, "email": email, "current_site": get_current_site(request)}
+        full_context.update(context_data)
+        message = self.render_mail(template_prefix, email, full_context)
+        queue_account_email(message, kind=template_prefix.rsplit("/", 1)[-1])
 
 
 class InvitationOnlySocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -58,7 +58,7 @@ def update_notifications(request):
 @permission_required(Permission.VIEW_ACCOUNT)
 def update_preferences(request):
     """Which order events notify whom, on which channel (owners only)."""
-    form = NotificationPreferenceForm(request.POST, instance=preferences_for(request.merchant))
+    form = NotificationPreferenceForm(request.POST, preferences=preferences_for(request.merchant))
     if form.is_valid():
         try:
             update_notification_preferences(by=request.actor, **form.cleaned_data)
@@ -181,7 +181,7 @@ def _account_page(request, *, contacts_form=None, preferences_form=None, invite_
             }
         ),
         "preferences_form": preferences_form
-        or NotificationPreferenceForm(instance=preferences_for(merchant)),
+        or NotificationPreferenceForm(preferences=preferences_for(merchant)),
         "invite_form": invite_form or InviteForm(),
     }
     return render(request, "accounts/account.html", context, status=status)

@@ -1,121 +1,164 @@
-"""The write side of notifications: the merchant's switches, queueing order messages in the
-outbox, and resending.
+"""The write side of the outbox: queueing messages, the merchant's switches, and resending.
 
-Rows are written in the transaction of the order change that causes them and
-delivered after it commits (orderdesk.notifications.delivery).
+Rows are written in the transaction of the change that causes them and delivered
+after it commits (orderdesk.notifications.delivery); the worker writes their text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.permissions import Permission, ensure_can
-from orderdesk.orders import events
-from orderdesk.orders.models import Order, OrderEvent
 
-from .compose import compose
 from .delivery import deliver_after_commit
 from .errors import NotificationNotFound, ResendRefused
 from .models import Notification, NotificationPreference
+from .preferences import preferences_for, switches
+from .topics import tell_resent
+
+__all__ = [
+    "OutgoingMessage",
+    "preferences_for",
+    "queue_messages",
+    "resend_failed_notifications",
+    "resend_notification",
+    "update_notification_preferences",
+]
 
 
-def preferences_for(merchant) -> NotificationPreference:
-    """The merchant's switches; all on (unsaved defaults) until they change one."""
-    try:
-        return NotificationPreference.objects.get(merchant=merchant)
-    except NotificationPreference.DoesNotExist:
-        return NotificationPreference(merchant=merchant)
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to queue: to whom, on which channel, about what, and what its composer needs.
+
+    Give `body` (and `subject`, `html_body`) only for a message written already; otherwise
+    the topic's registered composer writes it when the worker sends it.
+    """
+
+    topic: str
+    channel: str
+    audience: str
+    recipient: str
+    # One message per key, ever: queueing the same key again is skipped.
+    idempotency_key: str
+    merchant_id: int | None = None
+    about_type: str = ""
+    about_id: str = ""
+    payload: dict = field(default_factory=dict)
+    subject: str = ""
+    body: str = ""
+    html_body: str = ""
 
 
-def update_notification_preferences(*, by: Actor, **switches: bool) -> NotificationPreference:
+def queue_messages(messages: Sequence[OutgoingMessage]) -> list[Notification]:
+    """Write these messages to the outbox in one statement, skipping keys already there;
+    call inside the causing action's transaction. Returns the rows written (with their ids).
+
+    Delivery starts after commit; a rollback leaves nothing to send.
+    """
+    if not messages:
+        return []
+    now = timezone.now()
+    rows = [
+        Notification(
+            merchant_id=message.merchant_id,
+            topic=message.topic,
+            about_type=message.about_type,
+            about_id=str(message.about_id),
+            payload=message.payload,
+            audience=message.audience,
+            channel=message.channel,
+            recipient=message.recipient,
+            subject=message.subject,
+            body=message.body,
+            html_body=message.html_body,
+            composed_at=now if message.body else None,
+            idempotency_key=message.idempotency_key,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for message in messages
+    ]
+    written = _insert_skipping_known_keys(rows)
+    deliver_after_commit(row.pk for row in written)
+    return written
+
+
+def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key.
+
+    No read before the write, and no error on a repeat: the database keeps one row per
+    key and tells which rows it wrote (PostgreSQL and SQLite ≥ 3.35 both do).
+    """
+    meta = Notification._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    key_column = quote(meta.get_field("idempotency_key").column)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT ({key_column}) DO NOTHING RETURNING {quote(meta.pk.column)}, {key_column}"
+    )
+    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written_ids = dict((key, pk) for pk, key in cursor.fetchall())
+    written = []
+    for row in rows:
+        if row.idempotency_key in written_ids:
+            row.pk = written_ids.pop(row.idempotency_key)
+            row._state.adding = False
+            written.append(row)
+    return written
+
+
+def update_notification_preferences(*, by: Actor, **choices: bool) -> None:
     """Turn the actor's merchant's notification switches on or off; owners only.
 
-    Takes any of NotificationPreference.SWITCHES by name; those left out keep their value.
-    The row is created on the first change. Raises NotAllowed (staff).
+    Takes registered switch names (orderdesk.notifications.preferences.switches); those
+    left out keep their value. Raises NotAllowed (staff).
     """
-    unknown = sorted(set(switches) - set(NotificationPreference.SWITCHES))
+    known = switches()
+    unknown = sorted(set(choices) - set(known))
     if unknown:
         raise TypeError(f"No such notification switch: {', '.join(unknown)}")
     ensure_can(by, Permission.CHOOSE_NOTIFICATIONS)
-    with transaction.atomic():
-        preferences, _ = NotificationPreference.objects.select_for_update().get_or_create(
-            merchant=by.merchant
-        )
-        for name, on in switches.items():
-            setattr(preferences, name, bool(on))
-        preferences.save(update_fields=list(switches))
-    return preferences
-
-
-def recipients_for(order: Order, trigger: str) -> list[tuple[str, str, str]]:
-    """(audience, channel, recipient) for each message this event causes, as the merchant chose."""
-    merchant = order.merchant
-    wanted: list[tuple[str, str, str]] = []
-    if trigger in (OrderEvent.Kind.PAYMENT_VERIFIED, OrderEvent.Kind.COD_CONFIRMED):
-        if merchant.notification_phone:
-            wanted.append(
-                (Notification.Audience.MERCHANT, Notification.Channel.SMS, merchant.notification_phone)
+    if not choices:
+        return
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(
+                merchant=by.merchant,
+                topic=known[name].topic,
+                channel=known[name].channel,
+                audience=known[name].audience,
+                enabled=bool(on),
             )
-        if merchant.notification_email:
-            wanted.append(
-                (Notification.Audience.MERCHANT, Notification.Channel.EMAIL, merchant.notification_email)
-            )
-    elif trigger in (OrderEvent.Kind.DISPATCHED, OrderEvent.Kind.FULFILLED, OrderEvent.Kind.CANCELLED):
-        if order.customer_phone:
-            wanted.append((Notification.Audience.CUSTOMER, Notification.Channel.SMS, order.customer_phone))
-        if order.customer_email:
-            wanted.append((Notification.Audience.CUSTOMER, Notification.Channel.EMAIL, order.customer_email))
-    if not wanted:
-        return wanted
-    preferences = preferences_for(merchant)
-    return [want for want in wanted if preferences.allows(trigger, want[1])]
-
-
-def queue_order_notifications(order: Order, trigger: str) -> list[Notification]:
-    """Write the outbox rows this order event causes, with their text; call inside the
-    action's transaction. Delivery starts after commit; a rollback leaves nothing to send."""
-    queued = []
-    for audience, channel, recipient in recipients_for(order, trigger):
-        composed = compose(order, trigger, channel)
-        notification, created = Notification.objects.get_or_create(
-            idempotency_key=f"order:{order.pk}:{trigger}:{channel}:{recipient}",
-            defaults={
-                "merchant_id": order.merchant_id,
-                "order": order,
-                "trigger": trigger,
-                "audience": audience,
-                "channel": channel,
-                "recipient": recipient,
-                "subject": composed.subject,
-                "body": composed.body,
-                "html_body": composed.html_body,
-            },
-        )
-        if created:
-            queued.append(notification)
-    deliver_after_commit(n.pk for n in queued)
-    return queued
+            for name, on in choices.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["merchant", "topic", "channel", "audience"],
+        update_fields=["enabled"],
+    )
 
 
 def resend_notification(notification_id: int, *, by: Actor) -> Notification:
     """Give a failed message of the actor's merchant another full round of attempts.
 
-    Writes a notification_resent event on the order; delivery starts after commit.
-    Raises NotAllowed, NotificationNotFound (absent, or another merchant's), ResendRefused (not failed).
+    Its topic is told (an order message writes a notification_resent event); delivery
+    starts after commit. Raises NotAllowed, NotificationNotFound (absent, or another
+    merchant's), ResendRefused (not failed).
     """
     ensure_can(by, Permission.RESEND_NOTIFICATIONS)
     with transaction.atomic():
         try:
             notification = (
-                Notification.objects.for_merchant(by.merchant)
-                # Lock the message only: its order is null-able, outside the lock on PostgreSQL.
-                .select_for_update(of=("self",))
-                .select_related("order")
-                .get(pk=notification_id)
+                Notification.objects.for_merchant(by.merchant).select_for_update().get(pk=notification_id)
             )
         except (Notification.DoesNotExist, ValueError, TypeError) as missing:
             raise NotificationNotFound() from missing
@@ -125,20 +168,24 @@ def resend_notification(notification_id: int, *, by: Actor) -> Notification:
                     channel=notification.get_channel_display(), recipient=notification.recipient
                 )
             )
-        last_error = notification.last_error
-        notification.status = Notification.Status.PENDING
-        notification.attempts = 0
-        notification.next_attempt_at = timezone.now()
-        notification.last_error = ""
-        notification.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
-        if notification.order is not None:
-            events.record_notification_resent(
-                notification.order, by=by, notification=notification, last_error=last_error
-            )
+        last_error = _give_another_round(notification)
+        tell_resent(notification, by=by, last_error=last_error)
         deliver_after_commit([notification.pk])
     return notification
 
 
+def _give_another_round(notification: Notification) -> str:
+    """Back to pending with no attempts counted; returns the error it had."""
+    last_error = notification.last_error
+    notification.status = Notification.Status.PENDING
+    notification.attempts = 0
+    notification.next_attempt_at = timezone.now()
+    notification.last_error = ""
+    notification.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
+    return last_error
+
+
+# The one statement of "only a failed message can be resent"; templates ask `status == "failed"`.
 _NOT_RESENDABLE = {
     Notification.Status.PENDING: "The {channel} to {recipient} is still waiting to be sent.",
     Notification.Status.SENDING: "The {channel} to {recipient} is being sent right now.",
@@ -157,9 +204,23 @@ def resend_failed_notifications(ids: Iterable[int] | None = None, *, label: str)
         failed = failed.filter(pk__in=list(ids))
     resent = []
     for notification in failed.order_by("pk"):
+        if notification.merchant is None:
+            resent.extend(_resend_without_merchant(notification.pk))
+            continue
         try:
             resent.append(resend_notification(notification.pk, by=Actor.system(notification.merchant, label)))
         except ResendRefused:
             # Someone resent it (or it was sent) between the listing and now.
             continue
     return resent
+
+
+def _resend_without_merchant(notification_id: int) -> list[Notification]:
+    """A message to a person of no shop (an operator's own email): no timeline to tell."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().get(pk=notification_id)
+        if notification.status != Notification.Status.FAILED:
+            return []
+        _give_another_round(notification)
+        deliver_after_commit([notification.pk])
+    return [notification]

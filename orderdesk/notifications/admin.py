@@ -6,12 +6,21 @@ from .models import Notification, NotificationPreference
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["order", "trigger", "channel", "recipient", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", "channel", "trigger"]
-    list_select_related = ["order"]
-    search_fields = ["=recipient", "=order__reference"]
+    list_display = [
+        "about_type",
+        "about_id",
+        "topic",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "topic"]
+    search_fields = ["=recipient", "=about_id"]
     show_full_result_count = False
-    raw_id_fields = ["merchant", "order"]
+    raw_id_fields = ["merchant"]
     readonly_fields = [
         "status",
         "attempts",
@@ -19,6 +28,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "last_error",
         "provider_message_id",
         "idempotency_key",
+        "composed_at",
         "sent_at",
     ]
     actions = ["resend_failed"]
@@ -33,17 +43,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["merchant", *NotificationPreference.SWITCHES]
+    list_display = ["merchant", "topic", "channel", "audience", "enabled"]
+    list_filter = ["topic", "channel", "audience", "enabled"]
     autocomplete_fields = ["merchant"]
     search_fields = ["merchant__name"]
-    fieldsets = [
-        (None, {"fields": ["merchant"]}),
-        (
-            "To the merchant",
-            {"fields": [f for f in NotificationPreference.SWITCHES if f.startswith("merchant_")]},
-        ),
-        (
-            "To the customer",
-            {"fields": [f for f in NotificationPreference.SWITCHES if f.startswith("customer_")]},
-        ),
-    ]

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from .errors import DeliveryFailed, TemporaryFailure
 from .models import Notification
+from .topics import compose_message
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +33,23 @@ def deliver_after_commit(notification_ids: Iterable[int]) -> None:
 
 
 def start_delivery(notification_ids: Iterable[int]) -> None:
-    """Hand each row to the background job (a Celery task, or in-process when Celery runs eager).
+    """Hand each row to the background job: a Celery task with a broker; without one, the
+    web process's delivery thread, so a slow provider never holds up the request.
 
     Never raises: the request that caused the messages has already committed, and a
     row this misses (broker down, provider error) stays in the outbox for the sweep.
     """
+    from orderdesk.celery import app
+
     from .tasks import deliver_notification_task
 
-    for notification_id in notification_ids:
+    ids = list(notification_ids)
+    if app.conf.task_always_eager and settings.NOTIFICATION_DELIVERY_THREAD:
+        from .background import delivery_thread
+
+        delivery_thread.submit(ids)
+        return
+    for notification_id in ids:
         try:
             deliver_notification_task.delay(notification_id)
         except Exception:
@@ -130,6 +140,8 @@ def _send_claimed(notification: Notification, now: datetime.datetime) -> str:
         next_attempt_at=notification.next_attempt_at,
     )
     try:
+        if notification.composed_at is None:
+            _compose(claim, notification)
         provider_message_id = _send(notification)
     except DeliveryFailed as failure:
         return _record_failure(claim, notification, failure, now)
@@ -148,6 +160,22 @@ def _send_claimed(notification: Notification, now: datetime.datetime) -> str:
         "Notification %s sent (%s to %s).", notification.pk, notification.channel, notification.recipient
     )
     return Notification.Status.SENT
+
+
+def _compose(claim, notification: Notification) -> None:
+    """Write the text now, outside the causing transaction, and keep it: every later
+    attempt sends the same words, and the admin shows what was sent."""
+    composed = compose_message(notification)
+    notification.subject = " ".join(composed.subject.split())[:255]
+    notification.body = composed.body
+    notification.html_body = composed.html_body
+    notification.composed_at = timezone.now()
+    claim.update(
+        subject=notification.subject,
+        body=notification.body,
+        html_body=notification.html_body,
+        composed_at=notification.composed_at,
+    )
 
 
 def _send(notification: Notification) -> str:

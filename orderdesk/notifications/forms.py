@@ -2,12 +2,12 @@ from dataclasses import dataclass
 
 from django import forms
 
-from .models import NotificationPreference
+from .preferences import CHANNEL_VERBS, Preferences, switch_groups, switches
 
 
 @dataclass(frozen=True)
-class SwitchGroup:
-    """One order event, who hears of it, and a switch per channel: what a page shows as one row."""
+class SwitchRow:
+    """One topic, who hears of it, and a switch per channel: what a page shows as one row."""
 
     event: str
     audience: str
@@ -20,44 +20,29 @@ class SwitchGroup:
         return [channel for channel, field in self.switches if field.value()]
 
 
-class NotificationPreferenceForm(forms.ModelForm):
-    """The merchant's switches: which order events notify whom, on which channel.
+class NotificationPreferenceForm(forms.Form):
+    """The merchant's switches, as the domain apps registered them (preferences.register_switches).
 
-    Use with `instance=preferences_for(merchant)` (orderdesk.notifications.actions);
-    saving creates the row the first time.
+    Use with `preferences=preferences_for(merchant)` to show the current choices;
+    `cleaned_data` maps each switch name to on or off.
     """
 
-    # How pages group the switches; together they hold every one of NotificationPreference.SWITCHES.
-    GROUPS = (
-        (
-            "When a payment is verified",
-            "Tell me by",
-            (("SMS", "merchant_sms_on_payment"), ("Email", "merchant_email_on_payment")),
-        ),
-        (
-            "When an order is dispatched",
-            "Tell the customer by",
-            (("SMS", "customer_sms_on_dispatch"), ("Email", "customer_email_on_dispatch")),
-        ),
-        (
-            "When an order is fulfilled",
-            "Tell the customer by",
-            (("SMS", "customer_sms_on_fulfillment"), ("Email", "customer_email_on_fulfillment")),
-        ),
-        (
-            "When an order is cancelled",
-            "Tell the customer by",
-            (("SMS", "customer_sms_on_cancellation"), ("Email", "customer_email_on_cancellation")),
-        ),
-    )
+    def __init__(self, data=None, *, preferences: Preferences | None = None, **kwargs):
+        super().__init__(data, **kwargs)
+        for name, switch in switches().items():
+            self.fields[name] = forms.BooleanField(
+                label=switch.label,
+                required=False,
+                initial=preferences.is_on(name) if preferences is not None else True,
+            )
 
-    class Meta:
-        model = NotificationPreference
-        fields = list(NotificationPreference.SWITCHES)
-
-    def groups(self) -> list[SwitchGroup]:
-        """The switches by event, in page order, each with its channel's short label."""
+    def groups(self) -> list[SwitchRow]:
+        """The switches by topic, in page order, each with its channel's short label."""
         return [
-            SwitchGroup(event, audience, [(channel, self[name]) for channel, name in switches])
-            for event, audience, switches in self.GROUPS
+            SwitchRow(
+                group.when,
+                group.audience_label,
+                [(CHANNEL_VERBS[s.channel], self[s.name]) for s in group.switches],
+            )
+            for group in switch_groups()
         ]

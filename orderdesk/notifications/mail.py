@@ -30,7 +30,7 @@ def send_email(notification: Notification) -> str:
     # address may be a private inbox; a public contact address is a setting still to come.)
     from_email = (
         formataddr((merchant.name, from_address))
-        if notification.audience == Notification.Audience.CUSTOMER and from_address
+        if merchant is not None and notification.audience == Notification.Audience.CUSTOMER and from_address
         else settings.DEFAULT_FROM_EMAIL
     )
     identifier = message_id(notification)

@@ -1,11 +1,16 @@
 from django.db import models
 from django.utils import timezone
 
-from orderdesk.tenancy import MerchantOwned
+from orderdesk.tenancy import MerchantScopedQuerySet
 
 
-class Notification(MerchantOwned):
-    """One message in the outbox, written in the transaction of the change that causes it."""
+class Notification(models.Model):
+    """One message in the outbox, written in the transaction of the change that causes it.
+
+    It holds what its topic's composer needs (`payload`); the worker composes the text
+    when it first sends it. A message queued with its text already written (an account
+    email, say) is sent as it is.
+    """
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
@@ -14,6 +19,8 @@ class Notification(MerchantOwned):
     class Audience(models.TextChoices):
         MERCHANT = "merchant", "Merchant"
         CUSTOMER = "customer", "Customer"
+        VENDOR = "vendor", "Vendor"
+        ENDPOINT = "endpoint", "Endpoint"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -21,109 +28,84 @@ class Notification(MerchantOwned):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    # Null only for a person who belongs to no shop (an operator's password reset).
+    merchant = models.ForeignKey(
+        "accounts.Merchant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # What caused it: the order event kind (payment_verified, dispatched, …).
-    trigger = models.CharField(max_length=40)
+    # What kind of message, as its domain app registered it ("order.dispatched").
+    topic = models.CharField(max_length=60)
+    # What it is about, by reference: the outbox knows no domain model ("order", "42").
+    about_type = models.CharField(max_length=40, blank=True)
+    about_id = models.CharField(max_length=64, blank=True)
+    # What the topic's composer needs to write the text (ids, the event's kind).
+    payload = models.JSONField(default=dict, blank=True)
     audience = models.CharField(max_length=10, choices=Audience.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
+    # When the text was written: at the first attempt, or at queueing for pre-written messages.
+    composed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
-    # One message per event and recipient, ever: a second insert fails on this key.
+    # One message per event and recipient, ever: a second insert is skipped on this key.
     idempotency_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MerchantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
             # The delivery sweep: messages due for an attempt.
             models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+            # A page's message list: notifications_about(merchant, "order", id).
+            models.Index(fields=["about_type", "about_id", "created_at"], name="notification_about"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.recipient} ({self.trigger})"
+        return f"{self.get_channel_display()} to {self.recipient} ({self.topic})"
 
     @property
-    def trigger_label(self) -> str:
-        """The order event that caused it, in words ("Payment verified")."""
-        from orderdesk.orders.models import OrderEvent
+    def topic_label(self) -> str:
+        """What caused it, in words ("Payment verified"), as its topic was registered."""
+        from .topics import topic_of
 
-        try:
-            return OrderEvent.Kind(self.trigger).label
-        except ValueError:
-            return self.trigger
+        registered = topic_of(self.topic)
+        return registered.label if registered else self.topic
+
+    @property
+    def page(self) -> str:
+        """The path of the page that lists this message (its order's page, say), or ""."""
+        from .topics import topic_of
+
+        registered = topic_of(self.topic)
+        return registered.page(self) if registered and registered.page else ""
 
 
 class NotificationPreference(models.Model):
-    """Which order events a merchant wants told to whom, on which channel. No row: all on."""
+    """A merchant's choice for one kind of message: topic × channel × audience. No row: on."""
 
-    merchant = models.OneToOneField(
-        "accounts.Merchant",
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="notification_preference",
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.CASCADE, related_name="notification_preferences"
     )
-    merchant_sms_on_payment = models.BooleanField("SMS me when a payment is verified", default=True)
-    merchant_email_on_payment = models.BooleanField("Email me when a payment is verified", default=True)
-    customer_sms_on_dispatch = models.BooleanField(
-        "SMS the customer when an order is dispatched", default=True
-    )
-    customer_email_on_dispatch = models.BooleanField(
-        "Email the customer when an order is dispatched", default=True
-    )
-    customer_sms_on_fulfillment = models.BooleanField(
-        "SMS the customer when an order is fulfilled", default=True
-    )
-    customer_email_on_fulfillment = models.BooleanField(
-        "Email the customer when an order is fulfilled", default=True
-    )
-    customer_sms_on_cancellation = models.BooleanField(
-        "SMS the customer when an order is cancelled", default=True
-    )
-    customer_email_on_cancellation = models.BooleanField(
-        "Email the customer when an order is cancelled", default=True
-    )
+    topic = models.CharField(max_length=60)
+    channel = models.CharField(max_length=10, choices=Notification.Channel.choices)
+    audience = models.CharField(max_length=10, choices=Notification.Audience.choices)
+    enabled = models.BooleanField(default=True)
 
-    # Every switch, in the order forms and the admin show them.
-    SWITCHES = (
-        "merchant_sms_on_payment",
-        "merchant_email_on_payment",
-        "customer_sms_on_dispatch",
-        "customer_email_on_dispatch",
-        "customer_sms_on_fulfillment",
-        "customer_email_on_fulfillment",
-        "customer_sms_on_cancellation",
-        "customer_email_on_cancellation",
-    )
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "topic", "channel", "audience"], name="one_preference_per_kind"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"Notification preferences of {self.merchant}"
-
-    def allows(self, trigger: str, channel: str) -> bool:
-        """Whether this order event is sent on this channel (events with no switch are)."""
-        field = PREFERENCE_FIELDS.get((trigger, channel))
-        return True if field is None else getattr(self, field)
-
-
-# (order event kind, channel) → the switch that governs it.
-PREFERENCE_FIELDS = {
-    ("payment_verified", "sms"): "merchant_sms_on_payment",
-    ("payment_verified", "email"): "merchant_email_on_payment",
-    ("cod_confirmed", "sms"): "merchant_sms_on_payment",
-    ("cod_confirmed", "email"): "merchant_email_on_payment",
-    ("dispatched", "sms"): "customer_sms_on_dispatch",
-    ("dispatched", "email"): "customer_email_on_dispatch",
-    ("fulfilled", "sms"): "customer_sms_on_fulfillment",
-    ("fulfilled", "email"): "customer_email_on_fulfillment",
-    ("cancelled", "sms"): "customer_sms_on_cancellation",
-    ("cancelled", "email"): "customer_email_on_cancellation",
-}
+        state = "on" if self.enabled else "off"
+        return f"{self.merchant}: {self.topic} {self.channel} to {self.audience} {state}"

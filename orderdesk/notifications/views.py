@@ -9,9 +9,8 @@ from orderdesk.accounts.permissions import Permission
 from orderdesk.errors import DomainError
 
 from .actions import resend_notification
-from .links import order_path
 from .models import Notification
-from .queries import notification_for_merchant, notifications_for_order
+from .queries import notification_for_merchant, notifications_about
 
 
 @require_POST
@@ -30,14 +29,20 @@ def resend(request, notification_id: int):
     else:
         notice = f"Sending the {notification.get_channel_display()} to {notification.recipient} again."
         level = messages.SUCCESS
-    if request.htmx and notification.order is not None:
+    if request.htmx and notification.about_type:
         return render(
             request,
-            "notifications/_order_notifications.html",
-            {"order_notifications": notifications_for_order(notification.order), "notice": notice},
+            "notifications/_messages.html",
+            {
+                "about_type": notification.about_type,
+                "messages_about": notifications_about(
+                    actor.merchant, notification.about_type, notification.about_id
+                ),
+                "notice": notice,
+            },
         )
     messages.add_message(request, level, notice)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-        back = order_path(notification.order_id) if notification.order_id else "/"
+        back = notification.page or "/"
     return redirect(back)

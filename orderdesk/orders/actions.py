@@ -24,13 +24,13 @@ from orderdesk.catalog.models import Variant
 from orderdesk.customers.models import Customer
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment import actions as fulfillment_actions
-from orderdesk.notifications.actions import queue_order_notifications
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 from orderdesk.stores.models import Store
 
 from . import events
 from .counts import count_status_change
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
+from .messages import queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 
 CENT = Decimal("0.01")
@@ -369,8 +369,8 @@ def _move(order: Order, to: str) -> None:
     order.status = to
 
 
-def _queue_notifications(order: Order, trigger: str, *, by: Actor) -> None:
-    queued = queue_order_notifications(order, trigger)
+def _queue_notifications(order: Order, trigger: str, *, by: Actor, shipment=None) -> None:
+    queued = queue_order_notifications(order, trigger, shipment=shipment)
     if queued:
         events.record_notifications_queued(order, by=by, notifications=queued)
 

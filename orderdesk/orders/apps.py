@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orderdesk.orders"
     label = "orders"
+
+    def ready(self):
+        from .messages import register_order_messages
+
+        register_order_messages()

@@ -97,7 +97,7 @@ def record_notifications_queued(order: Order, *, by: Actor, notifications) -> Or
         by,
         {
             "notifications": [
-                {"id": n.pk, "channel": n.channel, "recipient": n.recipient, "trigger": n.trigger}
+                {"id": n.pk, "channel": n.channel, "recipient": n.recipient, "trigger": n.payload.get("event", "")}
                 for n in notifications
             ]
         },
@@ -114,7 +114,7 @@ def record_notification_resent(order: Order, *, by: Actor, notification, last_er
                 "id": notification.pk,
                 "channel": notification.channel,
                 "recipient": notification.recipient,
-                "trigger": notification.trigger,
+                "trigger": notification.payload.get("event", ""),
             },
             "last_error": last_error,
         },

@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission
 from orderdesk.errors import DomainError
-from orderdesk.notifications.queries import notifications_for_order
+from orderdesk.notifications.queries import notifications_about
 from orderdesk.web.forms import show_refusal
 
 from . import actions, queries
@@ -70,7 +70,7 @@ def detail(request, order_id: int):
         order = queries.order_for_page(request.merchant, order_id)
     except Order.DoesNotExist as missing:
         raise Http404("No such order.") from missing
-    context = {"order": order, "order_notifications": notifications_for_order(order)}
+    context = {"order": order, "order_messages": notifications_about(order.merchant, "order", order.pk)}
     return render(request, "orders/detail.html", context)
 
 

@@ -31,10 +31,10 @@ class Command(BaseCommand):
     def _list(self, *, status=None, limit=50, **options):
         rows = notifications_in_outbox(status)[:limit]
         for n in rows:
-            order = n.order.reference if n.order else "-"
+            about = f"{n.about_type} {n.about_id}" if n.about_type else "-"
             line = (
                 f"{n.pk:>6}  {n.status:<8} {n.attempts:>2}x  {n.channel:<5} {n.recipient:<30} "
-                f"{order:<12} {n.trigger:<18} {n.created_at:%Y-%m-%d %H:%M}"
+                f"{about:<14} {n.topic:<24} {n.created_at:%Y-%m-%d %H:%M}"
             )
             self.stdout.write(line)
             if n.last_error and n.status != Notification.Status.SENT:

@@ -245,7 +245,7 @@ class Command(BaseCommand):
             else rng.randint(2, 30)
         )
         move_back_in_time(order, datetime.timedelta(days=age_days, minutes=rng.randint(0, 600)))
-        Notification.objects.filter(order=order).update(
+        Notification.objects.filter(about_type="order", about_id=str(order.pk)).update(
             status=Notification.Status.SENT, sent_at=F("created_at")
         )
 
@@ -269,7 +269,7 @@ def move_back_in_time(order: Order, age: datetime.timedelta) -> None:
         expected_on=F("expected_on") - days,
     )
     TrackingEvent.objects.filter(fulfillment__order=order).update(occurred_at=F("occurred_at") - age)
-    Notification.objects.filter(order=order).update(created_at=F("created_at") - age)
+    Notification.objects.filter(about_type="order", about_id=str(order.pk)).update(created_at=F("created_at") - age)
 
 
 def parcel_photo(rng: random.Random, label: str) -> SimpleUploadedFile:

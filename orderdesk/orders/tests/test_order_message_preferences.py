@@ -4,31 +4,31 @@ from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.models import Membership
 from orderdesk.accounts.tests.factories import MembershipFactory, MerchantFactory, owner_actor
-from orderdesk.notifications.actions import (
-    preferences_for,
-    recipients_for,
-    update_notification_preferences,
-)
+from orderdesk.notifications.actions import preferences_for, update_notification_preferences
 from orderdesk.notifications.forms import NotificationPreferenceForm
-from orderdesk.notifications.models import Notification, NotificationPreference
+from orderdesk.notifications.models import NotificationPreference
+from orderdesk.notifications.preferences import switches
 from orderdesk.orders import actions
+from orderdesk.orders.messages import recipients_for
 from orderdesk.orders.tests.factories import awaiting_order, pending_order
+from orderdesk.orders.tests.messages import messages_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 
 def test_the_preference_form_saves_the_merchants_choices_and_queueing_honours_them():
     actor = owner_actor()
-    data = {
-        name: "on" for name in NotificationPreferenceForm.Meta.fields if name != "merchant_email_on_payment"
-    }
+    data = {name: "on" for name in switches() if name != "merchant_email_on_payment"}
 
-    form = NotificationPreferenceForm(data, instance=preferences_for(actor.merchant))
+    form = NotificationPreferenceForm(data, preferences=preferences_for(actor.merchant))
     assert form.is_valid(), form.errors
-    form.save()
+    update_notification_preferences(by=actor, **form.cleaned_data)
 
-    saved = NotificationPreference.objects.get(merchant=actor.merchant)
-    assert saved.merchant_email_on_payment is False and saved.merchant_sms_on_payment is True
+    saved = preferences_for(actor.merchant)
+    assert (
+        saved.is_on("merchant_email_on_payment") is False and saved.is_on("merchant_sms_on_payment") is True
+    )
+    assert NotificationPreference.objects.get(merchant=actor.merchant, enabled=False).channel == "email"
     order = awaiting_order(actor)
     assert [channel for _, channel, _ in recipients_for(order, "payment_verified")] == ["sms"]
 
@@ -39,9 +39,9 @@ def test_the_owner_turns_switches_off_and_on_and_the_rest_keep_their_value():
     update_notification_preferences(by=actor, merchant_sms_on_payment=False, customer_email_on_dispatch=False)
     update_notification_preferences(by=actor, customer_email_on_dispatch=True)
 
-    saved = NotificationPreference.objects.get(merchant=actor.merchant)
-    assert {name: getattr(saved, name) for name in NotificationPreference.SWITCHES} == {
-        name: name != "merchant_sms_on_payment" for name in NotificationPreference.SWITCHES
+    saved = preferences_for(actor.merchant)
+    assert {name: saved.is_on(name) for name in switches()} == {
+        name: name != "merchant_sms_on_payment" for name in switches()
     }
 
 
@@ -51,7 +51,7 @@ def test_after_the_owner_turns_merchant_sms_off_a_verified_payment_queues_only_t
 
     order = actions.verify_payment(awaiting_order(actor).pk, by=actor)
 
-    queued = Notification.objects.filter(order=order)
+    queued = messages_of(order)
     assert [(n.audience, n.channel) for n in queued] == [("merchant", "email")]
 
 
@@ -64,7 +64,7 @@ def test_after_the_owner_turns_customer_email_off_a_dispatch_queues_only_the_cus
         order.pk, by=actor, delivery_reference="JT77", expected_on=order.due_on
     )
 
-    queued = Notification.objects.filter(order=dispatched_order, trigger="dispatched")
+    queued = messages_of(dispatched_order).filter(topic="order.dispatched")
     assert [(n.audience, n.channel) for n in queued] == [("customer", "sms")]
 
 
@@ -77,7 +77,7 @@ def test_staff_cannot_change_the_switches_and_nothing_is_saved():
 
     assert refusal.value.message == "Only the shop's owner can choose which notifications are sent."
     assert not NotificationPreference.objects.filter(merchant=merchant).exists()
-    assert preferences_for(merchant).merchant_sms_on_payment is True
+    assert preferences_for(merchant).is_on("merchant_sms_on_payment") is True
 
 
 def test_one_merchants_switches_leave_another_merchants_alone():
@@ -88,10 +88,10 @@ def test_one_merchants_switches_leave_another_merchants_alone():
         by=actor, merchant_sms_on_payment=False, customer_sms_on_cancellation=False
     )
 
-    assert preferences_for(other.merchant).merchant_sms_on_payment is True
-    assert preferences_for(other.merchant).customer_sms_on_cancellation is True
+    assert preferences_for(other.merchant).is_on("merchant_sms_on_payment") is True
+    assert preferences_for(other.merchant).is_on("customer_sms_on_cancellation") is True
     order = actions.verify_payment(awaiting_order(other).pk, by=other)
-    assert sorted(n.channel for n in Notification.objects.filter(order=order)) == ["email", "sms"]
+    assert sorted(n.channel for n in messages_of(order)) == ["email", "sms"]
 
 
 def test_a_switch_that_does_not_exist_is_a_programming_error():
@@ -105,7 +105,8 @@ def test_a_switch_that_does_not_exist_is_a_programming_error():
 
 def test_the_form_groups_hold_every_switch_once():
     grouped = [field.name for group in NotificationPreferenceForm().groups() for _, field in group.switches]
-    assert sorted(grouped) == sorted(NotificationPreference.SWITCHES)
+    assert sorted(grouped) == sorted(switches())
+    assert len(grouped) == 8
 
 
 def test_the_form_labels_say_who_hears_of_what():
@@ -117,15 +118,21 @@ def test_merchant_preferences_are_editable_in_the_admin(admin_client):
     merchant = MerchantFactory()
     response = admin_client.post(
         "/admin/notifications/notificationpreference/add/",
-        {"merchant": merchant.pk, "merchant_sms_on_payment": "on", "customer_sms_on_dispatch": "on"},
+        {
+            "merchant": merchant.pk,
+            "topic": "order.dispatched",
+            "channel": "email",
+            "audience": "customer",
+            "enabled": "",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = NotificationPreference.objects.get(merchant=merchant)
-    assert saved.merchant_sms_on_payment and saved.customer_sms_on_dispatch
-    assert not saved.merchant_email_on_payment and not saved.customer_email_on_dispatch
+    preferences = preferences_for(merchant)
+    assert not preferences.is_on("customer_email_on_dispatch")
+    assert preferences.is_on("customer_sms_on_dispatch") and preferences.is_on("merchant_email_on_payment")
     assert (
-        admin_client.get(f"/admin/notifications/notificationpreference/{merchant.pk}/change/").status_code
-        == 200
+        admin_client.get(f"/admin/notifications/notificationpreference/{saved.pk}/change/").status_code == 200
     )
 
 
@@ -139,7 +146,7 @@ def test_failed_messages_can_be_resent_from_the_admin_list(
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    failed = Notification.objects.get(order=order, status="failed")
+    failed = messages_of(order).get(status="failed")
     settings.SMS_BACKEND = "file"
     assert admin_client.get("/admin/notifications/notification/").status_code == 200
 

@@ -9,13 +9,13 @@ from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.notifications.delivery import deliver_due_notifications
 from orderdesk.notifications.mail import message_id
 from orderdesk.notifications.models import Notification
+from orderdesk.notifications.tests.fixtures import use_smtp
+from orderdesk.notifications.tests.peers import SmtpServer, free_port, parts_of
 from orderdesk.orders import actions
 from orderdesk.orders.tests.factories import awaiting_order
+from orderdesk.orders.tests.messages import messages_of
 
-from .conftest import use_smtp
-from .peers import SmtpServer, free_port, parts_of
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 
 def later(minutes):
@@ -38,7 +38,7 @@ def test_the_merchants_email_arrives_over_smtp_with_html_and_text_and_the_order_
     link = f"https://orderdesk.example/orders/{order.pk}/"
     assert link in parts["text/plain"] and f'href="{link}"' in parts["text/html"]
     assert "Linen shirt" in parts["text/plain"] and "Linen shirt" in parts["text/html"]
-    row = Notification.objects.get(order=order, channel="email")
+    row = messages_of(order).get(channel="email")
     assert row.status == Notification.Status.SENT and row.attempts == 1 and row.sent_at
     assert arrived["Message-ID"] == row.provider_message_id == message_id(row)
 
@@ -99,7 +99,7 @@ def test_a_recipient_the_mail_server_refuses_for_good_is_failed_at_once_with_its
     with django_capture_on_commit_callbacks(execute=True):
         actions.verify_payment(order.pk, by=actor)
 
-    row = Notification.objects.get(order=order, channel="email")
+    row = messages_of(order).get(channel="email")
     assert row.status == Notification.Status.FAILED
     assert row.attempts == 1
     assert "550" in row.last_error and "No such mailbox" in row.last_error
@@ -115,7 +115,7 @@ def test_a_mailbox_that_is_temporarily_unavailable_is_tried_again(
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    row = Notification.objects.get(order=order, channel="email")
+    row = messages_of(order).get(channel="email")
     assert (row.status, row.attempts) == ("pending", 1)
     assert "451" in row.last_error
 

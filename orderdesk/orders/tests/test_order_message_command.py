@@ -6,14 +6,14 @@ from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.notifications.models import Notification
+from orderdesk.notifications.tests.fixtures import sms_files
+from orderdesk.notifications.tests.peers import free_port
 from orderdesk.orders import actions
 from orderdesk.orders.models import OrderEvent
 from orderdesk.orders.tests.factories import awaiting_order
+from orderdesk.orders.tests.messages import messages_of, order_of
 
-from .conftest import sms_files
-from .peers import free_port
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 
 def run(*args):
@@ -42,7 +42,7 @@ def pay(actor, capture):
     order = awaiting_order(actor)
     with capture(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    return Notification.objects.get(order=order)
+    return messages_of(order).get()
 
 
 def test_list_shows_messages_and_filters_by_status(sms_down, actor, django_capture_on_commit_callbacks):
@@ -53,7 +53,7 @@ def test_list_shows_messages_and_filters_by_status(sms_down, actor, django_captu
     sent_only = run("list", "--status", "sent")
 
     assert f"{waiting.pk:>6}  pending" in everything
-    assert waiting.order.reference in pending_only
+    assert f"order {order_of(waiting).pk} " in pending_only
     assert "could not be reached" in pending_only
     assert sent_only == "No messages with status sent.\n"
 
@@ -81,7 +81,7 @@ def test_retry_sends_every_failed_message_again_and_notes_it_on_each_order(
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert len(sms_files(sms_folder)) == 2
     for notification in failed:
-        event = notification.order.events.get(kind=OrderEvent.Kind.NOTIFICATION_RESENT)
+        event = order_of(notification).events.get(kind=OrderEvent.Kind.NOTIFICATION_RESENT)
         assert event.actor_name == "Operator (manage.py notifications retry)"
 
 
@@ -126,4 +126,4 @@ def test_retry_refuses_unknown_or_unfailed_ids_and_changes_nothing(
     )
     waiting.refresh_from_db()
     assert (waiting.status, waiting.attempts, waiting.next_attempt_at) == before
-    assert not waiting.order.events.filter(kind=OrderEvent.Kind.NOTIFICATION_RESENT).exists()
+    assert not order_of(waiting).events.filter(kind=OrderEvent.Kind.NOTIFICATION_RESENT).exists()

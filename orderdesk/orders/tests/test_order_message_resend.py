@@ -13,15 +13,14 @@ from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.notifications.actions import resend_notification
 from orderdesk.notifications.errors import NotificationNotFound, ResendRefused
 from orderdesk.notifications.models import Notification
-from orderdesk.notifications.queries import notifications_for_order
+from orderdesk.notifications.tests.fixtures import sms_files, use_smtp
+from orderdesk.notifications.tests.peers import free_port
 from orderdesk.orders import actions
 from orderdesk.orders.models import OrderEvent
 from orderdesk.orders.tests.factories import awaiting_order
+from orderdesk.orders.tests.messages import messages_of, order_of
 
-from .conftest import sms_files, use_smtp
-from .peers import free_port
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 
 def snapshot(notification):
@@ -44,7 +43,7 @@ def failed(settings, sms_folder, actor, django_capture_on_commit_callbacks):
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    notification = Notification.objects.get(order=order)
+    notification = messages_of(order).get()
     assert notification.status == Notification.Status.FAILED
     settings.SMS_BACKEND = "file"
     return notification
@@ -60,7 +59,7 @@ def test_resending_a_failed_message_gives_it_another_round_sends_it_and_notes_it
     failed.refresh_from_db()
     assert (failed.status, failed.attempts, failed.last_error) == ("sent", 1, "")
     assert len(sms_files(sms_folder)) == 1
-    event = failed.order.events.get(kind=OrderEvent.Kind.NOTIFICATION_RESENT)
+    event = order_of(failed).events.get(kind=OrderEvent.Kind.NOTIFICATION_RESENT)
     assert event.actor == actor.user
     assert event.data == {
         "notification": {
@@ -79,7 +78,7 @@ def test_resending_a_message_that_was_sent_is_refused_and_changes_nothing(
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    sent = Notification.objects.get(order=order)
+    sent = messages_of(order).get()
     before = snapshot(sent)
     events_before = order.events.count()
 
@@ -94,7 +93,7 @@ def test_resending_a_message_that_was_sent_is_refused_and_changes_nothing(
 
 def test_resending_a_message_still_waiting_is_refused_and_changes_nothing(actor):
     order = actions.verify_payment(awaiting_order(actor).pk, by=actor)  # delivery waits for commit
-    waiting = Notification.objects.get(order=order)
+    waiting = messages_of(order).get()
     before = snapshot(waiting)
 
     with pytest.raises(ResendRefused) as refusal:
@@ -113,20 +112,22 @@ def test_another_merchants_message_cannot_be_resent_and_looks_absent(failed):
 
     assert refusal.value.message == "That notification does not exist."
     assert snapshot(failed) == before
-    assert not failed.order.events.filter(kind=OrderEvent.Kind.NOTIFICATION_RESENT).exists()
+    assert not order_of(failed).events.filter(kind=OrderEvent.Kind.NOTIFICATION_RESENT).exists()
 
 
 def test_the_order_lists_only_its_own_messages_oldest_first(actor):
     first = actions.verify_payment(awaiting_order(actor).pk, by=actor)
     actions.verify_payment(awaiting_order(actor).pk, by=actor)
-    assert list(notifications_for_order(first)) == list(Notification.objects.filter(order=first))
+    mine = list(messages_of(first))
+    assert [n.about_id for n in mine] == [str(first.pk)]
+    assert Notification.objects.count() == 2
 
 
 def test_the_partial_shows_each_message_with_its_state_and_a_resend_button_only_when_failed(failed, actor):
     other = actions.verify_payment(awaiting_order(actor).pk, by=actor)
-    rows = list(notifications_for_order(failed.order)) + list(notifications_for_order(other))
+    rows = list(messages_of(order_of(failed))) + list(messages_of(other))
 
-    html = render_to_string("notifications/_order_notifications.html", {"order_notifications": rows})
+    html = render_to_string("notifications/_messages.html", {"about_type": "order", "messages_about": rows})
 
     assert html.count("<form") == 1
     assert f'action="/notifications/{failed.pk}/resend/"' in html
@@ -150,8 +151,8 @@ def test_resend_from_the_order_page_sends_again_and_returns_to_it(
 ):
     client.force_login(actor.user)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/notifications/{failed.pk}/resend/", {"next": f"/orders/{failed.order_id}/"})
-    assert response.status_code == 302 and response["Location"] == f"/orders/{failed.order_id}/"
+        response = client.post(f"/notifications/{failed.pk}/resend/", {"next": f"/orders/{failed.about_id}/"})
+    assert response.status_code == 302 and response["Location"] == f"/orders/{failed.about_id}/"
     failed.refresh_from_db()
     assert failed.status == "sent"
 
@@ -159,7 +160,7 @@ def test_resend_from_the_order_page_sends_again_and_returns_to_it(
 def test_resend_does_not_redirect_off_site(client, failed, actor):
     client.force_login(actor.user)
     response = client.post(f"/notifications/{failed.pk}/resend/", {"next": "https://evil.example/"})
-    assert response["Location"] == f"/orders/{failed.order_id}/"
+    assert response["Location"] == f"/orders/{failed.about_id}/"
 
 
 def test_resend_by_htmx_answers_the_refreshed_list(client, failed, actor):
@@ -184,7 +185,7 @@ def test_after_an_htmx_resend_the_other_resend_buttons_still_return_to_the_order
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    sms, email = (Notification.objects.get(order=order, channel=c) for c in ("sms", "email"))
+    sms, email = (messages_of(order).get(channel=c) for c in ("sms", "email"))
     assert (sms.status, email.status) == ("failed", "failed")
     client.force_login(actor.user)
 
@@ -207,7 +208,7 @@ def test_a_refused_resend_shows_why_and_changes_nothing(
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    sent = Notification.objects.get(order=order)
+    sent = messages_of(order).get()
     before = snapshot(sent)
     client.force_login(actor.user)
 
@@ -232,7 +233,7 @@ def test_resend_only_answers_post(client, failed, actor):
 
 def test_the_order_page_shows_a_failed_message_with_its_error_and_a_resend_button(client, failed, actor):
     client.force_login(actor.user)
-    page = client.get(reverse("orders:detail", args=[failed.order_id])).content.decode()
+    page = client.get(reverse("orders:detail", args=[failed.about_id])).content.decode()
 
     assert f"SMS to merchant {failed.recipient}" in page
     assert "Stopped after 1 attempt" in page
@@ -248,7 +249,7 @@ def test_the_order_timeline_says_which_message_was_resent_and_why_it_had_failed(
         resend_notification(failed.pk, by=actor)
     client.force_login(actor.user)
 
-    page = client.get(reverse("orders:detail", args=[failed.order_id])).content.decode()
+    page = client.get(reverse("orders:detail", args=[failed.about_id])).content.decode()
 
     assert "Notification resent" in page
     assert escape(f"SMS to {failed.recipient} (was: {error})") in page

@@ -1,4 +1,4 @@
-"""The links we send: every URL in an SMS or email is built here."""
+"""The links order messages carry: every URL in an order's SMS or email is built here."""
 
 from django.conf import settings
 from django.urls import reverse

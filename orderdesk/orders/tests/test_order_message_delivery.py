@@ -10,14 +10,14 @@ from django.utils import timezone
 from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.notifications.delivery import backoff_seconds, deliver_due_notifications, deliver_notification
 from orderdesk.notifications.models import Notification
+from orderdesk.notifications.tests.fixtures import sms_files
+from orderdesk.notifications.tests.peers import free_port
 from orderdesk.orders import actions
 from orderdesk.orders.models import Order
 from orderdesk.orders.tests.factories import awaiting_order
+from orderdesk.orders.tests.messages import messages_of
 
-from .conftest import sms_files
-from .peers import free_port
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 
 def later(seconds):
@@ -34,7 +34,7 @@ def pay(actor, capture):
     order = awaiting_order(actor)
     with capture(execute=True):
         actions.verify_payment(order.pk, by=actor)
-    return Notification.objects.get(order=order)
+    return messages_of(order).get()
 
 
 def test_waits_between_attempts_double_up_to_the_cap(settings):
@@ -91,7 +91,7 @@ def test_a_message_left_in_sending_by_a_dead_worker_is_sent_by_the_sweep_once_it
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=False):
         actions.verify_payment(order.pk, by=actor)  # committed, but delivery never started
-    row = Notification.objects.get(order=order)
+    row = messages_of(order).get()
     # What a worker that claimed the row and then died leaves behind.
     lease_end = timezone.now() + datetime.timedelta(seconds=settings.NOTIFICATION_SENDING_LEASE_SECONDS)
     Notification.objects.filter(pk=row.pk).update(status="sending", attempts=1, next_attempt_at=lease_end)
@@ -110,7 +110,7 @@ def test_a_message_whose_last_allowed_attempt_never_finished_is_failed_not_sent_
     order = awaiting_order(actor)
     with django_capture_on_commit_callbacks(execute=False):
         actions.verify_payment(order.pk, by=actor)
-    row = Notification.objects.get(order=order)
+    row = messages_of(order).get()
     Notification.objects.filter(pk=row.pk).update(
         status="sending", attempts=3, next_attempt_at=timezone.now()
     )
@@ -133,7 +133,7 @@ def test_a_broken_sms_setup_never_breaks_the_action_that_queued_the_message(
         verified = actions.verify_payment(order.pk, by=actor)
 
     assert verified.status == Order.Status.PENDING
-    row = Notification.objects.get(order=order)
+    row = messages_of(order).get()
     assert (row.status, row.attempts) == ("pending", 1)
     assert "TWILIO_ACCOUNT_SID" in row.last_error
 
@@ -144,7 +144,7 @@ def test_two_workers_racing_for_one_message_send_it_once(settings, twilio, actor
     twilio_url = settings.TWILIO_API_BASE
     settings.TWILIO_API_BASE = f"http://127.0.0.1:{free_port()}"
     order = actions.verify_payment(awaiting_order(actor).pk, by=actor)
-    row = Notification.objects.get(order=order)
+    row = messages_of(order).get()
     assert (row.status, row.attempts) == ("pending", 1)
     settings.TWILIO_API_BASE = twilio_url
     twilio.stall_next(0.5)  # the send is slow, so the other workers arrive mid-send

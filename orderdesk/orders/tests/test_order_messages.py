@@ -1,4 +1,4 @@
-"""What each order event queues, and what the messages say (rendered when queued)."""
+"""What each order event queues, and what the messages say (written by the worker when it sends them)."""
 
 import datetime
 from decimal import Decimal
@@ -9,21 +9,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
-from orderdesk.notifications.actions import preferences_for
+from orderdesk.notifications.actions import preferences_for, update_notification_preferences
 from orderdesk.notifications.models import Notification, NotificationPreference
+from orderdesk.notifications.preferences import switches
 from orderdesk.notifications.sms.segments import count_segments
+from orderdesk.notifications.tests.fixtures import sms_files
 from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails
 from orderdesk.orders.models import OrderEvent
 from orderdesk.orders.tests.factories import awaiting_order, dispatched_order, pending_order
+from orderdesk.orders.tests.messages import composed, messages_of
 
-from .conftest import sms_files
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 
 def queued(order, trigger, channel):
-    return Notification.objects.get(order=order, trigger=trigger, channel=channel)
+    """The queued row with the text the worker writes when it sends it."""
+    return composed(messages_of(order).get(topic=f"order.{trigger}", channel=channel))
 
 
 def in_two_days(actor):
@@ -132,7 +134,9 @@ def test_fulfillment_and_cancellation_tell_the_customer_and_cancellation_gives_t
 def test_a_customer_without_an_email_address_gets_only_the_sms():
     actor = owner_actor()
     order = dispatched_order(actor, customer=CustomerDetails(name="Jo Reyes", phone="09175550199"))
-    assert list(order.notifications.filter(trigger="dispatched").values_list("channel", flat=True)) == ["sms"]
+    assert list(messages_of(order).filter(topic="order.dispatched").values_list("channel", flat=True)) == [
+        "sms"
+    ]
 
 
 def test_a_cash_on_delivery_order_confirmed_at_once_tells_the_merchant_it_is_cod():
@@ -150,23 +154,18 @@ def test_a_cash_on_delivery_order_confirmed_at_once_tells_the_merchant_it_is_cod
 def test_every_merchant_starts_with_every_notification_on():
     preferences = preferences_for(MerchantFactory())
     assert not NotificationPreference.objects.exists()
-    assert all(
-        getattr(preferences, name)
-        for name in (f.name for f in NotificationPreference._meta.fields)
-        if name != "merchant"
-    )
+    assert len(switches()) == 8
+    assert all(preferences.is_on(name) for name in switches())
 
 
 def test_switched_off_channels_are_not_queued_and_the_timeline_lists_only_what_was():
     actor = owner_actor()
-    NotificationPreference.objects.create(
-        merchant=actor.merchant, merchant_sms_on_payment=False, customer_email_on_dispatch=False
-    )
+    update_notification_preferences(by=actor, merchant_sms_on_payment=False, customer_email_on_dispatch=False)
     order = dispatched_order(actor)
 
-    assert set(order.notifications.values_list("trigger", "channel")) == {
-        ("payment_verified", "email"),
-        ("dispatched", "sms"),
+    assert set(messages_of(order).values_list("topic", "channel")) == {
+        ("order.payment_verified", "email"),
+        ("order.dispatched", "sms"),
     }
     logged = [
         [n["channel"] for n in event.data["notifications"]]
@@ -177,11 +176,9 @@ def test_switched_off_channels_are_not_queued_and_the_timeline_lists_only_what_w
 
 def test_everything_switched_off_queues_nothing_and_logs_nothing():
     actor = owner_actor()
-    NotificationPreference.objects.create(
-        merchant=actor.merchant, merchant_sms_on_payment=False, merchant_email_on_payment=False
-    )
+    update_notification_preferences(by=actor, merchant_sms_on_payment=False, merchant_email_on_payment=False)
     order = pending_order(actor)
-    assert not order.notifications.exists()
+    assert not messages_of(order).exists()
     assert not order.events.filter(kind=OrderEvent.Kind.NOTIFICATIONS_QUEUED).exists()
 
 
@@ -197,7 +194,7 @@ def test_messages_are_delivered_only_after_the_change_commits(django_capture_on_
 
     assert len(sms_files(sms_folder)) == 1
     assert [m.to for m in mail.outbox] == [[actor.merchant.notification_email]]
-    assert set(order.notifications.values_list("status", flat=True)) == {"sent"}
+    assert set(messages_of(order).values_list("status", flat=True)) == {"sent"}
 
 
 def test_a_change_that_rolls_back_queues_and_sends_nothing(django_capture_on_commit_callbacks, sms_folder):
@@ -210,7 +207,7 @@ def test_a_change_that_rolls_back_queues_and_sends_nothing(django_capture_on_com
         transaction.atomic(),
     ):
         actions.verify_payment(order.pk, by=actor)
-        assert order.notifications.count() == 2
+        assert messages_of(order).count() == 2
         raise RuntimeError("the request failed after the payment was verified")
 
     assert callbacks == []

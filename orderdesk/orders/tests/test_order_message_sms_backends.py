@@ -11,15 +11,14 @@ from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.notifications.delivery import deliver_due_notifications
-from orderdesk.notifications.models import Notification
 from orderdesk.notifications.sms import get_sms_backend
+from orderdesk.notifications.tests.fixtures import sms_files
+from orderdesk.notifications.tests.peers import UnansweredPort, free_port
 from orderdesk.orders import actions
 from orderdesk.orders.tests.factories import awaiting_order
+from orderdesk.orders.tests.messages import messages_of
 
-from .conftest import sms_files
-from .peers import UnansweredPort, free_port
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 
 def later(minutes):
@@ -34,7 +33,7 @@ def pay(actor, capture, **overrides):
 
 
 def merchant_sms(order):
-    return Notification.objects.get(order=order, channel="sms")
+    return messages_of(order).get(channel="sms")
 
 
 @pytest.fixture

@@ -21,15 +21,14 @@ from django.db import connection
 
 from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.notifications.delivery import deliver_due_notifications
-from orderdesk.notifications.models import Notification
+from orderdesk.notifications.tests.fixtures import sms_files
+from orderdesk.notifications.tests.peers import free_port
 from orderdesk.orders.tests.factories import awaiting_order
-
-from .conftest import sms_files
-from .peers import free_port
+from orderdesk.orders.tests.messages import messages_of
 
 PROJECT = Path(django_settings.BASE_DIR)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("notification_settings")]
 
 
 def database_url() -> str:
@@ -70,7 +69,7 @@ def verify_payment_in_a_web_process(env: dict, order, actor, *, also_start_again
         # A second start for the same rows, as a sweep or a broker redelivery would make.
         code += (
             "from orderdesk.notifications.delivery import start_delivery\n"
-            "start_delivery(list(order.notifications.values_list('pk', flat=True)))\n"
+            "start_delivery(list(messages_of(order).values_list('pk', flat=True)))\n"
         )
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
@@ -131,7 +130,7 @@ def test_a_celery_worker_delivers_each_message_exactly_once_even_when_started_tw
     output = verify_payment_in_a_web_process(worker["env"], order, actor, also_start_again=True)
 
     assert "verified pending" in output
-    rows = Notification.objects.filter(order=order)
+    rows = messages_of(order)
     assert rows.count() == 2
     assert wait_until(lambda: set(rows.values_list("status", flat=True)) == {"sent"}), worker[
         "log"
@@ -157,7 +156,7 @@ def test_with_the_broker_down_the_request_still_succeeds_and_the_sweep_delivers_
 
     assert "verified pending" in output
     assert "Could not start delivery of notification" in output
-    rows = Notification.objects.filter(order=order)
+    rows = messages_of(order)
     assert set(rows.values_list("status", "attempts")) == {("pending", 0)}
     settings.SMS_BACKEND, settings.SMS_FILE_PATH = "file", tmp_path / "sms"
     assert deliver_due_notifications() == {"sent": 2}

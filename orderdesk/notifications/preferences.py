@@ -1,0 +1,114 @@
+"""Which messages a merchant wants: switches that domain apps register, and the merchant's
+choices stored as rows (topic × channel × audience; no row means on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Notification, NotificationPreference
+
+CHANNEL_VERBS = {Notification.Channel.SMS: "SMS", Notification.Channel.EMAIL: "Email"}
+AUDIENCE_OBJECTS = {
+    Notification.Audience.MERCHANT: ("me", "Tell me by"),
+    Notification.Audience.CUSTOMER: ("the customer", "Tell the customer by"),
+    Notification.Audience.VENDOR: ("the vendor", "Tell the vendor by"),
+}
+
+
+@dataclass(frozen=True)
+class Switch:
+    """One choice on a page: one topic to one audience on one channel."""
+
+    name: str
+    topic: str
+    audience: str
+    channel: str
+    label: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.topic, self.channel, self.audience)
+
+
+@dataclass(frozen=True)
+class SwitchGroup:
+    """One topic and who hears of it, with a switch per channel: what a page shows as one row."""
+
+    when: str
+    audience: str
+    switches: tuple[Switch, ...]
+
+    @property
+    def audience_label(self) -> str:
+        return AUDIENCE_OBJECTS[self.audience][1]
+
+
+_groups: list[SwitchGroup] = []
+
+
+def register_switches(
+    topic: str,
+    *,
+    audience: str,
+    when: str,
+    name: str,
+    channels: tuple[str, ...] = (Notification.Channel.SMS, Notification.Channel.EMAIL),
+) -> SwitchGroup:
+    """Offer the merchant a switch per channel for this topic (call from an AppConfig.ready).
+
+    Switch names read "<audience>_<channel>_on_<name>"; labels "SMS me when …".
+    Registering the same topic and audience again replaces the group.
+    """
+    who = AUDIENCE_OBJECTS[audience][0]
+    group = SwitchGroup(
+        when=when,
+        audience=audience,
+        switches=tuple(
+            Switch(
+                name=f"{audience}_{channel}_on_{name}",
+                topic=topic,
+                audience=audience,
+                channel=channel,
+                label=f"{CHANNEL_VERBS[channel]} {who} {when[0].lower()}{when[1:]}",
+            )
+            for channel in channels
+        ),
+    )
+    _groups[:] = [
+        g
+        for g in _groups
+        if not (g.audience == audience and any(s.topic == topic for s in g.switches))
+    ]
+    _groups.append(group)
+    return group
+
+
+def switch_groups() -> list[SwitchGroup]:
+    """Every registered group, in the order the apps registered them."""
+    return list(_groups)
+
+
+def switches() -> dict[str, Switch]:
+    """Every registered switch by name."""
+    return {switch.name: switch for group in _groups for switch in group.switches}
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A merchant's choices: every message is on unless a row turned it off."""
+
+    off: frozenset[tuple[str, str, str]]
+
+    def allows(self, topic: str, channel: str, audience: str) -> bool:
+        return (topic, channel, audience) not in self.off
+
+    def is_on(self, switch_name: str) -> bool:
+        return switches()[switch_name].key not in self.off
+
+
+def preferences_for(merchant) -> Preferences:
+    """The merchant's choices (one query); all on until they change one."""
+    off = NotificationPreference.objects.filter(merchant=merchant, enabled=False).values_list(
+        "topic", "channel", "audience"
+    )
+    return Preferences(off=frozenset(tuple(row) for row in off))

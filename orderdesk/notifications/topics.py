@@ -1,0 +1,73 @@
+"""The registry of message topics: each domain app registers, in its AppConfig.ready, how
+the worker writes its messages, so the outbox composes text without knowing the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orderdesk.accounts.actors import Actor
+
+    from .models import Notification
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A message's text: the subject (email only), the plain body and, for email, HTML."""
+
+    subject: str
+    body: str
+    html_body: str = ""
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    # What caused the message, in words ("Payment verified").
+    label: str
+    # Writes the text from the row's payload; None for messages queued with their text.
+    compose: Callable[[Notification], Composed] | None = None
+    # The path of the page that lists the message (its order's page).
+    page: Callable[[Notification], str] | None = None
+    # Told, inside the resend's transaction, that someone resent a failed message.
+    resent: Callable[..., None] | None = None
+
+
+_topics: dict[str, Topic] = {}
+
+
+def register_topic(
+    name: str,
+    *,
+    label: str,
+    compose: Callable[[Notification], Composed] | None = None,
+    page: Callable[[Notification], str] | None = None,
+    resent: Callable[..., None] | None = None,
+) -> Topic:
+    """Make a topic known to the outbox (call from an AppConfig.ready; registering twice replaces)."""
+    topic = Topic(name=name, label=label, compose=compose, page=page, resent=resent)
+    _topics[name] = topic
+    return topic
+
+
+def topic_of(name: str) -> Topic | None:
+    return _topics.get(name)
+
+
+def compose_message(notification: Notification) -> Composed:
+    """The text of a message: what its topic's composer writes, or what it was queued with."""
+    topic = topic_of(notification.topic)
+    if topic is None or topic.compose is None:
+        if notification.body:
+            return Composed(notification.subject, notification.body, notification.html_body)
+        raise LookupError(f"No composer is registered for “{notification.topic}”.")
+    return topic.compose(notification)
+
+
+def tell_resent(notification: Notification, *, by: Actor, last_error: str) -> None:
+    topic = topic_of(notification.topic)
+    if topic is not None and topic.resent is not None:
+        topic.resent(notification, by=by, last_error=last_error)
