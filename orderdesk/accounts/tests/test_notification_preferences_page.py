@@ -5,6 +5,7 @@ from orderdesk.accounts.models import Membership
 from orderdesk.accounts.tests.factories import MembershipFactory, owner_actor
 from orderdesk.notifications.actions import preferences_for, update_notification_preferences
 from orderdesk.notifications.models import Notification, NotificationPreference
+from orderdesk.notifications.preferences import switches
 from orderdesk.orders import actions
 from orderdesk.orders.tests.factories import awaiting_order
 
@@ -13,16 +14,19 @@ pytestmark = pytest.mark.django_db
 
 def all_on_but(*off: str) -> dict[str, str]:
     """The form as a browser posts it: checked boxes only."""
-    return {name: "on" for name in NotificationPreference.SWITCHES if name not in off}
+    return {name: "on" for name in switches() if name not in off}
 
 
 def switches_of(merchant) -> dict[str, bool]:
     preferences = preferences_for(merchant)
-    return {name: getattr(preferences, name) for name in NotificationPreference.SWITCHES}
+    return {name: preferences.is_on(name) for name in switches()}
 
 
 def queued_for(order) -> list[tuple[str, str]]:
-    return [(n.audience, n.channel) for n in Notification.objects.filter(order=order)]
+    return [
+        (n.audience, n.channel)
+        for n in Notification.objects.filter(about_type="order", about_id=str(order.pk))
+    ]
 
 
 def test_the_owner_sees_every_switch_grouped_by_event_and_all_on_at_first(owner_client):
@@ -37,7 +41,7 @@ def test_the_owner_sees_every_switch_grouped_by_event_and_all_on_at_first(owner_
     ):
         assert f"<legend>{event}</legend>" in page
     assert page.count("Tell me by") == 1 and page.count("Tell the customer by") == 3
-    for name in NotificationPreference.SWITCHES:
+    for name in switches():
         assert f'name="{name}" id="id_{name}" checked' in page
 
 
@@ -54,8 +58,7 @@ def test_the_owner_turns_merchant_sms_off_and_a_verified_payment_then_sends_only
     assert "Order notification choices saved." in page
     assert 'name="merchant_sms_on_payment" id="id_merchant_sms_on_payment">' in page
     assert switches_of(owner.merchant) == {
-        name: name not in ("merchant_sms_on_payment", "customer_email_on_cancellation")
-        for name in NotificationPreference.SWITCHES
+        name: name not in ("merchant_sms_on_payment", "customer_email_on_cancellation") for name in switches()
     }
     order = actions.verify_payment(awaiting_order(owner).pk, by=owner)
     assert queued_for(order) == [("merchant", "email")]

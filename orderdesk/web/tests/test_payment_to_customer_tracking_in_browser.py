@@ -119,5 +119,6 @@ def test_the_owner_chooses_which_order_notifications_are_sent(visitor, viewport,
     assert no_sideways_page_scroll(page)
     screenshot(page, "28-account-order-notifications")
     preferences = preferences_for(actor.merchant)
-    assert not preferences.merchant_sms_on_payment and not preferences.customer_email_on_cancellation
-    assert preferences.merchant_email_on_payment and preferences.customer_sms_on_cancellation
+    assert not preferences.is_on("merchant_sms_on_payment")
+    assert not preferences.is_on("customer_email_on_cancellation")
+    assert preferences.is_on("merchant_email_on_payment") and preferences.is_on("customer_sms_on_cancellation")
