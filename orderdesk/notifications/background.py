@@ -67,7 +67,9 @@ class DeliveryThread:
             try:
                 deliver_notification(notification_id)
             except Exception:
-                logger.exception("Background delivery of notification %s failed; the sweep will retry.", notification_id)
+                logger.exception(
+                    "Background delivery of notification %s failed; the sweep will retry.", notification_id
+                )
             finally:
                 if self._jobs.empty():
                     # Idle: give the database connection back (tests drop their database after).

@@ -75,9 +75,7 @@ def register_switches(
         ),
     )
     _groups[:] = [
-        g
-        for g in _groups
-        if not (g.audience == audience and any(s.topic == topic for s in g.switches))
+        g for g in _groups if not (g.audience == audience and any(s.topic == topic for s in g.switches))
     ]
     _groups.append(group)
     return group

@@ -64,6 +64,35 @@ class UnansweredPort:
 # --- SMTP ----------------------------------------------------------------------------
 
 
+class SilentSmtpServer:
+    """Accepts connections on 127.0.0.1 and never answers (no greeting): a mail server that hangs."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def start(self) -> SilentSmtpServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
 class _Inbox:
     def __init__(self, refuse: dict[str, str]):
         self.messages: list[email.message.EmailMessage] = []

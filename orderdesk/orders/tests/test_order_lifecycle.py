@@ -10,6 +10,7 @@ from orderdesk.notifications.models import Notification
 from orderdesk.orders import actions
 from orderdesk.orders.errors import InvalidOrder, TransitionRefused
 from orderdesk.orders.models import ORDER_TRANSITIONS, Order, OrderEvent
+from orderdesk.orders.tests.messages import messages_of
 
 from .factories import ORDER_IN_STATUS, awaiting_order, dispatched_order, new_order, pending_order
 
@@ -56,7 +57,7 @@ def test_verifying_payment_makes_the_order_pending_with_a_due_date_and_queues_th
     event = order.events.get(kind=OrderEvent.Kind.PAYMENT_VERIFIED)
     assert event.actor == actor.user
     assert event.data["status"] == {"before": "awaiting_payment", "after": "pending"}
-    queued = set(Notification.objects.filter(order=order).values_list("channel", "recipient", "audience"))
+    queued = set(messages_of(order).values_list("channel", "recipient", "audience"))
     assert queued == {
         ("sms", actor.merchant.notification_phone, "merchant"),
         ("email", actor.merchant.notification_email, "merchant"),
@@ -93,9 +94,10 @@ def test_dispatch_ships_every_line_by_the_merchant_and_tells_the_customer():
     event = order.events.get(kind=OrderEvent.Kind.DISPATCHED)
     assert event.data["delivery_reference"] == "JT123456"
     assert event.data["expected_on"] == tomorrow(actor).isoformat()
-    assert set(
-        Notification.objects.filter(order=order, trigger="dispatched").values_list("channel", flat=True)
-    ) == {"sms", "email"}
+    assert set(messages_of(order).filter(topic="order.dispatched").values_list("channel", flat=True)) == {
+        "sms",
+        "email",
+    }
 
 
 def test_fulfill_marks_the_shipment_delivered_and_keeps_the_remarks():

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.notifications.models import Notification
 from orderdesk.orders.models import Order
+from orderdesk.orders.tests.messages import messages_of
 
 from .factories import awaiting_order, pending_order
 
@@ -54,7 +54,7 @@ def test_verifying_a_payment_makes_the_order_pending_and_queues_the_merchants_sm
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
     assert order.due_on is not None
-    channels = set(Notification.objects.filter(order=order).values_list("channel", flat=True))
+    channels = set(messages_of(order).values_list("channel", flat=True))
     assert channels == {"sms", "email"}
     page = owner_client.get(response["Location"]).content.decode()
     assert f"Order {order.reference} is paid and pending." in page
