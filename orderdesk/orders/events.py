@@ -97,7 +97,12 @@ def record_notifications_queued(order: Order, *, by: Actor, notifications) -> Or
         by,
         {
             "notifications": [
-                {"id": n.pk, "channel": n.channel, "recipient": n.recipient, "trigger": n.payload.get("event", "")}
+                {
+                    "id": n.pk,
+                    "channel": n.channel,
+                    "recipient": n.recipient,
+                    "trigger": n.payload.get("event", ""),
+                }
                 for n in notifications
             ]
         },

@@ -46,7 +46,9 @@ def recipients_for(
     wanted: list[tuple[str, str, str]] = []
     if kind in PAID:
         if merchant.notification_phone:
-            wanted.append((Notification.Audience.MERCHANT, Notification.Channel.SMS, merchant.notification_phone))
+            wanted.append(
+                (Notification.Audience.MERCHANT, Notification.Channel.SMS, merchant.notification_phone)
+            )
         if merchant.notification_email:
             wanted.append(
                 (Notification.Audience.MERCHANT, Notification.Channel.EMAIL, merchant.notification_email)

@@ -16,6 +16,7 @@ from orderdesk.notifications.sms.segments import count_segments
 from orderdesk.notifications.tests.fixtures import sms_files
 from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails
+from orderdesk.orders.messages import queue_order_notifications
 from orderdesk.orders.models import OrderEvent
 from orderdesk.orders.tests.factories import awaiting_order, dispatched_order, pending_order
 from orderdesk.orders.tests.messages import composed, messages_of
@@ -215,3 +216,27 @@ def test_a_change_that_rolls_back_queues_and_sends_nothing(django_capture_on_com
     assert sms_files(sms_folder) == [] and mail.outbox == []
     order.refresh_from_db()
     assert order.status == "awaiting_payment"
+
+
+def test_one_message_per_event_and_recipient_ever_even_if_the_event_is_queued_again():
+    actor = owner_actor()
+    order = pending_order(actor)
+    before = list(messages_of(order).values_list("pk", "topic", "channel"))
+    assert len(before) == 2
+
+    with transaction.atomic():
+        again = queue_order_notifications(order, OrderEvent.Kind.PAYMENT_VERIFIED)
+
+    assert again == []
+    assert list(messages_of(order).values_list("pk", "topic", "channel")) == before
+
+
+def test_an_order_message_holds_what_the_worker_needs_and_no_text_until_it_is_sent():
+    actor = owner_actor()
+    order = pending_order(actor)
+
+    row = messages_of(order).get(channel=Notification.Channel.SMS)
+
+    assert (row.about_type, row.about_id, row.topic) == ("order", str(order.pk), "order.payment_verified")
+    assert row.payload == {"order_id": order.pk, "event": "payment_verified"}
+    assert (row.body, row.composed_at) == ("", None)

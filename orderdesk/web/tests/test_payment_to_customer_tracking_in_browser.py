@@ -121,4 +121,6 @@ def test_the_owner_chooses_which_order_notifications_are_sent(visitor, viewport,
     preferences = preferences_for(actor.merchant)
     assert not preferences.is_on("merchant_sms_on_payment")
     assert not preferences.is_on("customer_email_on_cancellation")
-    assert preferences.is_on("merchant_email_on_payment") and preferences.is_on("customer_sms_on_cancellation")
+    assert preferences.is_on("merchant_email_on_payment") and preferences.is_on(
+        "customer_sms_on_cancellation"
+    )

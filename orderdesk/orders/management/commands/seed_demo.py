@@ -269,7 +269,9 @@ def move_back_in_time(order: Order, age: datetime.timedelta) -> None:
         expected_on=F("expected_on") - days,
     )
     TrackingEvent.objects.filter(fulfillment__order=order).update(occurred_at=F("occurred_at") - age)
-    Notification.objects.filter(about_type="order", about_id=str(order.pk)).update(created_at=F("created_at") - age)
+    Notification.objects.filter(about_type="order", about_id=str(order.pk)).update(
+        created_at=F("created_at") - age
+    )
 
 
 def parcel_photo(rng: random.Random, label: str) -> SimpleUploadedFile:
