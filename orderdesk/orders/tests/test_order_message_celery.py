@@ -69,6 +69,7 @@ def verify_payment_in_a_web_process(env: dict, order, actor, *, also_start_again
         # A second start for the same rows, as a sweep or a broker redelivery would make.
         code += (
             "from orderdesk.notifications.delivery import start_delivery\n"
+            "from orderdesk.orders.tests.messages import messages_of\n"
             "start_delivery(list(messages_of(order).values_list('pk', flat=True)))\n"
         )
     done = subprocess.run(
