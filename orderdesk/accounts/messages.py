@@ -75,7 +75,9 @@ def queue_account_email(message: EmailMessage, *, kind: str) -> list[Notificatio
     queued = []
     for recipient in message.to:
         merchant_id = (
-            Membership.objects.filter(user__email__iexact=recipient).values_list("merchant_id", flat=True).first()
+            Membership.objects.filter(user__email__iexact=recipient)
+            .values_list("merchant_id", flat=True)
+            .first()
         )
         queued += queue_messages(
             [
