@@ -1,103 +1,359 @@
-"""The write side of shipments. Called by order actions inside their transaction
-(the order row is already locked, so lines and shipments are locked after it)."""
+"""The write side of shipments: create one, move it along SHIPPING_TRANSITIONS, add a tracking event.
+
+Each runs in one transaction and locks in the documented order: the order row, then its
+lines, then its shipments, so a shipment action never deadlocks with an order action
+(which locks the order first and calls these inside its own transaction). Every change
+writes a TrackingEvent, the shipment's timeline.
+
+These functions keep the shipment's rules. The order's status follows its shipments
+through `orderdesk.orders.actions` (`ship_order_lines`, `move_order_shipment`, and the
+merchant's Dispatch / Fulfill / Cancel), which call these and then apply the roll-up
+rule of `orderdesk.orders.shipping`; fulfillment imports nothing from orders.
+"""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
+from orderdesk.errors import NotFound
 
-from .errors import ShippingStatusRefused
+from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
 from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, TrackingEvent
 
+MAX_REFERENCE_LENGTH = 100
+MAX_CARRIER_LENGTH = 100
+MAX_MESSAGE_LENGTH = 1000
+MAX_PLACE_LENGTH = 200
+MAX_TEXT_LENGTH = 1000
 
-def ship_all_lines_by_merchant(
-    order,
+Status = Fulfillment.ShippingStatus
+# A new shipment starts waiting, being prepared, or handed to the carrier at once (Dispatch).
+STARTING_STATUSES = (Status.PENDING, Status.PROCESSING, Status.IN_TRANSIT)
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    """How many units of one order line go into a new shipment."""
+
+    order_line_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What the shipper says when the parcel goes to the carrier, checked (see `checked_handover`)."""
+
+    carrier: str
+    delivery_reference: str
+    expected_on: datetime.date | None
+    message: str = ""
+
+
+def checked_handover(
     *,
     by: Actor,
-    carrier: str,
-    delivery_reference: str,
-    expected_on: datetime.date,
+    carrier: str = "",
+    delivery_reference: str = "",
+    expected_on: datetime.date | None = None,
     message: str = "",
+    expected_on_required: bool = False,
+) -> Handover:
+    """The carrier's details trimmed and checked; raises InvalidShipment naming the field at fault."""
+    carrier = (carrier or "").strip()
+    delivery_reference = (delivery_reference or "").strip()
+    message = (message or "").strip()
+    if not delivery_reference:
+        raise InvalidShipment("Enter the courier's delivery reference number.", field="delivery_reference")
+    if len(delivery_reference) > MAX_REFERENCE_LENGTH:
+        raise InvalidShipment(
+            f"A delivery reference has at most {MAX_REFERENCE_LENGTH} characters.",
+            field="delivery_reference",
+        )
+    if len(carrier) > MAX_CARRIER_LENGTH:
+        raise InvalidShipment(
+            f"A courier's name has at most {MAX_CARRIER_LENGTH} characters.", field="carrier"
+        )
+    if expected_on is None and expected_on_required:
+        raise InvalidShipment("Enter the date the customer should receive the order.", field="expected_on")
+    if expected_on is not None:
+        today = timezone.localdate(timezone=by.merchant.zone)
+        if expected_on < today:
+            raise InvalidShipment(
+                f"The expected delivery date cannot be in the past (today is {today:%b %-d, %Y}).",
+                field="expected_on",
+            )
+    if len(message) > MAX_MESSAGE_LENGTH:
+        raise InvalidShipment(f"The message has at most {MAX_MESSAGE_LENGTH} characters.", field="message")
+    return Handover(
+        carrier=carrier, delivery_reference=delivery_reference, expected_on=expected_on, message=message
+    )
+
+
+def create_shipment(
+    order_id: int,
+    *,
+    by: Actor,
+    lines: Sequence[ShipmentLine] | None = None,
+    shipped_by: str = Fulfillment.Shipper.MERCHANT,
+    status: str = Status.PENDING,
+    handover: Handover | None = None,
     photos: Sequence = (),
 ) -> Fulfillment:
-    """The merchant hands every line of the order to the courier: one shipment, In transit."""
-    now = timezone.now()
-    shipment = Fulfillment.objects.create(
-        merchant_id=order.merchant_id,
-        order=order,
-        status=Fulfillment.ShippingStatus.IN_TRANSIT,
-        carrier=carrier,
-        delivery_reference=delivery_reference,
-        expected_on=expected_on,
-        message=message,
-        created_by=by.user,
-        created_at=now,
-        shipped_at=now,
-    )
-    FulfillmentLine.objects.bulk_create(
-        FulfillmentLine(
-            merchant_id=order.merchant_id,
-            fulfillment=shipment,
-            order_line=line,
-            quantity=line.quantity,
+    """A shipment of some of the order's lines by one party, Pending, Processing or In transit.
+
+    `lines=None` ships every unit not yet in a shipment. In transit needs the `handover`
+    (carrier, delivery reference, expected date). Raises InvalidShipment (no lines, a line of
+    another order, more units than ordered and not yet shipped), ShippingStatusRefused.
+    """
+    if status not in STARTING_STATUSES:
+        raise ShippingStatusRefused(
+            f"A new shipment starts pending, processing or in transit, not {Status(status).label.lower()}.",
+            field="status",
         )
-        for line in order.lines.all()
-    )
-    if photos:
-        shipment.photos.set(photos)
-    TrackingEvent.objects.create(
-        merchant_id=order.merchant_id,
-        fulfillment=shipment,
-        status=shipment.status,
-        occurred_at=now,
-        text=f"Handed to {carrier or 'the courier'}, reference {delivery_reference}",
-    )
+    if status == Status.IN_TRANSIT and handover is None:
+        raise InvalidShipment("Enter the courier's delivery reference number.", field="delivery_reference")
+    with transaction.atomic():
+        order = _locked_order(order_id, by)
+        order_lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
+        list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk"))
+        wanted = _wanted_units(order_lines, lines, already_shipped=_units_shipped(order.pk))
+        now = timezone.now()
+        shipment = Fulfillment.objects.create(
+            merchant_id=order.merchant_id,
+            order_id=order.pk,
+            shipped_by=shipped_by,
+            status=status,
+            carrier=handover.carrier if handover else "",
+            delivery_reference=handover.delivery_reference if handover else "",
+            expected_on=handover.expected_on if handover else None,
+            message=handover.message if handover else "",
+            created_by=by.user,
+            created_at=now,
+            shipped_at=now if status == Status.IN_TRANSIT else None,
+        )
+        FulfillmentLine.objects.bulk_create(
+            FulfillmentLine(
+                merchant_id=order.merchant_id, fulfillment=shipment, order_line_id=line_id, quantity=quantity
+            )
+            for line_id, quantity in wanted.items()
+        )
+        if photos:
+            shipment.photos.set(photos)
+        _record_tracking_event(shipment, occurred_at=now, text=_created_text(shipment, by))
     return shipment
 
 
-def mark_merchant_shipments_delivered(order, *, by: Actor) -> list[Fulfillment]:
-    """Every shipment of the order not yet delivered becomes Delivered (the merchant says so).
+def move_shipment(
+    shipment_id: int,
+    *,
+    by: Actor,
+    to: str,
+    handover: Handover | None = None,
+    reason: str = "",
+    place: str = "",
+    occurred_at: datetime.datetime | None = None,
+) -> Fulfillment:
+    """Move a shipment along SHIPPING_TRANSITIONS, writing a tracking event.
 
-    Raises ShippingStatusRefused for a shipment that has not left yet (Pending).
+    In transit takes the `handover` (or keeps the reference the shipment already has);
+    Exception needs the `reason`. Raises ShipmentNotFound, ShippingStatusRefused,
+    InvalidShipment (no reference for in transit, no reason for an exception).
     """
-    return _move_open_shipments(
-        order, to=Fulfillment.ShippingStatus.DELIVERED, text=f"Marked delivered by {by.display_name}"
-    )
-
-
-def flag_shipments_of_cancelled_order(order, *, reason: str) -> list[Fulfillment]:
-    """Shipments of a cancelled order not yet delivered become Exception, saying why."""
-    return _move_open_shipments(
-        order, to=Fulfillment.ShippingStatus.EXCEPTION, text=f"Order cancelled: {reason}"
-    )
-
-
-def _move_open_shipments(order, *, to: str, text: str) -> list[Fulfillment]:
-    """Move the order's shipments not already delivered or in `to`, each with a tracking event."""
-    now = timezone.now()
-    moved = []
-    open_shipments = (
-        Fulfillment.objects.select_for_update()
-        .filter(order=order)
-        .exclude(status__in=[Fulfillment.ShippingStatus.DELIVERED, to])
-        .order_by("pk")
-    )
-    for shipment in open_shipments:
+    reason = (reason or "").strip()
+    place = _checked_place(place)
+    with transaction.atomic():
+        shipment = _locked_shipment(shipment_id, by)
         if to not in SHIPPING_TRANSITIONS[shipment.status]:
             raise ShippingStatusRefused(
-                f"Shipment {shipment.delivery_reference or shipment.pk} is "
-                f"{shipment.get_status_display().lower()}, so it cannot become {Fulfillment.ShippingStatus(to).label.lower()}."
+                f"Shipment {_shipment_label(shipment)} is {shipment.get_status_display().lower()}, "
+                f"so it cannot become {Status(to).label.lower()}.",
+                field="status",
             )
-        shipment.status = to
-        if to == Fulfillment.ShippingStatus.DELIVERED:
+        now = timezone.now()
+        changed = ["status"]
+        if to == Status.IN_TRANSIT:
+            if handover is not None:
+                shipment.carrier = handover.carrier or shipment.carrier
+                shipment.delivery_reference = handover.delivery_reference
+                shipment.expected_on = handover.expected_on or shipment.expected_on
+                shipment.message = handover.message or shipment.message
+                changed += ["carrier", "delivery_reference", "expected_on", "message"]
+            if not shipment.delivery_reference:
+                raise InvalidShipment(
+                    "Enter the courier's delivery reference number.", field="delivery_reference"
+                )
+            if shipment.shipped_at is None:
+                shipment.shipped_at = now
+                changed.append("shipped_at")
+            text = f"Handed to {shipment.carrier or 'the courier'}, reference {shipment.delivery_reference}"
+        elif to == Status.EXCEPTION:
+            if not reason:
+                raise InvalidShipment("Say what went wrong with the shipment.", field="reason")
+            if len(reason) > MAX_TEXT_LENGTH:
+                raise InvalidShipment(f"The reason has at most {MAX_TEXT_LENGTH} characters.", field="reason")
+            text = reason
+        elif to == Status.DELIVERED:
             shipment.delivered_at = now
-        shipment.save(update_fields=["status", "delivered_at"])
-        TrackingEvent.objects.create(
-            merchant_id=order.merchant_id, fulfillment=shipment, status=to, occurred_at=now, text=text
+            changed.append("delivered_at")
+            text = f"Marked delivered by {by.display_name}"
+        else:
+            text = f"{Status(to).label} ({by.display_name})"
+        shipment.status = to
+        shipment.save(update_fields=changed)
+        _record_tracking_event(shipment, occurred_at=occurred_at or now, place=place, text=text)
+    return shipment
+
+
+def add_tracking_event(
+    shipment_id: int,
+    *,
+    by: Actor,
+    place: str = "",
+    text: str = "",
+    occurred_at: datetime.datetime | None = None,
+) -> TrackingEvent:
+    """A point on the shipment's way (where, what the carrier said, when), at its current status.
+
+    Raises ShipmentNotFound, InvalidShipment (neither place nor text, too long, in the future).
+    """
+    place = _checked_place(place)
+    text = (text or "").strip()
+    if not place and not text:
+        raise InvalidShipment("Say where the parcel is or what the courier said.", field="text")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidShipment(f"The text has at most {MAX_TEXT_LENGTH} characters.", field="text")
+    now = timezone.now()
+    if occurred_at is not None and occurred_at > now:
+        raise InvalidShipment("A tracking event cannot be in the future.", field="occurred_at")
+    with transaction.atomic():
+        shipment = _locked_shipment(shipment_id, by)
+        return _record_tracking_event(shipment, occurred_at=occurred_at or now, place=place, text=text)
+
+
+def shipments_to_deliver(order_id: int, *, shipped_by: str = Fulfillment.Shipper.MERCHANT) -> list[int]:
+    """Ids of the order's shipments by this party not yet delivered, oldest first."""
+    return list(
+        Fulfillment.objects.filter(order_id=order_id, shipped_by=shipped_by)
+        .exclude(status=Status.DELIVERED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def shipments_still_open(order_id: int) -> list[int]:
+    """Ids of the order's shipments, by anyone, neither delivered nor already an exception."""
+    return list(
+        Fulfillment.objects.filter(order_id=order_id)
+        .exclude(status__in=[Status.DELIVERED, Status.EXCEPTION])
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- the pieces the actions share -------------------------------------------------
+
+# The order's table through the foreign key, so this app imports nothing from orders.
+_Order = Fulfillment._meta.get_field("order").related_model
+
+
+def _locked_order(order_id, by: Actor):
+    try:
+        return _Order.objects.for_merchant(by.merchant).select_for_update().get(pk=order_id)
+    except (_Order.DoesNotExist, ValueError, TypeError) as missing:
+        raise NotFound("That order does not exist.") from missing
+
+
+def _locked_shipment(shipment_id, by: Actor) -> Fulfillment:
+    """The shipment, locked after its order (and its order's lines), as every action locks."""
+    try:
+        order_id = (
+            Fulfillment.objects.for_merchant(by.merchant)
+            .values_list("order_id", flat=True)
+            .get(pk=shipment_id)
         )
-        moved.append(shipment)
-    return moved
+    except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
+        raise ShipmentNotFound() from missing
+    _locked_order(order_id, by)
+    return Fulfillment.objects.select_for_update().get(pk=shipment_id)
+
+
+def _units_shipped(order_id: int) -> dict[int, int]:
+    rows = (
+        FulfillmentLine.objects.filter(fulfillment__order_id=order_id)
+        .values("order_line_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    return {row["order_line_id"]: row["units"] for row in rows}
+
+
+def _wanted_units(
+    order_lines: dict, lines: Sequence[ShipmentLine] | None, *, already_shipped
+) -> dict[int, int]:
+    """{order line id: units} for the new shipment, never more than ordered and not yet shipped."""
+    if lines is None:
+        wanted = {
+            line_id: line.quantity - already_shipped.get(line_id, 0)
+            for line_id, line in order_lines.items()
+            if line.quantity > already_shipped.get(line_id, 0)
+        }
+        if not wanted:
+            raise InvalidShipment("Every item of this order is already in a shipment.", field="lines")
+        return wanted
+    wanted: dict[int, int] = {}
+    for entry in lines:
+        line = order_lines.get(entry.order_line_id)
+        if line is None:
+            raise InvalidShipment("That item is not part of this order.", field="lines")
+        if not isinstance(entry.quantity, int) or isinstance(entry.quantity, bool) or entry.quantity < 1:
+            raise InvalidShipment(f"Ship at least 1 of {line.title}.", field="lines")
+        wanted[line.pk] = wanted.get(line.pk, 0) + entry.quantity
+    if not wanted:
+        raise InvalidShipment("Choose at least one item to ship.", field="lines")
+    for line_id, quantity in wanted.items():
+        line = order_lines[line_id]
+        left = line.quantity - already_shipped.get(line_id, 0)
+        if quantity > left:
+            raise InvalidShipment(
+                f"{line.title}: {quantity} cannot be shipped; {line.quantity} were ordered "
+                f"and {left} {'is' if left == 1 else 'are'} not yet in a shipment.",
+                field="lines",
+            )
+    return wanted
+
+
+def _checked_place(place: str) -> str:
+    place = (place or "").strip()
+    if len(place) > MAX_PLACE_LENGTH:
+        raise InvalidShipment(f"A place has at most {MAX_PLACE_LENGTH} characters.", field="place")
+    return place
+
+
+def _created_text(shipment: Fulfillment, by: Actor) -> str:
+    if shipment.status == Status.IN_TRANSIT:
+        return f"Handed to {shipment.carrier or 'the courier'}, reference {shipment.delivery_reference}"
+    return f"Shipment created by {by.display_name}"
+
+
+def _shipment_label(shipment: Fulfillment) -> str:
+    return shipment.delivery_reference or f"#{shipment.pk}"
+
+
+def _record_tracking_event(
+    shipment: Fulfillment, *, occurred_at: datetime.datetime, place: str = "", text: str = ""
+) -> TrackingEvent:
+    return TrackingEvent.objects.create(
+        merchant_id=shipment.merchant_id,
+        fulfillment=shipment,
+        status=shipment.status,
+        occurred_at=occurred_at,
+        place=place,
+        text=text,
+    )

@@ -5,7 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from orderdesk.orders.models import MONEY
+from orderdesk.money import MONEY
 from orderdesk.tenancy import MerchantOwned
 
 
@@ -22,8 +22,12 @@ class Fulfillment(MerchantOwned):
         EXCEPTION = "exception", "Exception"  # something went wrong on the way
         DELIVERED = "delivered", "Delivered"
 
+    class Shipper(models.TextChoices):
+        # Who ships it; the vendors issue adds "vendor" with a nullable vendor foreign key.
+        MERCHANT = "merchant", "The merchant"
+
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="fulfillments")
-    # Null: the merchant ships it. Vendors arrive with the vendor issue as a nullable FK.
+    shipped_by = models.CharField(max_length=20, choices=Shipper.choices, default=Shipper.MERCHANT)
     status = models.CharField(max_length=20, choices=ShippingStatus.choices, default=ShippingStatus.PENDING)
     carrier = models.CharField(max_length=100, blank=True)
     delivery_reference = models.CharField(max_length=100, blank=True)
@@ -50,8 +54,14 @@ class Fulfillment(MerchantOwned):
     def __str__(self) -> str:
         return f"{self.carrier or 'Shipment'} {self.delivery_reference}".strip()
 
+    @property
+    def is_on_its_way(self) -> bool:
+        """With the carrier or already delivered: what makes an order line dispatched."""
+        return self.status in ON_ITS_WAY
 
-# Shipping status moves: forward along the road, and exception from (and back to) any live state.
+
+# The one table of shipping status moves: forward along the road, and exception from (and back
+# to) any live state. The shipment actions check it; the tests try every pair.
 SHIPPING_TRANSITIONS: dict[str, frozenset[str]] = {
     Fulfillment.ShippingStatus.PENDING: frozenset({"processing", "in_transit", "exception"}),
     Fulfillment.ShippingStatus.PROCESSING: frozenset({"in_transit", "exception"}),
@@ -59,6 +69,10 @@ SHIPPING_TRANSITIONS: dict[str, frozenset[str]] = {
     Fulfillment.ShippingStatus.EXCEPTION: frozenset({"pending", "processing", "in_transit", "delivered"}),
     Fulfillment.ShippingStatus.DELIVERED: frozenset(),
 }
+
+
+# Shipments in these statuses count as dispatched for their order (see orders.shipping).
+ON_ITS_WAY = frozenset({Fulfillment.ShippingStatus.IN_TRANSIT, Fulfillment.ShippingStatus.DELIVERED})
 
 
 class FulfillmentLine(MerchantOwned):

@@ -1,14 +1,17 @@
 """The write side of orders: one function per business action.
 
-Each runs in one transaction with the order row locked, checks the move against
-ORDER_TRANSITIONS, writes a timeline event and queues notifications. Nothing
-else changes an order's status.
+Each runs the same sequence (`_order_change`): one transaction with the order row locked,
+the move checked against ORDER_TRANSITIONS, the change, a timeline event, its
+notifications queued. Shipments are changed through orderdesk.fulfillment.actions inside
+that transaction, and the order's status follows them by the one rule of orders.shipping.
+Nothing else changes an order's status.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -24,6 +27,8 @@ from orderdesk.catalog.models import Variant
 from orderdesk.customers.models import Customer
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment import actions as fulfillment_actions
+from orderdesk.fulfillment.errors import InvalidShipment, ShipmentNotFound
+from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 from orderdesk.stores.models import Store
 
@@ -32,10 +37,11 @@ from .counts import count_status_change
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .messages import queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
+from .shipping import shipping_progress, status_following_shipments
 
 CENT = Decimal("0.01")
-MAX_REFERENCE_LENGTH = 100
-MAX_MESSAGE_LENGTH = 1000
+MAX_REFERENCE_LENGTH = fulfillment_actions.MAX_REFERENCE_LENGTH
+MAX_MESSAGE_LENGTH = fulfillment_actions.MAX_MESSAGE_LENGTH
 MAX_REASON_LENGTH = 1000
 
 
@@ -166,7 +172,8 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
         )
         events.record_order_placed(order, by=by)
         if payment_confirmed:
-            _enter_order_tracking(order, by=by)
+            event = _enter_order_tracking(order, by=by)
+            _queue_notifications(order, event.kind, by=by)
     return order
 
 
@@ -177,11 +184,9 @@ def verify_payment(order_id: int, *, by: Actor) -> Order:
     Raises OrderNotFound, TransitionRefused.
     """
     ensure_can(by, Permission.VERIFY_PAYMENTS)
-    with transaction.atomic():
-        order = _locked_order(order_id, by)
-        _ensure_transition(order, Order.Status.PENDING, action="verify the payment of")
-        _enter_order_tracking(order, by=by)
-    return order
+    with _order_change(order_id, by, to=Order.Status.PENDING, action="verify the payment of") as change:
+        change.event = _enter_order_tracking(change.order, by=by)
+    return change.order
 
 
 def dispatch_order(
@@ -195,85 +200,148 @@ def dispatch_order(
 ) -> Order:
     """Hand the order to the courier the customer chose: Pending → Dispatched.
 
-    Records the merchant's shipment of every line with the delivery reference,
-    expected date, photos and message; the customer is notified after commit.
-    Raises InvalidOrder (missing reference, past date, long message), PhotoRefused,
-    OrderNotFound, TransitionRefused.
+    Records the merchant's shipment, In transit, of every unit not yet in a shipment, with the
+    delivery reference, expected date, photos and message; the customer is notified after
+    commit. Raises InvalidOrder (missing reference, past date, long message), PhotoRefused,
+    OrderNotFound, TransitionRefused (also when an earlier shipment has not left yet).
     """
     ensure_can(by, Permission.DISPATCH_ORDERS)
     # The order's state first: "already dispatched" says more than a complaint about the date.
-    _ensure_transition(_current_order(order_id, by), Order.Status.DISPATCHED, action="dispatch")
-    delivery_reference = (delivery_reference or "").strip()
-    message = (message or "").strip()
-    if not delivery_reference:
-        raise InvalidOrder("Enter the courier's delivery reference number.", field="delivery_reference")
-    if len(delivery_reference) > MAX_REFERENCE_LENGTH:
-        raise InvalidOrder(
-            f"A delivery reference has at most {MAX_REFERENCE_LENGTH} characters.",
-            field="delivery_reference",
+    order = _current_order(order_id, by)
+    _ensure_transition(order, Order.Status.DISPATCHED, action="dispatch")
+    try:
+        handover = fulfillment_actions.checked_handover(
+            by=by,
+            carrier=order.shipping_option,
+            delivery_reference=delivery_reference,
+            expected_on=expected_on,
+            message=message,
+            expected_on_required=True,
         )
-    if expected_on is None:
-        raise InvalidOrder("Enter the date the customer should receive the order.", field="expected_on")
-    today = timezone.localdate(timezone=by.merchant.zone)
-    if expected_on < today:
-        raise InvalidOrder(
-            f"The expected delivery date cannot be in the past (today is {today:%b %-d, %Y}).",
-            field="expected_on",
-        )
-    if len(message) > MAX_MESSAGE_LENGTH:
-        raise InvalidOrder(f"The message has at most {MAX_MESSAGE_LENGTH} characters.", field="message")
+    except InvalidShipment as refusal:
+        raise InvalidOrder(refusal.message, field=refusal.field) from refusal
     # Every photo is decoded and re-encoded before anything is written.
     prepared = prepare_photos(photos)
 
     stored_photos = []
     try:
-        with transaction.atomic():
-            order = _locked_order(order_id, by)
-            _ensure_transition(order, Order.Status.DISPATCHED, action="dispatch")
-            status_before = order.status
-            stored_photos = store_photos(prepared, merchant=order.merchant, uploaded_by=by.user)
-            shipment = fulfillment_actions.ship_all_lines_by_merchant(
-                order,
+        with _order_change(order_id, by, to=Order.Status.DISPATCHED, action="dispatch") as change:
+            stored_photos = store_photos(prepared, merchant=change.order.merchant, uploaded_by=by.user)
+            shipment = fulfillment_actions.create_shipment(
+                change.order.pk,
                 by=by,
-                carrier=order.shipping_option,
-                delivery_reference=delivery_reference,
-                expected_on=expected_on,
-                message=message,
+                status=Fulfillment.ShippingStatus.IN_TRANSIT,
+                handover=handover,
                 photos=stored_photos,
             )
-            _move(order, Order.Status.DISPATCHED)
-            order.dispatched_at = timezone.now()
-            order.save(update_fields=["status", "dispatched_at", "updated_at"])
-            events.record_order_dispatched(order, by=by, status_before=status_before, shipment=shipment)
-            _queue_notifications(order, OrderEvent.Kind.DISPATCHED, by=by)
+            _follow_shipments(change, shipment)
+            if change.order.status != Order.Status.DISPATCHED:
+                raise TransitionRefused(
+                    f"Order {change.order.reference} has a shipment that has not left yet, "
+                    "so you cannot dispatch it all at once."
+                )
     except BaseException:
         delete_photo_files(stored_photos)
         raise
-    return order
+    return change.order
+
+
+def ship_order_lines(
+    order_id: int,
+    *,
+    by: Actor,
+    lines: Sequence[fulfillment_actions.ShipmentLine] | None,
+    status: str = Fulfillment.ShippingStatus.PENDING,
+    carrier: str = "",
+    delivery_reference: str = "",
+    expected_on: datetime.date | None = None,
+    message: str = "",
+) -> Fulfillment:
+    """A shipment of some of a Pending order's lines by the merchant, Pending, Processing or In transit.
+
+    When every unit is then on its way the order becomes Dispatched and the customer is told;
+    otherwise it stays Pending, partly dispatched (see orders.shipping). Raises OrderNotFound,
+    TransitionRefused, InvalidShipment, ShippingStatusRefused.
+    """
+    handover = None
+    if status == Fulfillment.ShippingStatus.IN_TRANSIT or delivery_reference:
+        handover = fulfillment_actions.checked_handover(
+            by=by,
+            carrier=carrier,
+            delivery_reference=delivery_reference,
+            expected_on=expected_on,
+            message=message,
+        )
+    with _order_change(order_id, by, to=Order.Status.DISPATCHED, action="ship items of") as change:
+        shipment = fulfillment_actions.create_shipment(
+            change.order.pk, by=by, lines=lines, status=status, handover=handover
+        )
+        _follow_shipments(change, shipment)
+    return shipment
+
+
+def move_order_shipment(
+    shipment_id: int,
+    *,
+    by: Actor,
+    to: str,
+    carrier: str = "",
+    delivery_reference: str = "",
+    expected_on: datetime.date | None = None,
+    message: str = "",
+    reason: str = "",
+    place: str = "",
+) -> Fulfillment:
+    """Move one of the order's shipments along SHIPPING_TRANSITIONS; the order follows.
+
+    A Pending order whose every unit is then on its way becomes Dispatched and the customer
+    is told. Raises ShipmentNotFound, ShippingStatusRefused, InvalidShipment.
+    """
+    handover = None
+    if delivery_reference:
+        handover = fulfillment_actions.checked_handover(
+            by=by,
+            carrier=carrier,
+            delivery_reference=delivery_reference,
+            expected_on=expected_on,
+            message=message,
+        )
+    try:
+        order_id = (
+            Fulfillment.objects.for_merchant(by.merchant)
+            .values_list("order_id", flat=True)
+            .get(pk=shipment_id)
+        )
+    except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
+        raise ShipmentNotFound() from missing
+    with _order_change(order_id, by) as change:
+        shipment = fulfillment_actions.move_shipment(
+            shipment_id, by=by, to=to, handover=handover, reason=reason, place=place
+        )
+        _follow_shipments(change, shipment)
+    return shipment
 
 
 def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
     """Mark a delivered order fulfilled, with optional remarks: Dispatched → Fulfilled.
 
     The merchant's shipments still on their way are marked delivered.
-    Raises OrderNotFound, TransitionRefused, InvalidOrder (remarks too long).
+    Raises OrderNotFound, TransitionRefused, InvalidOrder (remarks too long),
+    ShippingStatusRefused (a shipment of the merchant's has not left yet).
     """
     ensure_can(by, Permission.FULFILL_ORDERS)
     _ensure_transition(_current_order(order_id, by), Order.Status.FULFILLED, action="fulfill")
     remarks = (remarks or "").strip()
     if len(remarks) > MAX_MESSAGE_LENGTH:
         raise InvalidOrder(f"Remarks have at most {MAX_MESSAGE_LENGTH} characters.", field="remarks")
-    with transaction.atomic():
-        order = _locked_order(order_id, by)
-        _ensure_transition(order, Order.Status.FULFILLED, action="fulfill")
-        status_before = order.status
-        fulfillment_actions.mark_merchant_shipments_delivered(order, by=by)
-        _move(order, Order.Status.FULFILLED)
+    with _order_change(order_id, by, to=Order.Status.FULFILLED, action="fulfill") as change:
+        order = change.order
+        for shipment_id in fulfillment_actions.shipments_to_deliver(order.pk):
+            fulfillment_actions.move_shipment(shipment_id, by=by, to=Fulfillment.ShippingStatus.DELIVERED)
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = remarks
-        order.save(update_fields=["status", "fulfilled_at", "fulfill_remarks", "updated_at"])
-        events.record_order_fulfilled(order, by=by, status_before=status_before)
-        _queue_notifications(order, OrderEvent.Kind.FULFILLED, by=by)
+        change.move(Order.Status.FULFILLED, "fulfilled_at", "fulfill_remarks")
+        change.event = events.record_order_fulfilled(order, by=by, status_before=change.status_before)
     return order
 
 
@@ -291,17 +359,19 @@ def cancel_order(order_id: int, *, by: Actor, reason: str) -> Order:
         raise InvalidOrder("Say why the order is cancelled.", field="reason")
     if len(reason) > MAX_REASON_LENGTH:
         raise InvalidOrder(f"The reason has at most {MAX_REASON_LENGTH} characters.", field="reason")
-    with transaction.atomic():
-        order = _locked_order(order_id, by)
-        _ensure_transition(order, Order.Status.CANCELLED, action="cancel")
-        status_before = order.status
-        fulfillment_actions.flag_shipments_of_cancelled_order(order, reason=reason)
-        _move(order, Order.Status.CANCELLED)
+    with _order_change(order_id, by, to=Order.Status.CANCELLED, action="cancel") as change:
+        order = change.order
+        for shipment_id in fulfillment_actions.shipments_still_open(order.pk):
+            fulfillment_actions.move_shipment(
+                shipment_id,
+                by=by,
+                to=Fulfillment.ShippingStatus.EXCEPTION,
+                reason=f"Order cancelled: {reason}",
+            )
         order.cancelled_at = timezone.now()
         order.cancel_reason = reason
-        order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-        events.record_order_cancelled(order, by=by, status_before=status_before)
-        _queue_notifications(order, OrderEvent.Kind.CANCELLED, by=by)
+        change.move(Order.Status.CANCELLED, "cancelled_at", "cancel_reason")
+        change.event = events.record_order_cancelled(order, by=by, status_before=change.status_before)
     return order
 
 
@@ -314,6 +384,53 @@ def _current_order(order_id, by: Actor) -> Order:
         return Order.objects.for_merchant(by.merchant).get(pk=order_id)
     except (Order.DoesNotExist, ValueError, TypeError) as missing:
         raise OrderNotFound() from missing
+
+
+@dataclass
+class _OrderChange:
+    """An order locked for one action: what it was, and the timeline event the action wrote."""
+
+    order: Order
+    by: Actor
+    status_before: str
+    event: OrderEvent | None = None
+    # The shipment the event is about, handed to the messages so they need not look for it.
+    shipment: Fulfillment | None = None
+
+    def move(self, to: str, *changed_fields: str) -> None:
+        """Set the new status (tab counts kept in step) and save it with the other changed fields."""
+        _move(self.order, to)
+        self.order.save(update_fields=["status", *changed_fields, "updated_at"])
+
+
+@contextmanager
+def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "") -> Iterator[_OrderChange]:
+    """The sequence every order action shares, in one transaction: lock the order, check the move
+    to `to` against ORDER_TRANSITIONS, let the action change it and write its event (the body),
+    then queue the messages of that event."""
+    with transaction.atomic():
+        order = _locked_order(order_id, by)
+        if to is not None:
+            _ensure_transition(order, to, action=action)
+        change = _OrderChange(order=order, by=by, status_before=order.status)
+        yield change
+        if change.event is not None:
+            _queue_notifications(order, change.event.kind, by=by, shipment=change.shipment)
+
+
+def _follow_shipments(change: _OrderChange, shipment: Fulfillment) -> None:
+    """Apply the roll-up rule of orders.shipping after `shipment` changed: Pending → Dispatched
+    when every unit is on its way, with the dispatched event naming that shipment."""
+    order = change.order
+    to = status_following_shipments(order.status, shipping_progress(order))
+    if to == order.status:
+        return
+    order.dispatched_at = timezone.now()
+    change.move(to, "dispatched_at")
+    change.shipment = shipment
+    change.event = events.record_order_dispatched(
+        order, by=change.by, status_before=change.status_before, shipment=shipment
+    )
 
 
 def _locked_order(order_id, by: Actor) -> Order:
@@ -345,7 +462,7 @@ def _ensure_transition(order: Order, to: str, *, action: str) -> None:
     )
 
 
-def _enter_order_tracking(order: Order, *, by: Actor) -> None:
+def _enter_order_tracking(order: Order, *, by: Actor) -> OrderEvent:
     status_before = order.status
     now = timezone.now()
     _move(order, Order.Status.PENDING)
@@ -359,8 +476,7 @@ def _enter_order_tracking(order: Order, *, by: Actor) -> None:
         days=order.processing_days
     )
     order.save(update_fields=["status", "payment_status", "payment_verified_at", "due_on", "updated_at"])
-    event = events.record_payment_verified(order, by=by, status_before=status_before)
-    _queue_notifications(order, event.kind, by=by)
+    return events.record_payment_verified(order, by=by, status_before=status_before)
 
 
 def _move(order: Order, to: str) -> None:

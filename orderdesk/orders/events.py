@@ -1,7 +1,14 @@
-"""The order timeline: one function per kind of event; nothing else writes OrderEvent rows."""
+"""The order timeline: one function per kind of event; nothing else writes OrderEvent rows.
+
+Each event's payload (`OrderEvent.data`) is written here and read here: pages and messages
+read an event's details through the readers at the end of this module, never by its keys.
+"""
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from orderdesk.accounts.actors import Actor
@@ -62,10 +69,10 @@ def record_order_dispatched(order: Order, *, by: Actor, status_before: str, ship
         by,
         {
             "status": {"before": status_before, "after": order.status},
-            "fulfillment_id": shipment.pk,
+            "shipment_id": shipment.pk,
             "carrier": shipment.carrier,
             "delivery_reference": shipment.delivery_reference,
-            "expected_on": shipment.expected_on.isoformat(),
+            "expected_on": shipment.expected_on.isoformat() if shipment.expected_on else None,
             "message": shipment.message,
             "photos": shipment.photos.count(),
         },
@@ -124,3 +131,98 @@ def record_notification_resent(order: Order, *, by: Actor, notification, last_er
             "last_error": last_error,
         },
     )
+
+
+# --- reading the payloads ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placed:
+    total: Decimal
+    currency: str
+    store: str
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    shipment_id: int | None
+    carrier: str
+    delivery_reference: str
+    expected_on: datetime.date | None
+    message: str
+    photos: int
+
+
+@dataclass(frozen=True)
+class MessageMention:
+    """A message named in the timeline: its channel and recipient."""
+
+    channel: str
+    recipient: str
+
+    @property
+    def channel_label(self) -> str:
+        return "SMS" if self.channel == "sms" else "Email"
+
+
+def status_change(event: OrderEvent) -> tuple[str, str] | None:
+    """(before, after) of an event that moved the order, else None."""
+    change = (event.data or {}).get("status")
+    return (change["before"], change["after"]) if change else None
+
+
+def placed_details(event: OrderEvent) -> Placed:
+    data = event.data or {}
+    return Placed(
+        total=Decimal(data.get("total") or 0), currency=data.get("currency", ""), store=data.get("store", "")
+    )
+
+
+def due_on(event: OrderEvent) -> datetime.date | None:
+    """The due date a payment-verified event set."""
+    return _date((event.data or {}).get("due_on"))
+
+
+def dispatch_details(event: OrderEvent) -> Dispatched:
+    data = event.data or {}
+    return Dispatched(
+        # Events written before shipments were named so carry "fulfillment_id".
+        shipment_id=data.get("shipment_id", data.get("fulfillment_id")),
+        carrier=data.get("carrier", ""),
+        delivery_reference=data.get("delivery_reference", ""),
+        expected_on=_date(data.get("expected_on")),
+        message=data.get("message", ""),
+        photos=data.get("photos") or 0,
+    )
+
+
+def fulfill_remarks(event: OrderEvent) -> str:
+    return (event.data or {}).get("remarks", "")
+
+
+def cancel_reason(event: OrderEvent) -> str:
+    return (event.data or {}).get("reason", "")
+
+
+def notifications_queued(event: OrderEvent) -> list[MessageMention]:
+    return [
+        MessageMention(channel=n.get("channel", ""), recipient=n.get("recipient", ""))
+        for n in (event.data or {}).get("notifications", [])
+    ]
+
+
+def notification_resent(event: OrderEvent) -> tuple[MessageMention, str]:
+    """The message resent and the error it had stopped with."""
+    data = event.data or {}
+    resent = data.get("notification") or {}
+    return (
+        MessageMention(channel=resent.get("channel", ""), recipient=resent.get("recipient", "")),
+        data.get("last_error", ""),
+    )
+
+
+def _date(iso_date: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(iso_date) if iso_date else None
+    except ValueError:
+        return None

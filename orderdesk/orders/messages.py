@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
+from orderdesk.money import format_money
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages
 from orderdesk.notifications.errors import PermanentFailure
 from orderdesk.notifications.models import Notification
@@ -119,7 +120,7 @@ def compose(order: Order, kind: str, channel: str, *, shipment=None) -> Composed
 
 
 def money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"
+    return format_money(amount, currency)
 
 
 def short_date(day: datetime.date | None) -> str:

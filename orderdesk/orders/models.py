@@ -6,9 +6,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from orderdesk.money import MONEY
 from orderdesk.tenancy import MerchantOwned, MerchantScopedQuerySet
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 def new_tracking_token() -> str:
@@ -116,12 +115,18 @@ class Order(MerchantOwned):
         return self.status != self.Status.AWAITING_PAYMENT
 
     def is_late(self, today=None) -> bool:
-        """Pending past its due date."""
-        if self.status != self.Status.PENDING or self.due_on is None:
+        """Late: still in a LATE_STATUSES status after its due date, in the merchant's time zone.
+
+        The one rule for "late"; queries.late_order_count asks the database the same question.
+        """
+        if self.status not in LATE_STATUSES or self.due_on is None:
             return False
         today = today or timezone.localdate(timezone=self.merchant.zone)
-        return today > self.due_on
+        return self.due_on < today
 
+
+# An order can be late only while it waits to be dispatched (see Order.is_late).
+LATE_STATUSES = frozenset({Order.Status.PENDING})
 
 # The one table of allowed status moves: actions check it, pages use it to pick buttons.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -7,11 +7,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment.models import Fulfillment
 
-from .models import Order, OrderEvent, OrderStatusCount
+from .models import LATE_STATUSES, Order, OrderEvent, OrderStatusCount
 
 TRACKING_TABS = [
     Order.Status.PENDING,
@@ -146,6 +147,8 @@ def _read_cursor(cursor: str | None) -> tuple[datetime.datetime, int] | None:
         return None
 
 
-def late_order_count(merchant, *, today: datetime.date) -> int:
-    """Pending orders past their due date (see Order.is_late), served by the order_due index."""
-    return Order.objects.for_merchant(merchant).filter(status=Order.Status.PENDING, due_on__lt=today).count()
+def late_order_count(merchant, *, today: datetime.date | None = None) -> int:
+    """How many orders are late by the rule of Order.is_late (today in the merchant's time zone),
+    served by the order_due index."""
+    today = today or timezone.localdate(timezone=merchant.zone)
+    return Order.objects.for_merchant(merchant).filter(status__in=LATE_STATUSES, due_on__lt=today).count()

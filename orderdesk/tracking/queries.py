@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from orderdesk.fulfillment.models import Fulfillment
+from orderdesk.orders import events
 from orderdesk.orders.models import Order, OrderEvent
 
 # What the customer reads for each order status.
@@ -72,9 +73,9 @@ def customer_timeline(order: Order) -> list[Milestone]:
     for event in order.customer_events:
         detail = ""
         if event.kind == OrderEvent.Kind.DISPATCHED:
-            carrier = event.data.get("carrier") or "the courier"
-            detail = f"{carrier}, reference {event.data.get('delivery_reference', '')}".strip(", ")
+            dispatched = events.dispatch_details(event)
+            detail = f"{dispatched.carrier or 'the courier'}, reference {dispatched.delivery_reference}"
         elif event.kind == OrderEvent.Kind.CANCELLED:
-            detail = event.data.get("reason", "")
+            detail = events.cancel_reason(event)
         milestones.append(Milestone(at=event.created_at, title=CUSTOMER_EVENTS[event.kind], detail=detail))
     return milestones

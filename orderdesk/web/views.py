@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.static import serve
 
 from orderdesk.orders.queries import TRACKING_TABS, late_order_count, tab_counts
@@ -16,7 +15,7 @@ def home(request):
         "web/home.html",
         {
             "tabs": [(status, status.label, counts[status]) for status in TRACKING_TABS],
-            "late_count": late_order_count(request.merchant, today=timezone.localdate()),
+            "late_count": late_order_count(request.merchant),
         },
     )
 

@@ -1,11 +1,9 @@
 """What the order pages need to say about an order in words."""
 
-import datetime
-from decimal import Decimal
-
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 
+from orderdesk.money import format_money
+from orderdesk.orders import events
 from orderdesk.orders.models import Order, OrderEvent, can_move
 
 register = template.Library()
@@ -20,50 +18,40 @@ def can_move_to(order: Order, status: str) -> bool:
 @register.filter
 def money(amount, currency: str = "") -> str:
     """1234.5, "PHP" → "PHP 1,234.50"."""
-    text = intcomma(f"{amount:.2f}")
-    return f"{currency} {text}".strip()
+    return format_money(amount, currency)
 
 
 @register.filter
 def event_details(event: OrderEvent) -> list[str]:
-    """The values an event carries, as short sentences for the timeline."""
-    data = event.data or {}
+    """The values an event carries, as short sentences for the timeline (read through events.py)."""
     kind = event.kind
     if kind == OrderEvent.Kind.PLACED:
-        total = money(Decimal(data.get("total") or 0), data.get("currency", ""))
-        return [f"Total {total} from {data.get('store', '')}"]
-    if kind in (OrderEvent.Kind.PAYMENT_VERIFIED, OrderEvent.Kind.COD_CONFIRMED) and data.get("due_on"):
-        return [f"Due by {_day(data['due_on'])}"]
+        placed = events.placed_details(event)
+        return [f"Total {money(placed.total, placed.currency)} from {placed.store}"]
+    if kind in (OrderEvent.Kind.PAYMENT_VERIFIED, OrderEvent.Kind.COD_CONFIRMED):
+        due_on = events.due_on(event)
+        return [f"Due by {due_on:%b %-d, %Y}"] if due_on else []
     if kind == OrderEvent.Kind.DISPATCHED:
-        lines = [f"Delivery reference {data.get('delivery_reference', '')}"]
-        if data.get("carrier"):
-            lines.append(f"Courier {data['carrier']}")
-        if data.get("expected_on"):
-            lines.append(f"Expected {_day(data['expected_on'])}")
-        photos = data.get("photos") or 0
-        if photos:
-            lines.append(f"{photos} photo{'s' if photos != 1 else ''}")
-        if data.get("message"):
-            lines.append(f"Message: {data['message']}")
+        dispatched = events.dispatch_details(event)
+        lines = [f"Delivery reference {dispatched.delivery_reference}"]
+        if dispatched.carrier:
+            lines.append(f"Courier {dispatched.carrier}")
+        if dispatched.expected_on:
+            lines.append(f"Expected {dispatched.expected_on:%b %-d, %Y}")
+        if dispatched.photos:
+            lines.append(f"{dispatched.photos} photo{'s' if dispatched.photos != 1 else ''}")
+        if dispatched.message:
+            lines.append(f"Message: {dispatched.message}")
         return lines
     if kind == OrderEvent.Kind.FULFILLED:
-        return [f"Remarks: {data['remarks']}"] if data.get("remarks") else []
+        remarks = events.fulfill_remarks(event)
+        return [f"Remarks: {remarks}"] if remarks else []
     if kind == OrderEvent.Kind.CANCELLED:
-        return [f"Reason: {data.get('reason', '')}"]
+        return [f"Reason: {events.cancel_reason(event)}"]
     if kind == OrderEvent.Kind.NOTIFICATIONS_QUEUED:
-        return [
-            f"{'SMS' if n.get('channel') == 'sms' else 'Email'} to {n.get('recipient', '')}"
-            for n in data.get("notifications", [])
-        ]
+        return [f"{n.channel_label} to {n.recipient}" for n in events.notifications_queued(event)]
     if kind == OrderEvent.Kind.NOTIFICATION_RESENT:
-        resent = data.get("notification") or {}
-        line = f"{'SMS' if resent.get('channel') == 'sms' else 'Email'} to {resent.get('recipient', '')}"
-        return [f"{line} (was: {data['last_error']})" if data.get("last_error") else line]
+        resent, last_error = events.notification_resent(event)
+        line = f"{resent.channel_label} to {resent.recipient}"
+        return [f"{line} (was: {last_error})" if last_error else line]
     return []
-
-
-def _day(iso_date: str) -> str:
-    try:
-        return f"{datetime.date.fromisoformat(iso_date):%b %-d, %Y}"
-    except ValueError:
-        return iso_date
