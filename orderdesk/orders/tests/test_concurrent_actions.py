@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.errors import DomainError
-from orderdesk.fulfillment.models import Fulfillment
+from orderdesk.fulfillment.actions import ShipmentLine
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.orders import actions
 from orderdesk.orders.models import Order, OrderEvent
 
@@ -131,3 +132,59 @@ def test_on_postgresql_an_action_waits_for_the_row_lock_and_then_sees_the_new_st
         "kind", flat=True
     )
     assert list(status_kinds)[-2:] == ["dispatched", "cancelled"]
+
+
+@pytest.mark.parametrize("round_number", range(4))
+def test_two_concurrent_shipments_of_the_last_units_never_ship_a_line_beyond_its_quantity(round_number):
+    actor = owner_actor()
+    order = pending_order(actor)
+    shirt = order.lines.get(sku="LS-M")  # 2 ordered
+    actions.ship_order_lines(order.pk, by=actor, lines=[ShipmentLine(shirt.pk, 1)])
+
+    def ship_the_last_shirt():
+        return actions.ship_order_lines(order.pk, by=actor, lines=[ShipmentLine(shirt.pk, 1)])
+
+    outcomes = run_together(ship_the_last_shirt, ship_the_last_shirt)
+
+    shipped = [o for o in outcomes if isinstance(o, Fulfillment)]
+    refusals = [o for o in outcomes if isinstance(o, DomainError)]
+    assert (len(shipped), len(refusals)) == (1, 1), outcomes
+    assert (
+        refusals[0].message
+        == "Linen shirt: 1 cannot be shipped; 2 were ordered and 0 are not yet in a shipment."
+    )
+    assert sum(FulfillmentLine.objects.filter(order_line=shirt).values_list("quantity", flat=True)) == 2
+
+
+@pytest.mark.parametrize("round_number", range(4))
+def test_a_shipment_moving_while_the_order_is_cancelled_leaves_one_consistent_outcome(round_number):
+    actor = owner_actor()
+    order = pending_order(actor)
+    shipment = actions.ship_order_lines(
+        order.pk, by=actor, lines=None, status=Fulfillment.ShippingStatus.PROCESSING
+    )
+    expected_on = timezone.localdate(timezone=actor.merchant.zone) + datetime.timedelta(days=1)
+
+    outcomes = run_together(
+        lambda: actions.move_order_shipment(
+            shipment.pk,
+            by=actor,
+            to=Fulfillment.ShippingStatus.IN_TRANSIT,
+            delivery_reference="RACE-1",
+            expected_on=expected_on,
+        ),
+        lambda: actions.cancel_order(order.pk, by=actor, reason="Customer called"),
+    )
+
+    assert not any(isinstance(o, BaseException) and not isinstance(o, DomainError) for o in outcomes), (
+        outcomes
+    )
+    order.refresh_from_db()
+    shipment.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    # Whichever went first, the cancel flagged the shipment; a move refused after it changed nothing.
+    assert shipment.status == Fulfillment.ShippingStatus.EXCEPTION or isinstance(outcomes[0], Fulfillment)
+    kinds = list(
+        order.events.exclude(kind=OrderEvent.Kind.NOTIFICATIONS_QUEUED).values_list("kind", flat=True)
+    )
+    assert kinds.count(OrderEvent.Kind.CANCELLED) == 1
