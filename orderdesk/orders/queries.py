@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from orderdesk.customers.phones import normalize_phone
-from orderdesk.fulfillment.models import Fulfillment
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 
 from .models import LATE_STATUSES, Order, OrderEvent, OrderStatusCount
 
@@ -55,7 +55,11 @@ def order_for_page(merchant, order_id) -> Order:
             "lines",
             Prefetch(
                 "fulfillments",
-                queryset=Fulfillment.objects.prefetch_related("photos", "tracking_events", "lines"),
+                queryset=Fulfillment.objects.prefetch_related(
+                    "photos",
+                    "tracking_events",
+                    Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")),
+                ),
             ),
             Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
         )

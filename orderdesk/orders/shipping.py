@@ -13,11 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Sum
-
-from orderdesk.fulfillment.models import ON_ITS_WAY, FulfillmentLine
-
-from .models import Order, OrderLine
+from .models import Order
 
 
 @dataclass(frozen=True)
@@ -38,13 +34,15 @@ class ShippingProgress:
 
 
 def shipping_progress(order: Order) -> ShippingProgress:
-    """The order's units counted against its shipments (two queries)."""
-    ordered = OrderLine.objects.filter(order_id=order.pk).aggregate(units=Sum("quantity"))["units"] or 0
-    shipped = FulfillmentLine.objects.filter(fulfillment__order_id=order.pk)
-    in_shipments = shipped.aggregate(units=Sum("quantity"))["units"] or 0
-    on_their_way = (
-        shipped.filter(fulfillment__status__in=ON_ITS_WAY).aggregate(units=Sum("quantity"))["units"] or 0
-    )
+    """The order's units counted against its shipments; uses the lines and shipments (with
+    their lines) already prefetched, as the order page has them, else reads them."""
+    ordered = sum(line.quantity for line in order.lines.all())
+    in_shipments = on_their_way = 0
+    for shipment in order.fulfillments.all():
+        units = sum(entry.quantity for entry in shipment.lines.all())
+        in_shipments += units
+        if shipment.is_on_its_way:
+            on_their_way += units
     return ShippingProgress(
         units_ordered=ordered, units_in_shipments=in_shipments, units_on_their_way=on_their_way
     )

@@ -5,6 +5,7 @@ from django import template
 from orderdesk.money import format_money
 from orderdesk.orders import events
 from orderdesk.orders.models import Order, OrderEvent, can_move
+from orderdesk.orders.shipping import shipping_progress
 
 register = template.Library()
 
@@ -13,6 +14,12 @@ register = template.Library()
 def can_move_to(order: Order, status: str) -> bool:
     """{% if order|can_move:"dispatched" %}: the buttons follow ORDER_TRANSITIONS."""
     return can_move(order, status)
+
+
+@register.filter
+def partly_dispatched(order: Order) -> bool:
+    """{% if order|partly_dispatched %}: Pending with some units on their way (orders.shipping)."""
+    return order.status == Order.Status.PENDING and shipping_progress(order).partly_dispatched
 
 
 @register.filter

@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.fulfillment.actions import ShipmentLine
+from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.orders import actions
 from orderdesk.photos.tests.images import jpeg_upload
 
@@ -121,3 +123,35 @@ def test_another_merchants_order_is_not_found(owner_client):
 
 def test_an_order_that_does_not_exist_is_not_found(owner_client):
     assert owner_client.get("/orders/999999/").status_code == 404
+
+
+def test_a_partly_dispatched_order_says_so_and_lists_what_each_shipment_carries(
+    owner_client, owner, django_assert_max_num_queries
+):
+    order = pending_order(owner)
+    shirt, tote = order.lines.all()
+    in_two_days = timezone.localdate(timezone=owner.merchant.zone) + datetime.timedelta(days=2)
+    actions.ship_order_lines(
+        order.pk,
+        by=owner,
+        lines=[ShipmentLine(shirt.pk, 2)],
+        status=Fulfillment.ShippingStatus.IN_TRANSIT,
+        delivery_reference="JT-PART",
+        expected_on=in_two_days,
+    )
+    actions.ship_order_lines(order.pk, by=owner, lines=[ShipmentLine(tote.pk, 1)])
+
+    with django_assert_max_num_queries(20):
+        page = owner_client.get(detail(order)).content.decode()
+
+    assert "Partly dispatched" in page
+    assert "Shipment 1" in page and "Shipment 2" in page
+    assert "<dt>Items</dt><dd>2 × Linen shirt</dd>" in page
+    assert "<dt>Items</dt><dd>1 × Canvas tote</dd>" in page
+
+
+def test_an_order_with_nothing_on_its_way_or_everything_dispatched_is_not_partly_dispatched(
+    owner_client, owner
+):
+    assert "Partly dispatched" not in owner_client.get(detail(pending_order(owner))).content.decode()
+    assert "Partly dispatched" not in owner_client.get(detail(dispatched_order(owner))).content.decode()
