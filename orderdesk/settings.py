@@ -256,7 +256,7 @@ SOCIALACCOUNT_PROVIDERS = {
 SOCIALACCOUNT_LOGIN_ON_GET = False
 
 # --- Notifications (issue 4) ---
-INSTALLED_APPS += ["orderdesk.tracking"]
+INSTALLED_APPS += ["orderdesk.customer_page"]
 # Attempts at one message before it is marked failed (a merchant can then resend it).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # Waits between attempts double from the base up to the cap: 30 s, 1 min, 2 min, … 1 h.

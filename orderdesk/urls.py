@@ -13,7 +13,7 @@ urlpatterns = [
     path("account/", include("orderdesk.accounts.urls")),
     path("orders/", include("orderdesk.orders.urls")),
     path("notifications/", include("orderdesk.notifications.urls")),
-    path("t/", include("orderdesk.tracking.urls")),
+    path("t/", include("orderdesk.customer_page.urls")),
 ]
 
 # Photos live under unguessable names on local disk in the embedded run; Django serves them.

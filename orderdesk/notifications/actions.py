@@ -162,7 +162,7 @@ def resend_notification(notification_id: int, *, by: Actor) -> Notification:
             )
         except (Notification.DoesNotExist, ValueError, TypeError) as missing:
             raise NotificationNotFound() from missing
-        if notification.status != Notification.Status.FAILED:
+        if not notification.can_be_resent:
             raise ResendRefused(
                 _NOT_RESENDABLE[notification.status].format(
                     channel=notification.get_channel_display(), recipient=notification.recipient
@@ -185,7 +185,7 @@ def _give_another_round(notification: Notification) -> str:
     return last_error
 
 
-# The one statement of "only a failed message can be resent"; templates ask `status == "failed"`.
+# What a message that cannot be resent (see Notification.can_be_resent) is doing instead.
 _NOT_RESENDABLE = {
     Notification.Status.PENDING: "The {channel} to {recipient} is still waiting to be sent.",
     Notification.Status.SENDING: "The {channel} to {recipient} is being sent right now.",

@@ -72,6 +72,11 @@ class Notification(models.Model):
         return f"{self.get_channel_display()} to {self.recipient} ({self.topic})"
 
     @property
+    def can_be_resent(self) -> bool:
+        """Only a failed message can be resent; the others are on their way or sent."""
+        return self.status == self.Status.FAILED
+
+    @property
     def topic_label(self) -> str:
         """What caused it, in words ("Payment verified"), as its topic was registered."""
         from .topics import topic_of

@@ -14,5 +14,5 @@ def order_url(order) -> str:
 
 
 def tracking_url(order) -> str:
-    """The customer's tracking page, reached by the order's unguessable token alone."""
-    return settings.SITE_URL + reverse("tracking:page", args=[order.tracking_token])
+    """The customer page of the order, reached by the order's unguessable token alone."""
+    return settings.SITE_URL + reverse("customer_page:order", args=[order.tracking_token])

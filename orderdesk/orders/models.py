@@ -79,7 +79,7 @@ class Order(MerchantOwned):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     fulfill_remarks = models.TextField(blank=True)
-    # The customer's tracking page is reached by this unguessable token alone.
+    # The customer page (/t/<token>/) is reached by this unguessable token alone.
     tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,14 +4,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.tests.fixtures import sms_files
 from orderdesk.notifications.tests.peers import free_port
 from orderdesk.orders import actions
 from orderdesk.orders.models import OrderEvent
 from orderdesk.orders.tests.factories import awaiting_order
-from orderdesk.orders.tests.messages import messages_of, order_of
+from orderdesk.orders.tests.messages import order_of
+
+from .messages import merchant_sms, pay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
@@ -25,11 +26,6 @@ def run(*args):
 
 
 @pytest.fixture
-def actor():
-    return owner_actor(MerchantFactory(notification_email=""))
-
-
-@pytest.fixture
 def sms_down(settings, sms_folder):
     """Twilio unreachable until the test puts SMS back on files."""
     settings.SMS_BACKEND = "twilio"
@@ -38,15 +34,8 @@ def sms_down(settings, sms_folder):
     return settings
 
 
-def pay(actor, capture):
-    order = awaiting_order(actor)
-    with capture(execute=True):
-        actions.verify_payment(order.pk, by=actor)
-    return messages_of(order).get()
-
-
 def test_list_shows_messages_and_filters_by_status(sms_down, actor, django_capture_on_commit_callbacks):
-    waiting = pay(actor, django_capture_on_commit_callbacks)
+    waiting = merchant_sms(pay(actor, django_capture_on_commit_callbacks))
 
     everything = run("list")
     pending_only = run("list", "--status", "pending")
@@ -59,7 +48,7 @@ def test_list_shows_messages_and_filters_by_status(sms_down, actor, django_captu
 
 
 def test_sweep_sends_what_is_due(sms_down, sms_folder, actor, django_capture_on_commit_callbacks):
-    waiting = pay(actor, django_capture_on_commit_callbacks)
+    waiting = merchant_sms(pay(actor, django_capture_on_commit_callbacks))
     assert run("sweep") == "Nothing was due.\n"
 
     sms_down.SMS_BACKEND = "file"
@@ -72,7 +61,7 @@ def test_retry_sends_every_failed_message_again_and_notes_it_on_each_order(
     sms_down, sms_folder, actor, django_capture_on_commit_callbacks
 ):
     sms_down.NOTIFICATION_MAX_ATTEMPTS = 1
-    failed = [pay(actor, django_capture_on_commit_callbacks) for _ in range(2)]
+    failed = [merchant_sms(pay(actor, django_capture_on_commit_callbacks)) for _ in range(2)]
     assert {n.status for n in failed} == {"failed"}
 
     sms_down.SMS_BACKEND = "file"
@@ -103,7 +92,7 @@ def test_retry_counts_messages_the_resend_already_delivered_after_commit(sms_dow
 
 def test_retry_by_id_sends_just_that_one(sms_down, sms_folder, actor, django_capture_on_commit_callbacks):
     sms_down.NOTIFICATION_MAX_ATTEMPTS = 1
-    first, second = (pay(actor, django_capture_on_commit_callbacks) for _ in range(2))
+    first, second = (merchant_sms(pay(actor, django_capture_on_commit_callbacks)) for _ in range(2))
     sms_down.SMS_BACKEND = "file"
 
     assert run("retry", "--id", str(second.pk)) == "Retried 1 failed message(s): 1 sent now.\n"
@@ -115,7 +104,7 @@ def test_retry_by_id_sends_just_that_one(sms_down, sms_folder, actor, django_cap
 def test_retry_refuses_unknown_or_unfailed_ids_and_changes_nothing(
     sms_down, actor, django_capture_on_commit_callbacks
 ):
-    waiting = pay(actor, django_capture_on_commit_callbacks)
+    waiting = merchant_sms(pay(actor, django_capture_on_commit_callbacks))
     before = (waiting.status, waiting.attempts, waiting.next_attempt_at)
 
     with pytest.raises(CommandError) as refusal:

@@ -7,7 +7,6 @@ import pytest
 from django.db import close_old_connections
 from django.utils import timezone
 
-from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.notifications.delivery import backoff_seconds, deliver_due_notifications, deliver_notification
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.tests.fixtures import sms_files
@@ -17,24 +16,9 @@ from orderdesk.orders.models import Order
 from orderdesk.orders.tests.factories import awaiting_order
 from orderdesk.orders.tests.messages import messages_of
 
+from .messages import later, merchant_sms, pay
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
-
-
-def later(seconds):
-    return timezone.now() + datetime.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def actor():
-    # One message per payment (SMS only) keeps the counting plain.
-    return owner_actor(MerchantFactory(notification_email=""))
-
-
-def pay(actor, capture):
-    order = awaiting_order(actor)
-    with capture(execute=True):
-        actions.verify_payment(order.pk, by=actor)
-    return messages_of(order).get()
 
 
 def test_waits_between_attempts_double_up_to_the_cap(settings):
@@ -50,7 +34,7 @@ def test_a_provider_that_keeps_failing_is_tried_up_to_the_limit_then_the_message
     for _ in range(10):
         twilio.fail_next(503, {"code": 20503, "message": "Service Unavailable", "status": 503})
     started = timezone.now()
-    row = pay(actor, django_capture_on_commit_callbacks)
+    row = merchant_sms(pay(actor, django_capture_on_commit_callbacks))
     waits = [(row.next_attempt_at - started).total_seconds()]
 
     clock = started
@@ -70,17 +54,17 @@ def test_a_provider_that_keeps_failing_is_tried_up_to_the_limit_then_the_message
 
 
 def test_a_sent_message_is_never_sent_again(sms_folder, actor, django_capture_on_commit_callbacks):
-    row = pay(actor, django_capture_on_commit_callbacks)
+    row = merchant_sms(pay(actor, django_capture_on_commit_callbacks))
     assert row.status == Notification.Status.SENT
 
-    assert deliver_notification(row.pk, now=later(86400)) is None
-    assert deliver_due_notifications(now=later(86400)) == {}
+    assert deliver_notification(row.pk, now=later(seconds=86400)) is None
+    assert deliver_due_notifications(now=later(seconds=86400)) == {}
     assert len(sms_files(sms_folder)) == 1
 
 
 def test_a_message_that_is_not_due_yet_is_left_alone(twilio, actor, django_capture_on_commit_callbacks):
     twilio.fail_next(500, {"code": 20500, "message": "Internal Server Error", "status": 500})
-    row = pay(actor, django_capture_on_commit_callbacks)
+    row = merchant_sms(pay(actor, django_capture_on_commit_callbacks))
     assert deliver_notification(row.pk) is None
     assert len(twilio.requests) == 1
 
@@ -115,7 +99,7 @@ def test_a_message_whose_last_allowed_attempt_never_finished_is_failed_not_sent_
         status="sending", attempts=3, next_attempt_at=timezone.now()
     )
 
-    assert deliver_due_notifications(now=later(1)) == {}
+    assert deliver_due_notifications(now=later(seconds=1)) == {}
     row.refresh_from_db()
     assert row.status == Notification.Status.FAILED
     assert "never finished" in row.last_error
@@ -155,7 +139,7 @@ def test_two_workers_racing_for_one_message_send_it_once(settings, twilio, actor
     def worker():
         try:
             start.wait()
-            outcomes.append(deliver_notification(row.pk, now=later(3600)))
+            outcomes.append(deliver_notification(row.pk, now=later(seconds=3600)))
         finally:
             close_old_connections()
 
@@ -188,7 +172,7 @@ def test_two_sweeps_racing_over_many_messages_send_each_once(settings, sms_folde
     def sweep():
         try:
             start.wait()
-            totals.append(deliver_due_notifications(now=later(3600)).get("sent", 0))
+            totals.append(deliver_due_notifications(now=later(seconds=3600)).get("sent", 0))
         finally:
             close_old_connections()
 

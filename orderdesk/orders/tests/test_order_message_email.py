@@ -1,7 +1,5 @@
 """Email through Django's SMTP backend to a real SMTP server on loopback."""
 
-import datetime
-
 import pytest
 from django.utils import timezone
 
@@ -15,11 +13,9 @@ from orderdesk.orders import actions
 from orderdesk.orders.tests.factories import awaiting_order
 from orderdesk.orders.tests.messages import messages_of
 
+from .messages import later
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
-
-
-def later(minutes):
-    return timezone.now() + datetime.timedelta(minutes=minutes)
 
 
 def test_the_merchants_email_arrives_over_smtp_with_html_and_text_and_the_order_link(
@@ -78,8 +74,8 @@ def test_orders_paid_while_the_mail_server_is_down_are_each_emailed_exactly_once
 
     server = SmtpServer(port).start()
     try:
-        assert deliver_due_notifications(now=later(5)) == {"sent": 3}
-        assert deliver_due_notifications(now=later(60)) == {}
+        assert deliver_due_notifications(now=later(minutes=5)) == {"sent": 3}
+        assert deliver_due_notifications(now=later(minutes=60)) == {}
     finally:
         server.stop()
 
@@ -104,7 +100,7 @@ def test_a_recipient_the_mail_server_refuses_for_good_is_failed_at_once_with_its
     assert row.attempts == 1
     assert "550" in row.last_error and "No such mailbox" in row.last_error
     assert smtp.messages == []
-    assert deliver_due_notifications(now=later(600)) == {}
+    assert deliver_due_notifications(now=later(minutes=600)) == {}
 
 
 def test_a_mailbox_that_is_temporarily_unavailable_is_tried_again(
@@ -120,5 +116,5 @@ def test_a_mailbox_that_is_temporarily_unavailable_is_tried_again(
     assert "451" in row.last_error
 
     smtp.refuse.clear()
-    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(minutes=5)) == {"sent": 1}
     assert len(smtp.messages) == 1

@@ -29,11 +29,6 @@ def snapshot(notification):
 
 
 @pytest.fixture
-def actor():
-    return owner_actor(MerchantFactory(notification_email=""))
-
-
-@pytest.fixture
 def failed(settings, sms_folder, actor, django_capture_on_commit_callbacks):
     """A payment SMS that failed for good: the gateway could not be reached, with one attempt allowed."""
     settings.SMS_BACKEND = "semaphore"

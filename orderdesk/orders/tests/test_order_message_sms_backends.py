@@ -9,36 +9,14 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.notifications.delivery import deliver_due_notifications
 from orderdesk.notifications.sms import get_sms_backend
 from orderdesk.notifications.tests.fixtures import sms_files
 from orderdesk.notifications.tests.peers import UnansweredPort, free_port
-from orderdesk.orders import actions
-from orderdesk.orders.tests.factories import awaiting_order
-from orderdesk.orders.tests.messages import messages_of
+
+from .messages import later, merchant_sms, pay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
-
-
-def later(minutes):
-    return timezone.now() + datetime.timedelta(minutes=minutes)
-
-
-def pay(actor, capture, **overrides):
-    order = awaiting_order(actor, **overrides)
-    with capture(execute=True):
-        actions.verify_payment(order.pk, by=actor)
-    return order
-
-
-def merchant_sms(order):
-    return messages_of(order).get(channel="sms")
-
-
-@pytest.fixture
-def actor():
-    return owner_actor(MerchantFactory(short_name="CasaLinen", notification_email=""))
 
 
 # --- Twilio ----------------------------------------------------------------------------
@@ -82,7 +60,7 @@ def test_a_twilio_refusal_with_an_error_code_fails_the_message_for_good(
     assert row.last_error == (
         "Twilio answered 400: error 21211: The 'To' number +639171234567 is not a valid phone number."
     )
-    assert deliver_due_notifications(now=later(600)) == {}
+    assert deliver_due_notifications(now=later(minutes=600)) == {}
     assert len(twilio.requests) == 1
 
 
@@ -110,8 +88,8 @@ def test_twilio_rate_limiting_waits_at_least_as_long_as_retry_after_then_sends_o
     assert (row.status, row.attempts) == ("pending", 1)
     assert "429" in row.last_error
     assert row.next_attempt_at >= before + datetime.timedelta(seconds=120)
-    assert deliver_due_notifications(now=later(1)) == {}
-    assert deliver_due_notifications(now=later(3)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(minutes=1)) == {}
+    assert deliver_due_notifications(now=later(minutes=3)) == {"sent": 1}
     assert len(twilio.delivered) == 1
 
 
@@ -122,8 +100,8 @@ def test_a_twilio_server_error_is_retried_and_the_customer_gets_one_sms(
     order = pay(actor, django_capture_on_commit_callbacks)
     assert merchant_sms(order).status == "pending"
 
-    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
-    assert deliver_due_notifications(now=later(60)) == {}
+    assert deliver_due_notifications(now=later(minutes=5)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(minutes=60)) == {}
 
     assert len(twilio.requests) == 2
     assert len(twilio.delivered) == 1
@@ -142,7 +120,7 @@ def test_a_twilio_answer_that_comes_too_late_fails_the_message_without_sending_i
         "Twilio did not answer in time (ReadTimeout), so the SMS may have been sent. "
         "Not tried again: check with Twilio or the recipient before using Resend."
     )
-    assert deliver_due_notifications(now=later(600)) == {}
+    assert deliver_due_notifications(now=later(minutes=600)) == {}
     assert len(twilio.requests) == 1
     assert len(twilio.delivered) == 1
 
@@ -162,7 +140,7 @@ def test_twilio_unreachable_before_the_connection_is_made_is_retried_and_sends_o
     assert row.last_error == "Twilio could not be reached in time (ConnectTimeout)."
 
     settings.TWILIO_API_BASE = twilio.base_url
-    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(minutes=5)) == {"sent": 1}
     assert len(twilio.delivered) == 1
 
 
@@ -180,8 +158,8 @@ def test_a_refused_connection_is_retried_and_the_customer_gets_one_sms(
     assert "could not be reached" in row.last_error
 
     setattr(settings, base_setting, double.base_url)
-    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
-    assert deliver_due_notifications(now=later(60)) == {}
+    assert deliver_due_notifications(now=later(minutes=5)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(minutes=60)) == {}
     assert len(double.delivered) == 1
 
 
@@ -238,7 +216,7 @@ def test_semaphore_rate_limits_and_outages_are_retried(
     semaphore.fail_next(status, {"message": "Try again later"})
     order = pay(actor, django_capture_on_commit_callbacks)
     assert merchant_sms(order).status == "pending"
-    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(minutes=5)) == {"sent": 1}
     assert len(semaphore.delivered) == 1
 
 
@@ -255,7 +233,7 @@ def test_a_semaphore_answer_that_comes_too_late_fails_the_message_without_sendin
         "Semaphore did not answer in time (ReadTimeout), so the SMS may have been sent. "
         "Not tried again: check with Semaphore or the recipient before using Resend."
     )
-    assert deliver_due_notifications(now=later(600)) == {}
+    assert deliver_due_notifications(now=later(minutes=600)) == {}
     assert len(semaphore.requests) == 1
     assert len(semaphore.delivered) == 1
 
@@ -293,7 +271,7 @@ def test_a_gateway_that_answers_too_late_is_asked_again_with_the_same_key_and_se
     assert (row.status, row.attempts) == ("pending", 1)
     assert "did not answer in time" in row.last_error
 
-    assert deliver_due_notifications(now=later(5)) == {"sent": 1}
+    assert deliver_due_notifications(now=later(minutes=5)) == {"sent": 1}
     keys = [r.headers["idempotency-key"] for r in webhook.requests]
     assert keys == [row.idempotency_key, row.idempotency_key]
     assert len(webhook.delivered) == 1

@@ -10,11 +10,6 @@ from orderdesk.photos.models import Photo
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_folder(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def test_seed_demo_makes_a_merchant_whose_orders_fill_every_tab(capsys):
     call_command("seed_demo", orders=60)
 

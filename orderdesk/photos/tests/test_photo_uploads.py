@@ -22,12 +22,6 @@ from .images import jpeg_upload, png_upload
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_folder(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def stored_files(folder) -> list[str]:
     return [name for _, _, names in os.walk(folder) for name in names]
 
@@ -51,7 +45,7 @@ def exif_with_location() -> bytes:
     return exif.tobytes()
 
 
-def test_a_dispatch_photo_is_reencoded_without_exif_under_a_generated_name(media_folder):
+def test_a_dispatch_photo_is_reencoded_without_exif_under_a_generated_name(media_in_tmp):
     actor = owner_actor()
     order = pending_order(actor)
     upload = jpeg_upload("IMG_2041 home.jpg", exif=exif_with_location())
@@ -117,7 +111,7 @@ def decompression_bomb():
     ],
     ids=["svg", "text-as-jpg", "truncated", "gif", "bomb"],
 )
-def test_hostile_or_unreadable_uploads_are_refused_and_nothing_is_stored(make_upload, message, media_folder):
+def test_hostile_or_unreadable_uploads_are_refused_and_nothing_is_stored(make_upload, message, media_in_tmp):
     actor = owner_actor()
     order = pending_order(actor)
 
@@ -129,10 +123,10 @@ def test_hostile_or_unreadable_uploads_are_refused_and_nothing_is_stored(make_up
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
     assert not Photo.objects.exists()
-    assert stored_files(media_folder) == []
+    assert stored_files(media_in_tmp) == []
 
 
-def test_a_photo_over_the_size_limit_is_refused(settings, media_folder):
+def test_a_photo_over_the_size_limit_is_refused(settings, media_in_tmp):
     settings.PHOTO_MAX_BYTES = 10_000
     actor = owner_actor()
     order = pending_order(actor)
@@ -145,10 +139,10 @@ def test_a_photo_over_the_size_limit_is_refused(settings, media_folder):
     with pytest.raises(PhotoRefused, match="“big.jpg” is larger than 9 KB."):
         dispatch_with(actor, order, [big])
     assert not Photo.objects.exists()
-    assert stored_files(media_folder) == []
+    assert stored_files(media_in_tmp) == []
 
 
-def test_more_photos_than_the_limit_are_refused(settings, media_folder):
+def test_more_photos_than_the_limit_are_refused(settings, media_in_tmp):
     settings.PHOTO_MAX_FILES = 2
     actor = owner_actor()
     order = pending_order(actor)
@@ -157,7 +151,7 @@ def test_more_photos_than_the_limit_are_refused(settings, media_folder):
         dispatch_with(actor, order, [jpeg_upload(f"p{i}.jpg") for i in range(3)])
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
-    assert stored_files(media_folder) == []
+    assert stored_files(media_in_tmp) == []
 
 
 def test_the_limits_are_described_the_way_the_page_shows_them(settings):
@@ -167,7 +161,7 @@ def test_the_limits_are_described_the_way_the_page_shows_them(settings):
     assert describe_limits() == "up to 1 photo, 1.5 MB each"
 
 
-def test_a_refused_dispatch_of_a_cancelled_order_stores_no_photo(media_folder):
+def test_a_refused_dispatch_of_a_cancelled_order_stores_no_photo(media_in_tmp):
     actor = owner_actor()
     order = pending_order(actor)
     actions.cancel_order(order.pk, by=actor, reason="Customer asked")
@@ -175,7 +169,7 @@ def test_a_refused_dispatch_of_a_cancelled_order_stores_no_photo(media_folder):
     with pytest.raises(Exception, match="was cancelled"):
         dispatch_with(actor, order, [jpeg_upload()])
     assert not Photo.objects.exists()
-    assert stored_files(media_folder) == []
+    assert stored_files(media_in_tmp) == []
 
 
 def test_a_stored_photo_is_served_by_its_url_and_its_folder_is_never_listed(client):

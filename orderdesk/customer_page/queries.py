@@ -1,4 +1,6 @@
-"""The read side of the customer's tracking page: what a customer may see of their order.
+"""The read side of the customer page (the customer's own page of their order, by link): what
+a customer may see of their order. Not the merchant's Order Tracking list, nor a carrier's
+tracking events.
 
 The page is reached by the order's unguessable tracking token alone, so it shows
 only what the customer already knows or should: no staff names, no internal notes,
@@ -43,7 +45,7 @@ class Milestone:
     detail: str = ""
 
 
-def order_for_tracking_page(token: str) -> Order:
+def order_for_customer_page(token: str) -> Order:
     """The order with this tracking token and what its page shows; Order.DoesNotExist otherwise."""
     return (
         Order.objects.select_related("merchant")
@@ -68,7 +70,7 @@ def order_for_tracking_page(token: str) -> Order:
 
 
 def customer_timeline(order: Order) -> list[Milestone]:
-    """The order's milestones in customer words, oldest first (from order_for_tracking_page)."""
+    """The order's milestones in customer words, oldest first (from order_for_customer_page)."""
     milestones = []
     for event in order.customer_events:
         detail = ""

@@ -12,11 +12,6 @@ from orderdesk.photos.tests.images import jpeg_upload
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def page_of(client, order):
     return client.get(f"/t/{order.tracking_token}/")
 

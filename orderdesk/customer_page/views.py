@@ -5,20 +5,20 @@ from django.views.decorators.http import require_safe
 
 from orderdesk.orders.models import Order
 
-from .queries import CUSTOMER_STATUS, customer_timeline, order_for_tracking_page
+from .queries import CUSTOMER_STATUS, customer_timeline, order_for_customer_page
 
 
 @require_safe
-def tracking_page(request, token: str):
-    """The customer's tracking page: no sign-in, the token in the link is the key."""
+def customer_page(request, token: str):
+    """The customer's page of their order: no sign-in, the token in the link is the key."""
     try:
-        order = order_for_tracking_page(token)
+        order = order_for_customer_page(token)
     except Order.DoesNotExist as missing:
         raise Http404("No order has this tracking link.") from missing
     timezone.activate(order.merchant.zone)
     response = render(
         request,
-        "tracking/order_tracking.html",
+        "customer_page/order.html",
         {
             "order": order,
             "shop": order.merchant,
