@@ -226,15 +226,18 @@ def dispatch_order(
     stored_photos = []
     try:
         with _order_change(order_id, by, to=Order.Status.DISPATCHED, action="dispatch") as change:
-            stored_photos = store_photos(prepared, merchant=change.order.merchant, uploaded_by=by.user)
-            shipment = fulfillment_actions.create_shipment(
-                change.order.pk,
-                by=by,
-                status=Fulfillment.ShippingStatus.IN_TRANSIT,
-                handover=handover,
-                photos=stored_photos,
-            )
-            _follow_shipments(change, shipment)
+            progress = shipping_progress(change.order)
+            shipment = None
+            if progress.units_in_shipments < progress.units_ordered:
+                stored_photos = store_photos(prepared, merchant=change.order.merchant, uploaded_by=by.user)
+                shipment = fulfillment_actions.create_shipment(
+                    change.order.pk,
+                    by=by,
+                    status=Fulfillment.ShippingStatus.IN_TRANSIT,
+                    handover=handover,
+                    photos=stored_photos,
+                )
+                _follow_shipments(change, shipment)
             if change.order.status != Order.Status.DISPATCHED:
                 raise TransitionRefused(
                     f"Order {change.order.reference} has a shipment that has not left yet, "

@@ -173,6 +173,21 @@ def test_dispatch_is_refused_while_an_earlier_shipment_has_not_left_and_changes_
     assert order.events.count() == events_before
 
 
+def test_dispatch_is_refused_when_every_item_waits_in_a_shipment_that_has_not_left():
+    actor = owner_actor()
+    order = pending_order(actor)
+    ship(actor, order, None, Status.PENDING)
+
+    with pytest.raises(TransitionRefused, match="has a shipment that has not left yet"):
+        actions.dispatch_order(
+            order.pk, by=actor, delivery_reference="JT-ALL", expected_on=in_two_days(actor)
+        )
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    assert list(order.fulfillments.values_list("status", flat=True)) == [Status.PENDING]
+
+
 @pytest.mark.parametrize(
     ("start", "message"),
     [
