@@ -22,6 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
+from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.errors import NotFound
 
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
@@ -110,8 +111,9 @@ def create_shipment(
 
     `lines=None` ships every unit not yet in a shipment. In transit needs the `handover`
     (carrier, delivery reference, expected date). Raises InvalidShipment (no lines, a line of
-    another order, more units than ordered and not yet shipped), ShippingStatusRefused.
+    another order, more units than ordered and not yet shipped), ShippingStatusRefused, NotAllowed.
     """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
     if status not in STARTING_STATUSES:
         raise ShippingStatusRefused(
             f"A new shipment starts pending, processing or in transit, not {Status(status).label.lower()}.",
@@ -164,8 +166,9 @@ def move_shipment(
 
     In transit takes the `handover` (or keeps the reference the shipment already has);
     Exception needs the `reason`. Raises ShipmentNotFound, ShippingStatusRefused,
-    InvalidShipment (no reference for in transit, no reason for an exception).
+    InvalidShipment (no reference for in transit, no reason for an exception), NotAllowed.
     """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
     reason = (reason or "").strip()
     place = _checked_place(place)
     with transaction.atomic():
@@ -221,8 +224,10 @@ def add_tracking_event(
 ) -> TrackingEvent:
     """A point on the shipment's way (where, what the carrier said, when), at its current status.
 
-    Raises ShipmentNotFound, InvalidShipment (neither place nor text, too long, in the future).
+    Raises ShipmentNotFound, InvalidShipment (neither place nor text, too long, in the future),
+    NotAllowed.
     """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
     place = _checked_place(place)
     text = (text or "").strip()
     if not place and not text:

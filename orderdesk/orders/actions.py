@@ -264,8 +264,9 @@ def ship_order_lines(
 
     When every unit is then on its way the order becomes Dispatched and the customer is told;
     otherwise it stays Pending, partly dispatched (see orders.shipping). Raises OrderNotFound,
-    TransitionRefused, InvalidShipment, ShippingStatusRefused.
+    TransitionRefused, InvalidShipment, ShippingStatusRefused, NotAllowed.
     """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
     handover = None
     if status == Fulfillment.ShippingStatus.IN_TRANSIT or delivery_reference:
         handover = fulfillment_actions.checked_handover(
@@ -298,8 +299,9 @@ def move_order_shipment(
     """Move one of the order's shipments along SHIPPING_TRANSITIONS; the order follows.
 
     A Pending order whose every unit is then on its way becomes Dispatched and the customer
-    is told. Raises ShipmentNotFound, ShippingStatusRefused, InvalidShipment.
+    is told. Raises ShipmentNotFound, ShippingStatusRefused, InvalidShipment, NotAllowed.
     """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
     handover = None
     if delivery_reference:
         handover = fulfillment_actions.checked_handover(

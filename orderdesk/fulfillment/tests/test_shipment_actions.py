@@ -3,6 +3,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from orderdesk.accounts.actors import Actor
+from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.errors import NotFound
 from orderdesk.fulfillment import actions
@@ -271,3 +273,22 @@ def test_another_merchants_shipment_and_order_look_absent():
     with pytest.raises(NotFound, match="That order does not exist."):
         actions.create_shipment(shipment.order_id, by=stranger)
     assert snapshot(shipment) == before
+
+
+def test_an_actor_whose_role_may_not_update_shipments_is_refused_and_nothing_changes():
+    actor = owner_actor()
+    shipment = shipment_in_status(actor, Status.IN_TRANSIT)
+    before = snapshot(shipment)
+    read_only = Actor.for_api_key(actor.merchant, key_id="k1", label="Reports", read_write=False)
+
+    for attempt in (
+        lambda: actions.move_shipment(shipment.pk, by=read_only, to=Status.DELIVERED),
+        lambda: actions.add_tracking_event(shipment.pk, by=read_only, text="Arrived"),
+        lambda: actions.create_shipment(shipment.order_id, by=read_only),
+    ):
+        with pytest.raises(
+            NotAllowed, match="A read-only API key cannot update shipments and their tracking."
+        ):
+            attempt()
+    assert snapshot(shipment) == before
+    assert Fulfillment.objects.count() == 1
