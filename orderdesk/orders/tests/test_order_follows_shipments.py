@@ -8,13 +8,13 @@ from django.utils import timezone
 from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.fulfillment.actions import ShipmentLine
 from orderdesk.fulfillment.models import ON_ITS_WAY, Fulfillment
-from orderdesk.notifications.models import Notification
 from orderdesk.orders import actions, events
 from orderdesk.orders.errors import TransitionRefused
 from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.orders.shipping import ShippingProgress, shipping_progress, status_following_shipments
 
 from .factories import ORDER_IN_STATUS, dispatched_order, pending_order
+from .messages import composed, messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_the_shipment_that_completes_the_order_dispatches_it_names_itself_and_te
     assert shipping_progress(order) == ShippingProgress(
         units_ordered=3, units_in_shipments=2, units_on_their_way=2
     )
-    assert not Notification.objects.filter(order=order, trigger="dispatched").exists()
+    assert not messages_of(order).filter(topic="order.dispatched").exists()
 
     last = ship(actor, order, [ShipmentLine(shirt_line.pk, 1)], Status.IN_TRANSIT)
 
@@ -85,9 +85,10 @@ def test_the_shipment_that_completes_the_order_dispatches_it_names_itself_and_te
     assert order.status == Order.Status.DISPATCHED
     dispatched = events.dispatch_details(order.events.get(kind=OrderEvent.Kind.DISPATCHED))
     assert (dispatched.shipment_id, dispatched.delivery_reference) == (last.pk, "JT-in_transit")
-    assert set(
-        Notification.objects.filter(order=order, trigger="dispatched").values_list("channel", flat=True)
-    ) == {"sms", "email"}
+    # The customer's messages describe the shipment that completed the order, handed to them.
+    told = messages_of(order).filter(topic="order.dispatched")
+    assert {(m.channel, m.payload["shipment_id"]) for m in told} == {("sms", last.pk), ("email", last.pk)}
+    assert "ref JT-in_transit" in composed(told.get(channel="sms")).body
 
 
 def test_a_pending_shipment_going_in_transit_last_dispatches_the_order():
