@@ -15,8 +15,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from orderdesk.errors import DomainError
 from orderdesk.notifications.actions import preferences_for, update_notification_preferences
 from orderdesk.notifications.forms import NotificationPreferenceForm
+from orderdesk.refusals import show_refusal
 from orderdesk.stores.queries import stores_of
-from orderdesk.web.forms import show_refusal
 
 from . import actions
 from .access import ACTING_MEMBERSHIP_SESSION_KEY, choose_membership, permission_required

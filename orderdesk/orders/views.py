@@ -18,7 +18,7 @@ from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission
 from orderdesk.errors import DomainError
 from orderdesk.notifications.queries import notifications_about
-from orderdesk.web.forms import show_refusal
+from orderdesk.refusals import show_refusal
 
 from . import actions, queries
 from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm

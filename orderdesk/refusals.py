@@ -1,0 +1,14 @@
+"""A domain refusal shown beside the form field it is about.
+
+Every app's views use this, so it sits below them (not in web/, which stands on the apps).
+"""
+
+from django import forms
+
+from orderdesk.errors import DomainError
+
+
+def show_refusal(form: forms.Form, refusal: DomainError) -> None:
+    """Put the refusal's message beside the field it is about (or above the form)."""
+    field = refusal.field if refusal.field in form.fields else None
+    form.add_error(field, refusal.message)
