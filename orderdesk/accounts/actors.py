@@ -12,7 +12,7 @@ from enum import StrEnum
 from orderdesk.errors import DomainError
 
 from .models import Membership, Merchant, User
-from .permissions import Role
+from .permissions import Permission, Role, can, ensure_can
 
 
 class NotAMember(DomainError):
@@ -108,6 +108,15 @@ class Actor:
     def system(cls, merchant: Merchant, label: str) -> Actor:
         """Orderdesk itself acting for the merchant (store sync, an operator's command)."""
         return cls(party=Party(merchant), role=Role.SYSTEM, label=label)
+
+    def can(self, permission: Permission | str) -> bool:
+        """Whether this actor's role may do this (the permission table; no query)."""
+        return can(self, Permission(permission))
+
+    def ensure_can(self, permission: Permission | str) -> None:
+        """Refuse (NotAllowed) unless this actor's role may do this; lets a lower app check
+        an actor it is handed without importing accounts."""
+        ensure_can(self, Permission(permission))
 
     @property
     def display_name(self) -> str:

@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orderdesk.accounts.actors import Actor
-from orderdesk.accounts.permissions import Permission, ensure_can
-
 from .delivery import deliver_after_commit
 from .errors import NotificationNotFound, ResendRefused
 from .models import Notification, NotificationPreference
 from .preferences import preferences_for, switches
-from .topics import tell_resent
+from .topics import CHOOSE_NOTIFICATIONS, RESEND_NOTIFICATIONS, Acting, tell_resent
 
 __all__ = [
     "OutgoingMessage",
@@ -117,7 +114,7 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
     return written
 
 
-def update_notification_preferences(*, by: Actor, **choices: bool) -> None:
+def update_notification_preferences(*, by: Acting, **choices: bool) -> None:
     """Turn the actor's merchant's notification switches on or off; owners only.
 
     Takes registered switch names (orderdesk.notifications.preferences.switches); those
@@ -127,7 +124,7 @@ def update_notification_preferences(*, by: Actor, **choices: bool) -> None:
     unknown = sorted(set(choices) - set(known))
     if unknown:
         raise TypeError(f"No such notification switch: {', '.join(unknown)}")
-    ensure_can(by, Permission.CHOOSE_NOTIFICATIONS)
+    by.ensure_can(CHOOSE_NOTIFICATIONS)
     if not choices:
         return
     NotificationPreference.objects.bulk_create(
@@ -147,18 +144,22 @@ def update_notification_preferences(*, by: Actor, **choices: bool) -> None:
     )
 
 
-def resend_notification(notification_id: int, *, by: Actor) -> Notification:
+def resend_notification(notification_id: int, *, by: Acting) -> Notification:
     """Give a failed message of the actor's merchant another full round of attempts.
 
     Its topic is told (an order message writes a notification_resent event); delivery
     starts after commit. Raises NotAllowed, NotificationNotFound (absent, or another
     merchant's), ResendRefused (not failed).
     """
-    ensure_can(by, Permission.RESEND_NOTIFICATIONS)
+    by.ensure_can(RESEND_NOTIFICATIONS)
+    return _resend(notification_id, merchant=by.merchant, by=by, label="")
+
+
+def _resend(notification_id: int, *, merchant, by: Acting | None, label: str) -> Notification:
     with transaction.atomic():
         try:
             notification = (
-                Notification.objects.for_merchant(by.merchant).select_for_update().get(pk=notification_id)
+                Notification.objects.for_merchant(merchant).select_for_update().get(pk=notification_id)
             )
         except (Notification.DoesNotExist, ValueError, TypeError) as missing:
             raise NotificationNotFound() from missing
@@ -169,7 +170,7 @@ def resend_notification(notification_id: int, *, by: Actor) -> Notification:
                 )
             )
         last_error = _give_another_round(notification)
-        tell_resent(notification, by=by, last_error=last_error)
+        tell_resent(notification, by=by, label=label, last_error=last_error)
         deliver_after_commit([notification.pk])
     return notification
 
@@ -196,8 +197,8 @@ _NOT_RESENDABLE = {
 def resend_failed_notifications(ids: Iterable[int] | None = None, *, label: str) -> list[Notification]:
     """An operator's retry of failed messages (all, or the given ids) across merchants.
 
-    Each is resent as its merchant's system actor named `label`; ids that are not
-    failed are left as they are and not returned.
+    Each is resent by the system named `label` (an operator needs no shop role); ids
+    that are not failed are left as they are and not returned.
     """
     failed = Notification.objects.filter(status=Notification.Status.FAILED).select_related("merchant")
     if ids is not None:
@@ -208,7 +209,7 @@ def resend_failed_notifications(ids: Iterable[int] | None = None, *, label: str)
             resent.extend(_resend_without_merchant(notification.pk))
             continue
         try:
-            resent.append(resend_notification(notification.pk, by=Actor.system(notification.merchant, label)))
+            resent.append(_resend(notification.pk, merchant=notification.merchant, by=None, label=label))
         except ResendRefused:
             # Someone resent it (or it was sent) between the listing and now.
             continue

@@ -6,12 +6,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from orderdesk.accounts.actors import Actor
-
     from .models import Notification
+
+
+class Acting(Protocol):
+    """What the outbox needs of whoever acts (accounts' Actor is one): the merchant it acts for,
+    a name for the timeline, and the permission check. The outbox sits below accounts, so it
+    names the shape here instead of importing Actor."""
+
+    @property
+    def merchant(self): ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    def ensure_can(self, permission: str) -> None: ...
+
+
+# The permission table's names (accounts.permissions.Permission) of what the outbox checks.
+CHOOSE_NOTIFICATIONS = "choose_notifications"
+RESEND_NOTIFICATIONS = "resend_notifications"
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,8 @@ def compose_message(notification: Notification) -> Composed:
     return topic.compose(notification)
 
 
-def tell_resent(notification: Notification, *, by: Actor, last_error: str) -> None:
+def tell_resent(notification: Notification, *, by: Acting | None, label: str, last_error: str) -> None:
+    """Tell the message's topic it was resent, by `by` or, for an operator's retry, the system named `label`."""
     topic = topic_of(notification.topic)
     if topic is not None and topic.resent is not None:
-        topic.resent(notification, by=by, last_error=last_error)
+        topic.resent(notification, by=by, label=label, last_error=last_error)

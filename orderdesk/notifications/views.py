@@ -1,23 +1,29 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from orderdesk.accounts.access import permission_required
-from orderdesk.accounts.permissions import Permission
 from orderdesk.errors import DomainError
 
 from .actions import resend_notification
 from .models import Notification
 from .queries import notification_for_merchant, notifications_about
+from .topics import RESEND_NOTIFICATIONS
 
 
 @require_POST
-@permission_required(Permission.RESEND_NOTIFICATIONS)
+@login_required
 def resend(request, notification_id: int):
     """Resend a failed message of the signed-in merchant; anyone else's is a 404."""
     actor = request.actor
+    if actor is None:
+        return render(request, "accounts/no_merchant.html", status=403)
+    try:
+        actor.ensure_can(RESEND_NOTIFICATIONS)
+    except DomainError as refusal:
+        return render(request, "accounts/not_allowed.html", {"refusal": refusal}, status=403)
     try:
         notification = notification_for_merchant(actor.merchant, notification_id)
     except Notification.DoesNotExist as missing:

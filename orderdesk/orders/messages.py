@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
+from orderdesk.accounts.actors import Actor
 from orderdesk.money import format_money
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages
 from orderdesk.notifications.errors import PermanentFailure
@@ -235,10 +236,12 @@ def _order_page(notification: Notification) -> str:
     return order_path(int(notification.about_id))
 
 
-def _record_resent(notification: Notification, *, by, last_error: str) -> None:
+def _record_resent(notification: Notification, *, by, label: str, last_error: str) -> None:
     from . import events
 
-    order = Order.objects.get(pk=notification.payload["order_id"])
+    order = Order.objects.select_related("merchant").get(pk=notification.payload["order_id"])
+    if by is None:
+        by = Actor.system(order.merchant, label)
     events.record_notification_resent(order, by=by, notification=notification, last_error=last_error)
 
 
