@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment.models import Fulfillment
 
-from .models import Order, OrderEvent, OrderStatusCount
+from .models import Order, OrderStatusCount
 
 TRACKING_TABS = [
     Order.Status.PENDING,
@@ -54,9 +54,10 @@ def order_for_page(merchant, order_id) -> Order:
             "lines",
             Prefetch(
                 "fulfillments",
-                queryset=Fulfillment.objects.prefetch_related("photos", "tracking_events", "lines"),
+                queryset=Fulfillment.objects.prefetch_related("photos", "tracking_events"),
             ),
-            Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
+            # The timeline shows actor_name, kept on the event: no join to the user.
+            "events",
         )
         .get(pk=order_id)
     )
