@@ -57,7 +57,8 @@ def _buttons_maker(back_url: str):
         url_start, url_end = reverse(f"orders:{url_name}", args=[_ANY_ID]).split(str(_ANY_ID))
         made.append((to, label, style, opens_dialog, url_start, url_end + after))
     by_status = {
-        status: [button for button in made if button[0] in moves] for status, moves in ORDER_TRANSITIONS.items()
+        status: [button for button in made if button[0] in moves]
+        for status, moves in ORDER_TRANSITIONS.items()
     }
 
     def buttons(order: Order) -> list[OrderButton]:
