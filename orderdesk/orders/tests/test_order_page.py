@@ -37,7 +37,7 @@ def test_the_order_page_shows_items_payment_shipping_due_date_and_customer(owner
         "12 Mabini St, Makati, Metro Manila",
     ]:
         assert shown in page, shown
-    assert "<dt>Processing time</dt><dd>4 days from payment</dd>" in page
+    assert "<dt>Processing time</dt><dd>4 days <small>from payment</small></dd>" in page
     assert f"<dt>Dispatch by</dt><dd>{order.due_on:%b %-d, %Y} <small>4 processing days</small></dd>" in page
 
 

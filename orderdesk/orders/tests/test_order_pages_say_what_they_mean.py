@@ -75,7 +75,7 @@ def test_the_order_page_of_a_cancelled_order_says_when_it_was_cancelled_and_when
 
     assert f"<dt>Cancelled</dt><dd>{today(owner):%b %-d, %Y}</dd>" in page
     assert f"<dt>Was due</dt><dd>{order.due_on:%b %-d, %Y}</dd>" in page
-    assert "<dt>Processing time</dt><dd>2 days from payment</dd>" in page
+    assert "<dt>Processing time</dt><dd>2 days <small>from payment</small></dd>" in page
 
 
 def test_a_store_order_is_placed_by_its_customer_through_the_store(owner_client, owner):
