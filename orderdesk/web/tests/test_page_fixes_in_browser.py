@@ -119,7 +119,9 @@ def test_the_message_box_counts_characters_and_says_when_the_limit_is_reached(
     expect(counter).to_have_text(f"11 / {MAX_MESSAGE_LENGTH:,} characters")
 
     message.fill("a" * MAX_MESSAGE_LENGTH)
-    expect(counter).to_have_text(f"{MAX_MESSAGE_LENGTH:,} / {MAX_MESSAGE_LENGTH:,} characters — that is the limit.")
+    expect(counter).to_have_text(
+        f"{MAX_MESSAGE_LENGTH:,} / {MAX_MESSAGE_LENGTH:,} characters — that is the limit."
+    )
     assert "at-limit" in counter.get_attribute("class")
     message.scroll_into_view_if_needed()
     screenshot(page, "31-dispatch-message-at-limit")
@@ -145,7 +147,9 @@ def test_a_pop_up_refused_because_someone_else_moved_the_order_closes_and_shows_
 
     expect(page).to_have_url(re.compile(f"/orders/{order.pk}/$"))
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(page.get_by_text(f"Order {order.reference} was cancelled, so you cannot fulfill it.")).to_be_visible()
+    expect(
+        page.get_by_text(f"Order {order.reference} was cancelled, so you cannot fulfill it.")
+    ).to_be_visible()
     expect(page.locator(".order-header .badge-cancelled")).to_have_text("Cancelled")
     expect(page.get_by_role("button", name="Mark as fulfilled")).to_have_count(0)
     order.refresh_from_db()
@@ -154,7 +158,9 @@ def test_a_pop_up_refused_because_someone_else_moved_the_order_closes_and_shows_
 
 
 @VIEWPORTS
-def test_the_status_drop_down_and_the_search_box_show_their_whole_text(signed_in, owner, viewport, screenshot):
+def test_the_status_drop_down_and_the_search_box_show_their_whole_text(
+    signed_in, owner, viewport, screenshot
+):
     for _ in range(12):
         awaiting_order(owner)
     for _ in range(11):
@@ -173,13 +179,17 @@ def test_the_status_drop_down_and_the_search_box_show_their_whole_text(signed_in
         expect(status.locator("option:checked")).to_have_text("Awaiting payment (12)")
     else:
         # Tabs instead of the drop-down.
-        expect(page.get_by_role("navigation", name="Order status").get_by_role("link", name="Dispatched 11")).to_be_visible()
+        expect(
+            page.get_by_role("navigation", name="Order status").get_by_role("link", name="Dispatched 11")
+        ).to_be_visible()
     assert no_sideways_page_scroll(page)
     screenshot(page, "33-tracking-filters")
 
 
 @VIEWPORTS
-def test_due_dates_say_what_they_are_on_pending_late_and_cancelled_orders(signed_in, owner, viewport, screenshot):
+def test_due_dates_say_what_they_are_on_pending_late_and_cancelled_orders(
+    signed_in, owner, viewport, screenshot
+):
     on_time = pending_order(owner, processing_days=3)
     late = pending_order(owner, customer=CustomerDetails(name="Jose Reyes", phone="0918 777 1234"))
     Order.objects.filter(pk=late.pk).update(due_on=today(owner) - datetime.timedelta(days=2))
@@ -270,7 +280,9 @@ def test_the_check_mark_says_what_it_does_and_the_status_sits_beside_the_referen
 
     reference = row.get_by_role("link", name=order.reference)
     badge = row.locator(".row-head .badge-dispatched")
-    assert badge.bounding_box()["x"] - (reference.bounding_box()["x"] + reference.bounding_box()["width"]) < 20
+    assert (
+        badge.bounding_box()["x"] - (reference.bounding_box()["x"] + reference.bounding_box()["width"]) < 20
+    )
     show_panel(page, order, "shipping")
     check = row.get_by_role("button", name="Mark as fulfilled")
     expect(check).to_have_text("Mark as fulfilled")
@@ -318,7 +330,9 @@ def test_a_file_refused_as_a_photo_is_no_longer_chosen_and_the_field_is_outlined
     page.get_by_label("Expected delivery date").fill((today(owner) + datetime.timedelta(days=2)).isoformat())
 
     # Named like a photo: only the server can tell, and refuses it.
-    photos.set_input_files([{"name": "invoice.jpg", "mimeType": "image/jpeg", "buffer": b"%PDF-1.4 not a photo"}])
+    photos.set_input_files(
+        [{"name": "invoice.jpg", "mimeType": "image/jpeg", "buffer": b"%PDF-1.4 not a photo"}]
+    )
     page.get_by_role("button", name="OK").click()
     expect(page.locator("#id_photos_error")).to_have_text(
         "“invoice.jpg” is not a photo we can read (use JPEG, PNG or WebP)."
