@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from orderdesk.orders.models import Order, OrderEvent, can_move
 
@@ -24,6 +26,28 @@ def money(amount, currency: str = "") -> str:
     # Format's own grouping: humanize's intcomma cost a regex loop per amount, ~100 per page.
     text = f"{amount:,.2f}"
     return f"{currency} {text}".strip()
+
+
+@register.filter
+def line_items(order: Order) -> SafeString:
+    """An Order Tracking row's items, "2 × Linen shirt (M) … 1,598.00", one <li> each.
+
+    Written here rather than in the template: at three lines a row, a template loop was a
+    third of the list's rendering.
+    """
+    return format_html_join(
+        "",
+        '<li><span>{} × {}{}</span><span class="num">{}</span></li>',
+        (
+            (
+                line.quantity,
+                line.title,
+                format_html(" ({})", line.variant_title) if line.variant_title else "",
+                money(line.line_total),
+            )
+            for line in order.lines.all()
+        ),
+    )
 
 
 @dataclass(frozen=True)
