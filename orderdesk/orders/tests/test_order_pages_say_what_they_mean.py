@@ -3,13 +3,14 @@ and how few queries they need."""
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.orders import actions
-from orderdesk.orders.actions import MAX_MESSAGE_LENGTH
+from orderdesk.orders.actions import MAX_MESSAGE_LENGTH, CustomerDetails, LineInput
 from orderdesk.orders.models import Order
 from orderdesk.stores.models import Store
 
@@ -139,3 +140,21 @@ def test_the_order_page_of_an_order_with_shipments_and_events_needs_ten_queries(
     with django_assert_num_queries(10):
         page = owner_client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "Received by her sister" in page
+
+
+def test_what_customers_typed_is_escaped_in_the_rows_written_out_once_per_page(owner_client, owner):
+    pending_order(
+        owner,
+        customer=CustomerDetails(name="<b>Ana</b>", phone="0917 555 0101", address="<i>x</i>"),
+        lines=[
+            LineInput(
+                title="<script>alert(1)</script>", variant_title="<M>", quantity=1, unit_price=Decimal("9")
+            )
+        ],
+    )
+
+    page = owner_client.get(TRACKING).content.decode()
+
+    assert "<script>alert(1)</script>" not in page and "<b>Ana</b>" not in page
+    assert "1 × &lt;script&gt;alert(1)&lt;/script&gt; (&lt;M&gt;)</span>" in page
+    assert "&lt;b&gt;Ana&lt;/b&gt;" in page
