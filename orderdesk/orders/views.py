@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from orderdesk.accounts.access import permission_required
-from orderdesk.accounts.permissions import Permission
+from orderdesk.accounts.permissions import Permission, can
 from orderdesk.errors import DomainError
 from orderdesk.notifications.queries import notifications_about
 from orderdesk.web.forms import show_refusal
@@ -39,22 +39,46 @@ class OrderButton:
     url: SafeString
 
 
-# The button each status move gets, in the order they are shown.
+# The button each status move gets, who may press it, in the order they are shown.
 _BUTTONS = [
-    (Order.Status.PENDING, "verify_payment", "Verify payment", "button button-primary", True),
-    (Order.Status.DISPATCHED, "dispatch", "Dispatch", "button button-primary", False),
-    (Order.Status.FULFILLED, "fulfill", "Mark as fulfilled", "check-button", True),
-    (Order.Status.CANCELLED, "cancel", "Cancel", "button button-danger-quiet", True),
+    (
+        Order.Status.PENDING,
+        Permission.VERIFY_PAYMENTS,
+        "verify_payment",
+        "Verify payment",
+        "button button-primary",
+        True,
+    ),
+    (
+        Order.Status.DISPATCHED,
+        Permission.DISPATCH_ORDERS,
+        "dispatch",
+        "Dispatch",
+        "button button-primary",
+        False,
+    ),
+    (Order.Status.FULFILLED, Permission.FULFILL_ORDERS, "fulfill", "Mark as fulfilled", "check-button", True),
+    (
+        Order.Status.CANCELLED,
+        Permission.CANCEL_ORDERS,
+        "cancel",
+        "Cancel",
+        "button button-danger-quiet",
+        True,
+    ),
 ]
 # An id no real order has, reversed once and split, so a page of rows needs no reverse() per row.
 _ANY_ID = 987654321987
 
 
-def _buttons_maker(back_url: str):
-    """buttons(order): the order's buttons as ORDER_TRANSITIONS allows, each URL returning to back_url."""
+def _buttons_maker(actor, back_url: str):
+    """buttons(order): the order's buttons as ORDER_TRANSITIONS and the actor's role allow,
+    each URL returning to back_url. The role is asked once per page, not once per row."""
     after = f"?{urlencode({'next': back_url})}" if back_url else ""
     made = []
-    for to, url_name, label, style, opens_dialog in _BUTTONS:
+    for to, permission, url_name, label, style, opens_dialog in _BUTTONS:
+        if not can(actor, permission):
+            continue
         url_start, url_end = reverse(f"orders:{url_name}", args=[_ANY_ID]).split(str(_ANY_ID))
         made.append((to, label, style, opens_dialog, url_start, url_end + after))
     by_status = {
@@ -131,7 +155,7 @@ def detail(request, order_id: int):
 def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
     """What each order's row needs, worked out once per page instead of once per row."""
     today = timezone.localdate(timezone=request.merchant.zone)
-    buttons = _buttons_maker(back_url)
+    buttons = _buttons_maker(request.actor, back_url)
     detail_url_start = reverse("orders:detail", args=[_ANY_ID]).split(str(_ANY_ID))[0]
     for order in orders:
         order.url = mark_safe(f"{detail_url_start}{order.pk}/")

@@ -9,6 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orderdesk.accounts.models import Membership
+from orderdesk.accounts.tests.factories import MembershipFactory
 from orderdesk.orders import actions
 from orderdesk.orders.actions import MAX_MESSAGE_LENGTH, CustomerDetails, LineInput
 from orderdesk.orders.models import Order
@@ -158,3 +160,17 @@ def test_what_customers_typed_is_escaped_in_the_rows_written_out_once_per_page(o
     assert "<script>alert(1)</script>" not in page and "<b>Ana</b>" not in page
     assert "1 × &lt;script&gt;alert(1)&lt;/script&gt; (&lt;M&gt;)</span>" in page
     assert "&lt;b&gt;Ana&lt;/b&gt;" in page
+
+
+def test_a_vendor_user_sees_the_orders_without_buttons_it_may_not_press(client, owner):
+    order = pending_order(owner)
+    vendor = MembershipFactory(merchant=owner.merchant, role=Membership.Role.VENDOR_USER)
+    client.force_login(vendor.user)
+
+    page = client.get(TRACKING).content.decode()
+    order_page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+
+    assert order.reference in page and order.reference in order_page
+    for shown in (page, order_page):
+        assert f"/orders/{order.pk}/dispatch/" not in shown
+        assert f"/orders/{order.pk}/cancel/" not in shown
