@@ -92,6 +92,7 @@ class DispatchForm(forms.Form):
     message = forms.CharField(
         label="Message to the customer (optional)",
         required=False,
+        help_text=f"Up to {MAX_MESSAGE_LENGTH:,} characters.",
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_MESSAGE_LENGTH}),
     )
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 
-from .models import LATE_STATUSES, Order, OrderEvent, OrderStatusCount
+from .models import LATE_STATUSES, Order, OrderStatusCount
 
 TRACKING_TABS = [
     Order.Status.PENDING,
@@ -55,13 +55,14 @@ def order_for_page(merchant, order_id) -> Order:
             "lines",
             Prefetch(
                 "fulfillments",
+                # Carriers' tracking events are not on the page (yet): not read.
                 queryset=Fulfillment.objects.prefetch_related(
                     "photos",
-                    "tracking_events",
                     Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")),
                 ),
             ),
-            Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
+            # The timeline shows actor_name, kept on the event: no join to the user.
+            "events",
         )
         .get(pk=order_id)
     )

@@ -4,6 +4,7 @@ Each view parses input with a form, calls one query or one action, and renders:
 a partial template for htmx requests, the full page otherwise.
 """
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -12,17 +13,87 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from orderdesk.accounts.access import permission_required
-from orderdesk.accounts.permissions import Permission
+from orderdesk.accounts.permissions import Permission, can
 from orderdesk.errors import DomainError
 from orderdesk.notifications.queries import notifications_about
 from orderdesk.refusals import show_refusal
 
 from . import actions, queries
+from .errors import TransitionRefused
 from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm
-from .models import Order, can_move
+from .models import ORDER_TRANSITIONS, Order, can_move
+
+
+@dataclass(frozen=True)
+class OrderButton:
+    """One action button on one order: what it says, how it looks, where it leads."""
+
+    name: str
+    label: str
+    style: str
+    opens_dialog: bool
+    url: SafeString
+
+
+# The button each status move gets, who may press it, in the order they are shown.
+_BUTTONS = [
+    (
+        Order.Status.PENDING,
+        Permission.VERIFY_PAYMENTS,
+        "verify_payment",
+        "Verify payment",
+        "button button-primary",
+        True,
+    ),
+    (
+        Order.Status.DISPATCHED,
+        Permission.DISPATCH_ORDERS,
+        "dispatch",
+        "Dispatch",
+        "button button-primary",
+        False,
+    ),
+    (Order.Status.FULFILLED, Permission.FULFILL_ORDERS, "fulfill", "Mark as fulfilled", "check-button", True),
+    (
+        Order.Status.CANCELLED,
+        Permission.CANCEL_ORDERS,
+        "cancel",
+        "Cancel",
+        "button button-danger-quiet",
+        True,
+    ),
+]
+# An id no real order has, reversed once and split, so a page of rows needs no reverse() per row.
+_ANY_ID = 987654321987
+
+
+def _buttons_maker(actor, back_url: str):
+    """buttons(order): the order's buttons as ORDER_TRANSITIONS and the actor's role allow,
+    each URL returning to back_url. The role is asked once per page, not once per row."""
+    after = f"?{urlencode({'next': back_url})}" if back_url else ""
+    made = []
+    for to, permission, url_name, label, style, opens_dialog in _BUTTONS:
+        if not can(actor, permission):
+            continue
+        url_start, url_end = reverse(f"orders:{url_name}", args=[_ANY_ID]).split(str(_ANY_ID))
+        made.append((to, label, style, opens_dialog, url_start, url_end + after))
+    by_status = {
+        status: [button for button in made if button[0] in moves]
+        for status, moves in ORDER_TRANSITIONS.items()
+    }
+
+    def buttons(order: Order) -> list[OrderButton]:
+        # Safe as they stand: reverse() and urlencode() leave nothing HTML would read as markup.
+        return [
+            OrderButton(to, label, style, opens_dialog, mark_safe(f"{url_start}{order.pk}{url_end}"))
+            for to, label, style, opens_dialog, url_start, url_end in by_status[order.status]
+        ]
+
+    return buttons
 
 
 @permission_required(Permission.VIEW_ORDERS)
@@ -37,7 +108,12 @@ def tracking(request):
         oldest_first=choice["sort"] == "oldest",
         after=choice["after"],
     )
-    context = {"page": page, "choice": choice, "more_url": _tracking_url(choice, after=page.next_cursor)}
+    _prepare_rows(page.orders, request, back_url=_tracking_url(choice))
+    context = {
+        "page": page,
+        "choice": choice,
+        "more_url": _tracking_url(choice, after=page.next_cursor),
+    }
     if request.htmx and choice["after"]:
         return render(request, "orders/_order_rows.html", context)
     counts = queries.tab_counts(request.merchant, choice["search"])
@@ -55,6 +131,7 @@ def tracking(request):
     # A shop with no order at all (a new one) is told how orders get in.
     context["no_orders_yet"] = not choice["search"] and not any(counts.values())
     context["awaiting_payment"] = {
+        "label": Order.Status.AWAITING_PAYMENT.label,
         "count": counts[Order.Status.AWAITING_PAYMENT],
         "url": _tracking_url(choice, status=Order.Status.AWAITING_PAYMENT),
         "current": choice["status"] == Order.Status.AWAITING_PAYMENT,
@@ -70,8 +147,21 @@ def detail(request, order_id: int):
         order = queries.order_for_page(request.merchant, order_id)
     except Order.DoesNotExist as missing:
         raise Http404("No such order.") from missing
+    _prepare_rows([order], request, back_url=request.get_full_path())
     context = {"order": order, "order_messages": notifications_about(order.merchant, "order", order.pk)}
     return render(request, "orders/detail.html", context)
+
+
+def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
+    """What each order's row needs, worked out once per page instead of once per row."""
+    today = timezone.localdate(timezone=request.merchant.zone)
+    buttons = _buttons_maker(request.actor, back_url)
+    detail_url_start = reverse("orders:detail", args=[_ANY_ID]).split(str(_ANY_ID))[0]
+    for order in orders:
+        order.url = mark_safe(f"{detail_url_start}{order.pk}/")
+        order.buttons = buttons(order)
+        order.today = today
+        order.late = order.is_late(today)
 
 
 @permission_required(Permission.DISPATCH_ORDERS)
@@ -93,6 +183,7 @@ def dispatch(request, order_id: int):
                     message=form.cleaned_data["message"],
                 )
             except DomainError as refusal:
+                # A stale dispatch page keeps what was typed beside the refusal (unlike a pop-up).
                 show_refusal(form, refusal)
             else:
                 messages.success(request, f"Order {order.reference} is dispatched.")
@@ -163,6 +254,8 @@ def _status_change(request, order_id, *, to, form_class, change, title, explanat
         if form.is_valid():
             try:
                 change(order, form.cleaned_data, request.actor)
+            except TransitionRefused as refusal:
+                return _changed_meanwhile(request, order, refusal)
             except DomainError as refusal:
                 show_refusal(form, refusal)
             else:
@@ -199,6 +292,12 @@ def _not_now(request, order: Order, wanted: str):
         request,
         f"Order {order.reference} is {order.get_status_display().lower()}; it cannot be {wanted} now.",
     )
+    return _go(request, reverse("orders:detail", args=[order.pk]))
+
+
+def _changed_meanwhile(request, order: Order, refusal: TransitionRefused):
+    """Someone else moved the order since this form was opened: say so and show it as it is now."""
+    messages.warning(request, refusal.message)
     return _go(request, reverse("orders:detail", args=[order.pk]))
 
 

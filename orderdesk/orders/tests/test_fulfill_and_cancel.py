@@ -56,17 +56,20 @@ def test_fulfilling_without_remarks_works_too_without_htmx(owner_client, owner):
     assert order.status == Order.Status.FULFILLED
 
 
-def test_fulfilling_an_order_someone_just_cancelled_is_refused_in_the_pop_up(owner_client, owner):
+def test_fulfilling_an_order_someone_just_cancelled_closes_the_pop_up_and_shows_the_order_as_it_is_now(
+    owner_client, owner
+):
     order = dispatched_order(owner)
     actions.cancel_order(order.pk, by=owner, reason="Customer refused the parcel")
 
     response = owner_client.post(fulfill_url(order), {"remarks": "Delivered"}, headers=HTMX)
 
-    body = response.content.decode()
-    assert response.status_code == 422
-    assert body.lstrip().startswith("<dialog")
-    assert f"Order {order.reference} was cancelled, so you cannot fulfill it." in body
-    assert "Delivered</textarea>" in body
+    # The whole page is loaded again (the pop-up with it), not the stale one behind the pop-up.
+    assert response["HX-Redirect"] == f"/orders/{order.pk}/"
+    page = owner_client.get(response["HX-Redirect"]).content.decode()
+    assert f"Order {order.reference} was cancelled, so you cannot fulfill it." in page
+    assert '<span class="badge badge-cancelled">Cancelled</span>' in page
+    assert f"/orders/{order.pk}/fulfill/" not in page
     order.refresh_from_db()
     assert (order.status, order.fulfill_remarks) == (Order.Status.CANCELLED, "")
 

@@ -39,7 +39,8 @@ def test_the_order_page_shows_items_payment_shipping_due_date_and_customer(owner
         "12 Mabini St, Makati, Metro Manila",
     ]:
         assert shown in page, shown
-    assert "<dt>Processing days</dt><dd>4</dd>" in page
+    assert "<dt>Processing time</dt><dd>4 days <small>from payment</small></dd>" in page
+    assert f"<dt>Dispatch by</dt><dd>{order.due_on:%b %-d, %Y} <small>4 processing days</small></dd>" in page
 
 
 def test_the_timeline_says_who_did_what_and_when(owner_client, owner):
@@ -102,7 +103,7 @@ def test_the_buttons_shown_follow_the_allowed_status_moves(
     page = owner_client.get(detail(order)).content.decode()
 
     assert (f"/orders/{order.pk}/dispatch/" in page) is dispatch
-    assert ('aria-label="Mark as fulfilled"' in page) is fulfill
+    assert (f"/orders/{order.pk}/fulfill/" in page) is fulfill
     assert (f"/orders/{order.pk}/cancel/" in page) is cancel
 
 

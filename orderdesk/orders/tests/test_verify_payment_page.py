@@ -24,11 +24,14 @@ def test_order_tracking_links_to_the_orders_awaiting_payment(owner_client, owner
     pending_order(owner)
 
     page = owner_client.get(reverse("orders:tracking")).content.decode()
-    assert "2 orders awaiting payment" in page
+    # One name for the list everywhere: the link, the drop-down and the list's heading.
+    assert '>Awaiting payment <span class="count">2</span></a>' in page
+    assert "Unpaid (" not in page
 
     listed = owner_client.get(reverse("orders:tracking"), {"status": "awaiting_payment"}).content.decode()
     assert listed.count("Verify payment") == 2
-    assert '<option value="awaiting_payment" selected>Unpaid (2)</option>' in listed
+    assert '<option value="awaiting_payment" selected>Awaiting payment (2)</option>' in listed
+    assert 'aria-label="Awaiting payment orders"' in listed
 
 
 def test_an_awaiting_order_page_offers_verify_payment_and_a_pending_one_does_not(owner_client, owner):
@@ -66,10 +69,10 @@ def test_verifying_an_order_someone_already_verified_says_so_and_changes_nothing
 
     response = owner_client.post(verify_url(order), headers=HTMX)
 
-    assert response.status_code == 422
-    assert f"Order {order.reference} is already pending, so you cannot verify the payment of it." in (
-        response.content.decode()
-    )
+    assert response["HX-Redirect"] == f"/orders/{order.pk}/"
+    page = owner_client.get(response["HX-Redirect"]).content.decode()
+    assert f"Order {order.reference} is already pending, so you cannot verify the payment of it." in page
+    assert '<span class="badge badge-pending">Pending</span>' in page
     assert order.events.count() == events_before
 
 

@@ -50,7 +50,7 @@ def test_a_verified_payment_tells_the_merchant_and_the_dispatched_order_is_track
     expect(page.get_by_role("heading", name="Order Tracking")).to_be_visible()
 
     # Order Tracking points at the orders still awaiting payment.
-    page.get_by_role("link", name="1 order awaiting payment").click()
+    page.get_by_role("link", name="Awaiting payment 1").click()
     expect(page).to_have_url(re.compile("status=awaiting_payment"))
     expect(row_of(page, order)).to_be_visible()
     assert no_sideways_page_scroll(page)

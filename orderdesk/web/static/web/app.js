@@ -1,4 +1,4 @@
-/* Orderdesk: the menu, pop-up dialogs, and photo limits checked before upload. */
+/* Orderdesk: the menu, pop-up dialogs, photo limits checked before upload, and character counters. */
 (function () {
   "use strict";
 
@@ -43,11 +43,16 @@
   function photoProblem(input) {
     var maxFiles = Number(input.dataset.maxFiles);
     var maxBytes = Number(input.dataset.maxBytes);
+    var types = (input.getAttribute("accept") || "").split(",");
     var files = Array.prototype.slice.call(input.files || []);
     if (files.length > maxFiles) {
       return "You can attach " + input.dataset.limitsText + "; you chose " + files.length + " files.";
     }
     for (var i = 0; i < files.length; i++) {
+      // The browser's idea of the type comes from the name; the server still decodes every file.
+      if (files[i].type && types.indexOf(files[i].type) === -1) {
+        return "\u201c" + files[i].name + "\u201d is not a photo we can read (use JPEG, PNG or WebP).";
+      }
       if (files[i].size > maxBytes) {
         return "\u201c" + files[i].name + "\u201d is larger than " + input.dataset.maxSizeText + ".";
       }
@@ -76,8 +81,64 @@
     line.textContent = problem;
     box.appendChild(line);
     input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", box.id);
     field.classList.add("has-error");
   }
+
+  // A file the server refused (it decodes every photo) is not kept chosen behind its message: the
+  // choice is emptied and the field outlined, as the page does for files it refuses itself.
+  function forgetRefusedPhotos(input) {
+    input.value = "";
+    input.setAttribute("aria-invalid", "true");
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var inputs = event.detail.elt.querySelectorAll(".field.has-error input[type=file][data-max-files]");
+    for (var i = 0; i < inputs.length; i++) {
+      var box = inputs[i].closest(".field").querySelector(".field-error");
+      forgetRefusedPhotos(inputs[i]);
+      if (box) inputs[i].setAttribute("aria-describedby", box.id);
+    }
+  });
+
+  // Textareas with a limit say how much is used, and say it when a paste was cut to fit.
+  function countCharacters(textarea, cut) {
+    var limit = Number(textarea.getAttribute("maxlength"));
+    var counter = document.getElementById(textarea.id + "_count");
+    if (!counter) {
+      counter = document.createElement("p");
+      counter.className = "char-count";
+      counter.id = textarea.id + "_count";
+      counter.setAttribute("aria-live", "polite");
+      textarea.insertAdjacentElement("afterend", counter);
+    }
+    var used = textarea.value.length;
+    var text = used.toLocaleString("en-US") + " / " + limit.toLocaleString("en-US") + " characters";
+    if (cut) {
+      text += " \u2014 only the first " + limit.toLocaleString("en-US") + " fit; the rest was left out.";
+    } else if (used >= limit) {
+      text += " \u2014 that is the limit.";
+    }
+    counter.textContent = text;
+    counter.classList.toggle("at-limit", used >= limit);
+  }
+
+  function countAll(root) {
+    var textareas = root.querySelectorAll("textarea[maxlength]");
+    for (var i = 0; i < textareas.length; i++) countCharacters(textareas[i], false);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { countAll(document); });
+  document.addEventListener("htmx:load", function (event) { countAll(event.detail.elt); });
+
+  document.addEventListener("paste", function (event) {
+    var textarea = event.target;
+    if (!textarea.matches || !textarea.matches("textarea[maxlength]")) return;
+    var pasted = (event.clipboardData || window.clipboardData).getData("text") || "";
+    var kept = textarea.value.length - (textarea.selectionEnd - textarea.selectionStart);
+    var cut = kept + pasted.length > Number(textarea.getAttribute("maxlength"));
+    setTimeout(function () { countCharacters(textarea, cut); }, 0);
+  });
 
   document.addEventListener("change", function (event) {
     var input = event.target;
@@ -94,6 +155,9 @@
   // Once a refused field is changed, its old message no longer applies.
   document.addEventListener("input", function (event) {
     var input = event.target;
+    if (input.matches && input.matches("textarea[maxlength]") && event.inputType !== "insertFromPaste") {
+      countCharacters(input, false);
+    }
     if (!input.matches || !input.matches("[aria-invalid=true]:not([type=file])")) return;
     var field = input.closest(".field");
     var box = field && field.querySelector(".field-error");
