@@ -1,8 +1,10 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.http import Http404
 from django.urls import reverse
 
 
@@ -33,7 +35,16 @@ class ShopAccountAdapter(DefaultAccountAdapter):
 
 class InvitationOnlySocialAccountAdapter(DefaultSocialAccountAdapter):
     """Facebook never signs anyone up (it would make a user without a shop): a Facebook account
-    signs in only once its owner has connected it from the Account page."""
+    signs in only once its owner has connected it from the Account page.
+
+    A provider with no app configured (Facebook without FACEBOOK_APP_ID) has no pages: 404.
+    """
 
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return False
+
+    def get_app(self, request, provider, client_id=None):
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist as missing:
+            raise Http404(f"{provider} sign-in is not set up.") from missing
