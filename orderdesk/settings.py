@@ -273,10 +273,15 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
-    # After 5 wrong passwords for one email in 5 minutes (or 10 a minute from one address)
-    # sign-in is refused for a while.
+    # After 5 wrong passwords for one email from one client address in 5 minutes, that email
+    # is refused from that address for a while ("key" is the email and the address together,
+    # see accounts/adapters.py); after 10 a minute from one address, that address is refused
+    # for accounts that have not signed in from it before.
     "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
 }
+# How many reverse proxies of ours stand in front (each appends to X-Forwarded-For);
+# 0 = clients connect directly and X-Forwarded-For is ignored (anyone can forge it).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SOCIALACCOUNT_PROVIDERS = {
     "facebook": {
         "METHOD": "oauth2",
