@@ -253,9 +253,24 @@ AUTHENTICATION_BACKENDS = [
 ]
 FORM_RENDERER = "orderdesk.web.forms.OrderdeskFormRenderer"
 
+
 # allauth keeps its rate-limit counters in the cache; with several web processes
 # point CACHE_URL at a shared cache (redis://…) so the limits hold across them.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+def cache_settings(url: str) -> dict:
+    """The cache at `url`; a shared one (redis://…) falls back to the web process's memory while down."""
+    config = environ.Env.cache_url_config(url)
+    if config["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+        return config
+    if "redis" in config["BACKEND"]:
+        # A cache that does not answer within a second counts as down.
+        config.setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 1})
+    return {
+        "BACKEND": "orderdesk.accounts.fallback_cache.CacheWithLocalFallback",
+        "OPTIONS": {"SHARED": config},
+    }
+
+
+CACHES = {"default": cache_settings(env.str("CACHE_URL", default="locmemcache://"))}
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
