@@ -20,7 +20,11 @@ def test_a_number_with_an_extension_is_refused_with_a_clear_message(raw):
 
 @pytest.mark.parametrize(
     ("raw", "stored"),
-    [("0917 123 4567", "+639171234567"), ("+63 917-123-4567", "+639171234567"), ("(02) 8123 4567", "+63281234567")],
+    [
+        ("0917 123 4567", "+639171234567"),
+        ("+63 917-123-4567", "+639171234567"),
+        ("(02) 8123 4567", "+63281234567"),
+    ],
 )
 def test_a_number_without_an_extension_is_stored_in_e164(raw, stored):
     assert normalize_phone(raw) == stored
