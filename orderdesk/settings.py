@@ -51,10 +51,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so error pages and static files carry the policies too.
+    "orderdesk.web.middleware.SecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "orderdesk.web.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "orderdesk.web.middleware.UnreadableFormMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -194,6 +198,39 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Pages run only the app's own scripts (htmx is vendored in web/static): no inline script,
+# no inline event handler, no inline style, nothing from another site. Facebook is named
+# because signing in with it posts a form here that redirects there.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'", "https://www.facebook.com"],
+}
+# No page needs these; a page that is ever injected cannot ask for them either.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    ]
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -217,9 +254,24 @@ AUTHENTICATION_BACKENDS = [
 ]
 FORM_RENDERER = "orderdesk.web.forms.OrderdeskFormRenderer"
 
+
 # allauth keeps its rate-limit counters in the cache; with several web processes
 # point CACHE_URL at a shared cache (redis://…) so the limits hold across them.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+def cache_settings(url: str) -> dict:
+    """The cache at `url`; a shared one (redis://…) falls back to the web process's memory while down."""
+    config = environ.Env.cache_url_config(url)
+    if config["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+        return config
+    if "redis" in config["BACKEND"]:
+        # A cache that does not answer within a second counts as down.
+        config.setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 1})
+    return {
+        "BACKEND": "orderdesk.accounts.fallback_cache.CacheWithLocalFallback",
+        "OPTIONS": {"SHARED": config},
+    }
+
+
+CACHES = {"default": cache_settings(env.str("CACHE_URL", default="locmemcache://"))}
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
@@ -237,10 +289,15 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
-    # After 5 wrong passwords for one email in 5 minutes (or 10 a minute from one address)
-    # sign-in is refused for a while.
+    # After 5 wrong passwords for one email from one client address in 5 minutes, that email
+    # is refused from that address for a while ("key" is the email and the address together,
+    # see accounts/adapters.py); after 10 a minute from one address, that address is refused
+    # for accounts that have not signed in from it before.
     "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
 }
+# How many reverse proxies of ours stand in front (each appends to X-Forwarded-For);
+# 0 = clients connect directly and X-Forwarded-For is ignored (anyone can forge it).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SOCIALACCOUNT_PROVIDERS = {
     "facebook": {
         "METHOD": "oauth2",

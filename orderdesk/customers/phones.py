@@ -16,6 +16,12 @@ def normalize_phone(raw: str, *, region: str = DEFAULT_PHONE_REGION) -> str:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as refusal:
         raise ValueError(f"“{text}” is not a phone number.") from refusal
+    if parsed.extension:
+        # Dropping it would store a number that reaches the switchboard, not the person.
+        raise ValueError(
+            f"“{text}” has an extension (“{parsed.extension}”); SMS cannot reach an extension. "
+            "Enter the number without it."
+        )
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError(f"“{text}” is not a valid phone number.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

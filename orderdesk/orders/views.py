@@ -20,7 +20,8 @@ from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission, can
 from orderdesk.errors import DomainError
 from orderdesk.notifications.queries import notifications_about
-from orderdesk.refusals import show_refusal
+from orderdesk.photos.actions import describe_limits
+from orderdesk.refusals import UnreadableForm, show_refusal
 
 from . import actions, queries
 from .errors import TransitionRefused
@@ -172,7 +173,9 @@ def dispatch(request, order_id: int):
     done_url = _next_url(request) or reverse("orders:detail", args=[order.pk])
     if request.method == "POST":
         form = DispatchForm(request.POST, request.FILES, today=today)
-        if form.is_valid():
+        if request.unreadable_form:
+            _refuse_unreadable_dispatch(form, request.unreadable_form)
+        elif form.is_valid():
             try:
                 actions.dispatch_order(
                     order.pk,
@@ -278,6 +281,19 @@ def _status_change(request, order_id, *, to, form_class, change, title, explanat
     }
     template = "orders/_status_dialog.html" if request.htmx else "orders/status_change.html"
     return render(request, template, context, status=status)
+
+
+def _refuse_unreadable_dispatch(form: DispatchForm, why: UnreadableForm) -> None:
+    """Say beside the field what Django refused to read (the typed values are lost with it)."""
+    form.is_valid()
+    if why == UnreadableForm.TOO_MANY_FILES:
+        form.add_error("photos", f"You can attach {describe_limits()}; you chose too many files.")
+    elif why == UnreadableForm.TOO_LARGE:
+        form.add_error("message", f"The message has at most {actions.MAX_MESSAGE_LENGTH} characters.")
+    else:
+        form.add_error(
+            "photos", "The chosen files could not be read (is a file name very long?). Choose them again."
+        )
 
 
 def _order_or_404(request, order_id) -> Order:

@@ -49,7 +49,32 @@ def _page(chromium, live_server, viewport, **options):
     context = chromium.new_context(viewport=viewport, base_url=live_server.url, **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    _collect_console_errors(context, page)
     return context, page
+
+
+# Chrome logs every 4xx as "Failed to load resource"; the tests provoke refusals (422) on purpose.
+EXPECTED_CONSOLE_ERRORS = ("Failed to load resource: the server responded with a status of 4",)
+
+
+def _collect_console_errors(context, page):
+    """Script errors and Content-Security-Policy violations ("Refused to …") fail the test."""
+    errors = context.console_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"{message.text} at {message.location}")
+            if message.type == "error" and not message.text.startswith(EXPECTED_CONSOLE_ERRORS)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+
+
+def _close(context):
+    errors = list(context.console_errors)
+    context.close()
+    assert errors == [], f"the browser console reported errors: {errors}"
 
 
 @pytest.fixture
@@ -57,7 +82,7 @@ def phone(chromium, live_server, transactional_db):
     """A page at phone size (375 × 812), touch and all."""
     context, page = _page(chromium, live_server, PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     yield page
-    context.close()
+    _close(context)
 
 
 @pytest.fixture
@@ -65,7 +90,7 @@ def desktop(chromium, live_server, transactional_db):
     """A page at desktop size (1280 × 800)."""
     context, page = _page(chromium, live_server, DESKTOP)
     yield page
-    context.close()
+    _close(context)
 
 
 @pytest.fixture
@@ -83,7 +108,7 @@ def visitor(chromium, live_server, transactional_db):
 
     yield open_page
     for context in contexts:
-        context.close()
+        _close(context)
 
 
 @pytest.fixture

@@ -30,8 +30,9 @@
     var dialog = event.detail.target.querySelector("dialog[data-modal]");
     if (dialog && !dialog.open) {
       dialog.showModal();
-      var invalid = dialog.querySelector("[aria-invalid=true]");
-      (invalid || dialog.querySelector("textarea, input:not([type=hidden])")).focus();
+      // A pop-up with nothing to fill in (Verify payment) keeps the browser's own focus.
+      var first = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("textarea, input:not([type=hidden])");
+      if (first) first.focus();
     }
   });
   document.addEventListener("close", function (event) {
