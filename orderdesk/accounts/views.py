@@ -171,6 +171,7 @@ def _account_page(request, *, contacts_form=None, preferences_form=None, invite_
         "show_preferences_form": can(actor, Permission.CHOOSE_NOTIFICATIONS) or preferences_form is not None,
         "show_invite_form": can(actor, Permission.INVITE_PEOPLE) or invite_form is not None,
         "stores": stores_of(merchant),
+        "can_manage_stores": can(actor, Permission.MANAGE_STORES),
         "team": team_of(merchant),
         "facebook_accounts": SocialAccount.objects.filter(user=request.user, provider="facebook"),
         "contacts_form": contacts_form
