@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -30,7 +31,6 @@ from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.fulfillment.errors import InvalidShipment, ShipmentNotFound
 from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
-from orderdesk.stores.models import Store
 
 from . import events
 from .counts import count_status_change
@@ -528,7 +528,9 @@ def _ensure_variants_belong_to(merchant: Merchant, lines: Sequence[LineInput]) -
             )
 
 
-def _store_for(merchant: Merchant, store_id: int | None) -> Store:
+def _store_for(merchant: Merchant, store_id: int | None):
+    # Looked up by name: stores (the sync connectors) stand on orders, never the other way.
+    Store = apps.get_model("stores", "Store")  # noqa: N806
     if store_id is None:
         store, _ = Store.objects.get_or_create(
             merchant=merchant, name="Manual orders", defaults={"channel": Store.Channel.MANUAL}
