@@ -146,6 +146,17 @@ STORAGES = {
     },
 }
 
+# Encrypts store credentials and webhook secrets at rest (orderdesk.stores.credentials).
+_DEVELOPMENT_CREDENTIALS_KEY = "orderdesk-development-credentials-key-not-for-production"
+CREDENTIALS_KEY = env.str("CREDENTIALS_KEY", default="")
+if not CREDENTIALS_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "CREDENTIALS_KEY must be set when DEBUG is off: it encrypts store credentials "
+            "and webhook secrets (any long random string; keep it, or stores must be reconnected)."
+        )
+    CREDENTIALS_KEY = _DEVELOPMENT_CREDENTIALS_KEY
+
 # Upload limits for photos (dispatch, after-sales).
 PHOTO_MAX_FILES = env.int("PHOTO_MAX_FILES", default=5)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
@@ -336,3 +347,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Lets deployments (and test runs) that share one broker keep their queues apart.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+
+# --- Store sync (issue 9) ---
+# A connected store's first sync takes in paid, unfulfilled orders of this many days back.
+STORE_BACKFILL_DAYS = env.int("STORE_BACKFILL_DAYS", default=30)
+# How often the poll asks each store for orders changed since its cursor (catching missed webhooks).
+STORE_POLL_MINUTES = env.int("STORE_POLL_MINUTES", default=5)
+# How long a store's API may take to answer one request.
+STORE_API_TIMEOUT_SECONDS = env.int("STORE_API_TIMEOUT_SECONDS", default=20)
+# A webhook body over this size is refused with 413.
+STORE_WEBHOOK_MAX_BYTES = env.int("STORE_WEBHOOK_MAX_BYTES", default=1_048_576)
+CELERY_BEAT_SCHEDULE["stores-poll"] = {
+    "task": "orderdesk.stores.tasks.poll_stores",
+    "schedule": float(STORE_POLL_MINUTES * 60),
+}

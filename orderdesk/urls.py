@@ -14,6 +14,7 @@ urlpatterns = [
     path("orders/", include("orderdesk.orders.urls")),
     path("notifications/", include("orderdesk.notifications.urls")),
     path("t/", include("orderdesk.customer_page.urls")),
+    path("stores/", include("orderdesk.stores.urls")),
 ]
 
 # Photos live under unguessable names on local disk in the embedded run; Django serves them.

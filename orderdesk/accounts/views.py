@@ -16,7 +16,6 @@ from orderdesk.errors import DomainError
 from orderdesk.notifications.actions import preferences_for, update_notification_preferences
 from orderdesk.notifications.forms import NotificationPreferenceForm
 from orderdesk.refusals import show_refusal
-from orderdesk.stores.queries import stores_of
 
 from . import actions
 from .access import ACTING_MEMBERSHIP_SESSION_KEY, choose_membership, permission_required
@@ -170,7 +169,7 @@ def _account_page(request, *, contacts_form=None, preferences_form=None, invite_
         or contacts_form is not None,
         "show_preferences_form": can(actor, Permission.CHOOSE_NOTIFICATIONS) or preferences_form is not None,
         "show_invite_form": can(actor, Permission.INVITE_PEOPLE) or invite_form is not None,
-        "stores": stores_of(merchant),
+        "can_manage_stores": can(actor, Permission.MANAGE_STORES),
         "team": team_of(merchant),
         "facebook_accounts": SocialAccount.objects.filter(user=request.user, provider="facebook"),
         "contacts_form": contacts_form

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -30,7 +31,6 @@ from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.fulfillment.errors import InvalidShipment, ShipmentNotFound
 from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
-from orderdesk.stores.models import Store
 
 from . import events
 from .counts import count_status_change
@@ -43,6 +43,11 @@ CENT = Decimal("0.01")
 MAX_REFERENCE_LENGTH = fulfillment_actions.MAX_REFERENCE_LENGTH
 MAX_MESSAGE_LENGTH = fulfillment_actions.MAX_MESSAGE_LENGTH
 MAX_REASON_LENGTH = 1000
+# No shop sells more of one item in one order; bigger numbers are typos or attacks.
+MAX_LINE_QUANTITY = 100_000
+# Money columns hold 12 digits with 2 decimals: every amount, and the total, stays below this.
+MONEY_LIMIT = Decimal("10000000000")
+MAX_EXTERNAL_ID_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -82,10 +87,11 @@ class NewOrder:
     extra: dict = field(default_factory=dict)
 
 
-def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -> Order:
+def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, notify: bool = True) -> Order:
     """Record a new order: awaiting payment, or Pending at once when its payment is
     already confirmed (paid in the store, or cash on delivery the merchant confirmed).
 
+    `notify=False` queues no merchant messages (a store backfill sends one summary instead).
     Raises InvalidOrder for bad details and DuplicateOrder for a store order already recorded.
     """
     ensure_can(by, Permission.RECORD_ORDERS)
@@ -102,6 +108,15 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
     total = subtotal + shipping_fee - discount
     if total < 0:
         raise InvalidOrder("The discount is larger than the order's value.", field="discount")
+    if subtotal >= MONEY_LIMIT or total >= MONEY_LIMIT:
+        raise InvalidOrder("The order's total is too large.", field="lines")
+    for text, what, field_name in (
+        (new.shipping_option, "shipping option", "shipping_option"),
+        (new.note, "note", "note"),
+        (new.reference or "", "order reference", "reference"),
+        (new.external_id or "", "store's order id", "external_id"),
+    ):
+        _ensure_printable(text, what, field_name)
     processing_days = merchant.default_processing_days if new.processing_days is None else new.processing_days
     if not 0 <= processing_days <= 365:
         raise InvalidOrder("Processing days must be between 0 and 365.", field="processing_days")
@@ -109,6 +124,10 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
     reference = (new.reference or "").strip() or None
     if reference and len(reference) > 40:
         raise InvalidOrder("An order reference has at most 40 characters.", field="reference")
+    if external_id and len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+        raise InvalidOrder(
+            f"A store's order id has at most {MAX_EXTERNAL_ID_LENGTH} characters.", field="external_id"
+        )
 
     # The merchant row lock serializes recording per merchant, so the duplicate checks
     # below cannot race with another import of the same store order.
@@ -173,7 +192,8 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
         events.record_order_placed(order, by=by)
         if payment_confirmed:
             event = _enter_order_tracking(order, by=by)
-            _queue_notifications(order, event.kind, by=by)
+            if notify:
+                _queue_notifications(order, event.kind, by=by)
     return order
 
 
@@ -508,7 +528,9 @@ def _ensure_variants_belong_to(merchant: Merchant, lines: Sequence[LineInput]) -
             )
 
 
-def _store_for(merchant: Merchant, store_id: int | None) -> Store:
+def _store_for(merchant: Merchant, store_id: int | None):
+    # Looked up by name: stores (the sync connectors) stand on orders, never the other way.
+    Store = apps.get_model("stores", "Store")  # noqa: N806
     if store_id is None:
         store, _ = Store.objects.get_or_create(
             merchant=merchant, name="Manual orders", defaults={"channel": Store.Channel.MANUAL}
@@ -539,7 +561,20 @@ def _customer_for(merchant: Merchant, details: CustomerDetails) -> Customer:
     return found
 
 
+def _ensure_printable(text: str, what: str, field_name: str) -> None:
+    """Refuse NUL bytes: PostgreSQL cannot store them in text, and no person types one."""
+    if "\x00" in (text or ""):
+        raise InvalidOrder(f"The {what} contains a NUL character.", field=field_name)
+
+
 def _checked_customer(customer: CustomerDetails) -> CustomerDetails:
+    for text, what, field_name in (
+        (customer.name, "customer's name", "customer_name"),
+        (customer.phone, "customer's phone", "customer_phone"),
+        (customer.email, "customer's email", "customer_email"),
+        (customer.address, "shipping address", "shipping_address"),
+    ):
+        _ensure_printable(text, what, field_name)
     name = (customer.name or "").strip()
     if not name:
         raise InvalidOrder("Enter the customer's name.", field="customer_name")
@@ -561,11 +596,19 @@ def _checked_customer(customer: CustomerDetails) -> CustomerDetails:
 
 
 def _checked_line(position: int, line: LineInput) -> LineInput:
+    for text, what in ((line.title, "title"), (line.sku, "SKU"), (line.variant_title, "variant")):
+        _ensure_printable(text, f"{what} of item {position}", "lines")
     title = (line.title or "").strip()
     if not title:
         raise InvalidOrder(f"Item {position} needs a title.", field="lines")
     if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
         raise InvalidOrder(f"Item {position} ({title}) needs a quantity of at least 1.", field="lines")
+    if line.quantity > MAX_LINE_QUANTITY:
+        raise InvalidOrder(
+            f"Item {position} ({title}) has a quantity of {line.quantity:,}; "
+            f"at most {MAX_LINE_QUANTITY:,} of one item per order.",
+            field="lines",
+        )
     unit_price = _money(line.unit_price, f"price of item {position} ({title})", "lines")
     return LineInput(
         title=title[:255],
@@ -589,6 +632,95 @@ def _money(value, what: str, field_name: str) -> Decimal:
         raise InvalidOrder(f"The {what} must be zero or more.", field=field_name)
     if amount != amount.quantize(CENT):
         raise InvalidOrder(f"The {what} has more than two decimal places.", field=field_name)
-    if amount >= Decimal("10000000000"):
-        raise InvalidOrder(f"The {what} is too large.", field=field_name)
+    if amount >= MONEY_LIMIT:
+        raise InvalidOrder(f"The {what} is too large (at most 9,999,999,999.99).", field=field_name)
     return amount.quantize(CENT)
+
+
+def update_order_from_store(order_id: int, *, by: Actor, new: NewOrder) -> Order:
+    """Apply a store's change of customer, address, lines or shipping to an order not yet dispatched.
+
+    Lines are replaced and the totals recomputed; the timeline says what changed, before
+    and after. Raises InvalidOrder (bad details), OrderNotFound, TransitionRefused (the
+    order has left Pending: the caller flags the change instead).
+    """
+    ensure_can(by, Permission.RECORD_ORDERS)
+    customer = _checked_customer(new.customer)
+    lines = [_checked_line(index, line) for index, line in enumerate(new.lines, start=1)]
+    if not lines:
+        raise InvalidOrder("An order needs at least one item.", field="lines")
+    shipping_fee = _money(new.shipping_fee, "shipping fee", "shipping_fee")
+    discount = _money(new.discount, "discount", "discount")
+    _ensure_printable(new.shipping_option, "shipping option", "shipping_option")
+    subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    total = subtotal + shipping_fee - discount
+    if total < 0:
+        raise InvalidOrder("The discount is larger than the order's value.", field="discount")
+    if subtotal >= MONEY_LIMIT or total >= MONEY_LIMIT:
+        raise InvalidOrder("The order's total is too large.", field="lines")
+    with transaction.atomic():
+        order = _locked_order(order_id, by)
+        if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.PENDING):
+            raise TransitionRefused(
+                f"Order {order.reference} {_DONE_ALREADY[order.status]}, so the store's change is not applied."
+            )
+        _ensure_variants_belong_to(order.merchant, lines)
+        old_lines = list(order.lines.all())
+        before = {
+            "customer_name": order.customer_name,
+            "customer_phone": order.customer_phone,
+            "customer_email": order.customer_email,
+            "shipping_address": order.shipping_address,
+            "shipping_option": order.shipping_option,
+            "shipping_fee": str(order.shipping_fee),
+            "discount": str(order.discount),
+            "lines": [_line_summary(line) for line in old_lines],
+        }
+        after = {
+            "customer_name": customer.name,
+            "customer_phone": customer.phone,
+            "customer_email": customer.email,
+            "shipping_address": customer.address,
+            "shipping_option": new.shipping_option.strip()[:100],
+            "shipping_fee": str(shipping_fee),
+            "discount": str(discount),
+            "lines": [_line_summary(line) for line in lines],
+        }
+        changes = {
+            name: {"before": before[name], "after": after[name]}
+            for name in before
+            if before[name] != after[name]
+        }
+        if not changes:
+            return order
+        order.customer_name = customer.name
+        order.customer_phone = customer.phone
+        order.customer_email = customer.email
+        order.shipping_address = customer.address
+        order.shipping_option = after["shipping_option"]
+        order.shipping_fee = shipping_fee
+        order.discount = discount
+        order.subtotal = subtotal
+        order.total = total
+        order.save()
+        if "lines" in changes:
+            order.lines.all().delete()
+            OrderLine.objects.bulk_create(
+                OrderLine(
+                    merchant_id=order.merchant_id,
+                    order=order,
+                    variant_id=line.variant_id,
+                    sku=line.sku,
+                    title=line.title,
+                    variant_title=line.variant_title,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                )
+                for line in lines
+            )
+        events.record_order_updated_from_store(order, by=by, changes=changes)
+    return order
+
+
+def _line_summary(line) -> str:
+    return f"{line.quantity} × {line.title}{f' ({line.sku})' if line.sku else ''} @ {line.unit_price}"

@@ -133,6 +133,26 @@ def record_notification_resent(order: Order, *, by: Actor, notification, last_er
     )
 
 
+def record_order_updated_from_store(order: Order, *, by: Actor, changes: dict[str, Any]) -> OrderEvent:
+    """The store changed the order before dispatch: {field: {"before": …, "after": …}}."""
+    return _record(
+        order,
+        OrderEvent.Kind.UPDATED_FROM_STORE,
+        by,
+        {"store": order.store.name, "external_id": order.external_id, "changes": changes},
+    )
+
+
+def record_store_change_flagged(order: Order, *, by: Actor, summary: str) -> OrderEvent:
+    """The store changed or cancelled the order after it left Pending; nothing was applied."""
+    return _record(
+        order,
+        OrderEvent.Kind.STORE_CHANGE_FLAGGED,
+        by,
+        {"store": order.store.name, "external_id": order.external_id, "summary": summary},
+    )
+
+
 # --- reading the payloads ---------------------------------------------------------
 
 
@@ -226,3 +246,12 @@ def _date(iso_date: str | None) -> datetime.date | None:
         return datetime.date.fromisoformat(iso_date) if iso_date else None
     except ValueError:
         return None
+
+
+def store_changes(event: OrderEvent) -> dict[str, dict]:
+    """{field: {"before": …, "after": …}} of an updated-from-store event."""
+    return (event.data or {}).get("changes") or {}
+
+
+def store_change_summary(event: OrderEvent) -> str:
+    return (event.data or {}).get("summary", "")

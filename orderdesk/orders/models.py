@@ -182,6 +182,9 @@ class OrderEvent(MerchantOwned):
         NOTIFICATIONS_QUEUED = "notifications_queued", "Notifications queued"
         NOTIFICATION_RESENT = "notification_resent", "Notification resent"
         NOTE_ADDED = "note_added", "Note added"
+        UPDATED_FROM_STORE = "updated_from_store", "Updated from the store"
+        # The store changed or cancelled an order that had already left Pending: not applied.
+        STORE_CHANGE_FLAGGED = "store_change_flagged", "Store change needs your attention"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -15,7 +15,7 @@ def manage(*args, **env_overrides):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "CREDENTIALS_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(env_overrides)
     return subprocess.run(
@@ -28,6 +28,7 @@ def production_like(tmp_path):
     return {
         "DEBUG": "false",
         "SECRET_KEY": SECRET,
+        "CREDENTIALS_KEY": "another-production-like-secret-for-store-credentials",
         "ALLOWED_HOSTS": "orders.example.com",
         "SITE_URL": "https://orders.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
@@ -46,6 +47,13 @@ def test_production_refuses_to_start_without_a_secret_key(production_like):
     result = manage("check", **production_like)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_production_refuses_to_start_without_a_credentials_key(production_like):
+    production_like["CREDENTIALS_KEY"] = ""
+    result = manage("check", **production_like)
+    assert result.returncode != 0
+    assert "CREDENTIALS_KEY must be set when DEBUG is off" in result.stderr
 
 
 def test_database_url_selects_postgresql(production_like):

@@ -141,4 +141,29 @@ def event_details(event: OrderEvent) -> list[str]:
         resent, last_error = events.notification_resent(event)
         line = f"{resent.channel_label} to {resent.recipient}"
         return [f"{line} (was: {last_error})" if last_error else line]
+    if kind == OrderEvent.Kind.UPDATED_FROM_STORE:
+        return [_store_change(name, change) for name, change in events.store_changes(event).items()]
+    if kind == OrderEvent.Kind.STORE_CHANGE_FLAGGED:
+        return [events.store_change_summary(event)]
     return []
+
+
+_STORE_CHANGE_LABELS = {
+    "customer_name": "Customer",
+    "customer_phone": "Phone",
+    "customer_email": "Email",
+    "shipping_address": "Address",
+    "shipping_option": "Shipping",
+    "shipping_fee": "Shipping fee",
+    "discount": "Discount",
+    "lines": "Items",
+}
+
+
+def _store_change(name: str, change: dict) -> str:
+    def shown(value) -> str:
+        if isinstance(value, list):
+            return "; ".join(value) or "none"
+        return str(value) if value not in ("", None) else "none"
+
+    return f"{_STORE_CHANGE_LABELS.get(name, name)}: {shown(change.get('before'))} → {shown(change.get('after'))}"

@@ -11,6 +11,7 @@ import logging
 import random
 from decimal import Decimal
 
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -26,7 +27,6 @@ from orderdesk.notifications.models import Notification
 from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.models import Order, OrderEvent
-from orderdesk.stores.models import Store
 
 DEMO_EMAIL = "demo@orderdesk.local"
 DEMO_PASSWORD = "orderdesk-demo"
@@ -155,6 +155,7 @@ class Command(BaseCommand):
         return merchant, owner
 
     def _stores(self, merchant):
+        Store = apps.get_model("stores", "Store")  # noqa: N806
         return [
             Store.objects.create(merchant=merchant, name="Manual orders", channel=Store.Channel.MANUAL),
             Store.objects.create(
@@ -182,6 +183,7 @@ class Command(BaseCommand):
         return variants
 
     def _order(self, actor, rng, number, stores, variants):
+        Store = apps.get_model("stores", "Store")  # noqa: N806
         target = rng.choice(STATUS_MIX)
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         chosen = rng.sample(variants, rng.choice([1, 1, 2, 2, 3]))

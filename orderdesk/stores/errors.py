@@ -1,0 +1,26 @@
+from orderdesk.errors import DomainError, NotFound
+
+
+class StoreNotFound(NotFound):
+    def __init__(self):
+        super().__init__("That store does not exist.")
+
+
+class InvalidStoreDetails(DomainError):
+    """A connection's details break a rule (no token, a bad domain, a name in use)."""
+
+
+class ConnectionRefused(DomainError):
+    """The store refused our credentials (401/403), or they cannot be read."""
+
+
+class StoreUnreachable(DomainError):
+    """The store's API did not answer usefully (timeout, 5xx, a malformed reply)."""
+
+
+class MalformedStoreOrder(DomainError):
+    """One order from the store lacks what Orderdesk needs; the rest of the batch goes on."""
+
+
+class SyncRefused(DomainError):
+    """The store cannot sync now (paused, removed, a CSV store)."""

@@ -1,0 +1,109 @@
+"""A store's order as Orderdesk needs it, whichever store it came from."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from .errors import MalformedStoreOrder
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class IncomingLine:
+    sku: str
+    title: str
+    variant_title: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class IncomingOrder:
+    """One order as the store describes it, before any of Orderdesk's checks."""
+
+    class Standing:
+        PAID = "paid"  # paid and not yet fulfilled: belongs in Order Tracking
+        UNPAID = "unpaid"  # not paid yet: enters when it is
+        FULFILLED = "fulfilled"  # fulfilled in the store before it reached Orderdesk
+        CANCELLED = "cancelled"
+
+    external_id: str
+    standing: str
+    currency: str
+    customer_name: str
+    customer_phone: str
+    customer_email: str
+    shipping_address: str
+    lines: tuple[IncomingLine, ...]
+    payment_method: str
+    shipping_option: str = ""
+    shipping_fee: Decimal = Decimal("0")
+    discount: Decimal = Decimal("0")
+    note: str = ""
+    placed_at: datetime.datetime | None = None
+    updated_at: datetime.datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything that, when changed in the store, changes the order here."""
+        content = asdict(self)
+        for left_out in ("placed_at", "updated_at", "extra", "payment_method", "currency"):
+            content.pop(left_out)
+        # Fulfilled and paid look the same here: a store's own fulfillment is not a change to apply.
+        content["standing"] = self.standing == self.Standing.CANCELLED
+        encoded = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def amount(value, what: str) -> Decimal:
+    """A store's amount (text, or a number parsed exactly) as Decimal cents."""
+    if value is None or value == "":
+        return Decimal("0")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        parsed = Decimal(str(value))
+    except (InvalidOperation, ValueError) as refusal:
+        raise MalformedStoreOrder(f"The {what} “{value}” is not an amount.") from refusal
+    if not parsed.is_finite():
+        raise MalformedStoreOrder(f"The {what} “{value}” is not an amount.")
+    return parsed.quantize(CENT)
+
+
+def quantity(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise MalformedStoreOrder(f"The quantity of {what} is missing.")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as refusal:
+        raise MalformedStoreOrder(f"The quantity of {what} “{value}” is not a number.") from refusal
+    if not number.is_finite() or number != number.to_integral_value():
+        raise MalformedStoreOrder(f"The quantity of {what} “{value}” is not a whole number.")
+    return int(number)
+
+
+def moment(value) -> datetime.datetime | None:
+    """An ISO 8601 time from the store (UTC when it names no zone)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as refusal:
+        raise MalformedStoreOrder(f"“{value}” is not a date and time.") from refusal
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
+
+
+def text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def address_text(*parts) -> str:
+    return ", ".join(part for part in (text(p) for p in parts) if part)

@@ -1,0 +1,302 @@
+"""Shopify: the GraphQL Admin API at a pinned version, and its webhook payloads."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import requests
+
+from . import incoming
+from .credentials import decrypt_credentials
+from .errors import MalformedStoreOrder, StoreUnreachable
+from .incoming import IncomingLine, IncomingOrder
+from .models import SHOPIFY_API_VERSION, Store
+from .transport import StoreApi
+
+PAGE_SIZE = 50
+
+SHOP_QUERY = "query Shop { shop { name currencyCode } }"
+
+ORDERS_QUERY = """
+query Orders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {
+      id legacyResourceId name createdAt updatedAt cancelledAt
+      displayFinancialStatus displayFulfillmentStatus
+      email phone note currencyCode paymentGatewayNames
+      customer { firstName lastName email phone }
+      shippingAddress { name address1 address2 city province zip country phone }
+      shippingLine { title originalPriceSet { shopMoney { amount currencyCode } } }
+      totalDiscountsSet { shopMoney { amount currencyCode } }
+      lineItems(first: 100) {
+        nodes { sku title variantTitle quantity originalUnitPriceSet { shopMoney { amount currencyCode } } }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def api_base_url(store: Store) -> str:
+    if store.api_base_url:
+        return store.api_base_url.rstrip("/")
+    domain = store.url.removeprefix("https://").removeprefix("http://").strip("/")
+    return f"https://{domain}"
+
+
+class ShopifyClient:
+    """A shop's GraphQL Admin API, with its cost-based throttling respected."""
+
+    def __init__(self, store: Store, *, sleep: Callable[[float], None] | None = None):
+        credentials = decrypt_credentials(store.credentials_encrypted)
+        session = requests.Session()
+        session.headers.update(
+            {
+                "X-Shopify-Access-Token": credentials.get("access_token", ""),
+                "Content-Type": "application/json",
+            }
+        )
+        extra = {"sleep": sleep} if sleep else {}
+        self.api = StoreApi(store_name=store.name, session=session, **extra)
+        self.endpoint = f"{api_base_url(store)}/admin/api/{SHOPIFY_API_VERSION}/graphql.json"
+
+    def query(self, query: str, variables: dict | None = None) -> dict:
+        """The query's data; waits out throttling (429, or a THROTTLED error) and retries."""
+        for _attempt in range(5):
+            response = self.api.call(
+                "POST", self.endpoint, json={"query": query, "variables": variables or {}}
+            )
+            answer = self.api.json_of(response)
+            if not isinstance(answer, dict):
+                raise StoreUnreachable("Shopify answered with an unexpected document.")
+            cost = (answer.get("extensions") or {}).get("cost") or {}
+            errors = answer.get("errors") or []
+            if any(
+                (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)
+            ):
+                self.api.wait(_seconds_until_affordable(cost))
+                continue
+            if errors:
+                messages = "; ".join(
+                    str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
+                )
+                raise StoreUnreachable(f"Shopify refused the query: {messages[:300]}")
+            if _would_throttle(cost):
+                # Wait for the bucket to refill rather than be throttled by the next query.
+                self.api.wait(_seconds_until_affordable(cost))
+            return answer.get("data") or {}
+        raise StoreUnreachable("Shopify kept throttling our queries.")
+
+    def shop(self) -> dict:
+        return self.query(SHOP_QUERY).get("shop") or {}
+
+    def order_pages(
+        self,
+        *,
+        created_after: datetime.datetime | None = None,
+        updated_after: datetime.datetime | None = None,
+    ) -> Iterator[list[dict]]:
+        """Pages of order nodes: the backfill's paid, unfulfilled orders created since a time,
+        or the poll's orders of any standing updated since its cursor (edits, cancellations)."""
+        if updated_after is not None:
+            search = f"updated_at:>='{_shopify_time(updated_after)}'"
+        else:
+            search = "financial_status:paid fulfillment_status:unfulfilled"
+            if created_after is not None:
+                search += f" created_at:>='{_shopify_time(created_after)}'"
+        after = None
+        while True:
+            data = self.query(ORDERS_QUERY, {"first": PAGE_SIZE, "after": after, "query": search})
+            orders = data.get("orders") or {}
+            yield list(orders.get("nodes") or [])
+            page = orders.get("pageInfo") or {}
+            if not page.get("hasNextPage"):
+                return
+            after = page.get("endCursor")
+
+
+def _shopify_time(moment: datetime.datetime) -> str:
+    return f"{moment.astimezone(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _would_throttle(cost: dict) -> bool:
+    status = cost.get("throttleStatus") or {}
+    requested = cost.get("requestedQueryCost") or 0
+    return bool(status) and float(status.get("currentlyAvailable", requested)) < float(requested)
+
+
+def _seconds_until_affordable(cost: dict) -> float:
+    status = cost.get("throttleStatus") or {}
+    requested = float(cost.get("requestedQueryCost") or 1)
+    available = float(status.get("currentlyAvailable") or 0)
+    restore_rate = float(status.get("restoreRate") or 50)
+    return max(1.0, (requested - available) / restore_rate)
+
+
+# --- orders ---------------------------------------------------------------------------
+
+
+def _payment_method(gateways) -> str:
+    names = " ".join(str(g).lower() for g in gateways or [])
+    if "cash on delivery" in names or "cod" in names.split():
+        return "cod"
+    if "paypal" in names:
+        return "paypal"
+    if "gcash" in names:
+        return "gcash"
+    if "maya" in names or "paymaya" in names:
+        return "maya"
+    if "bank" in names:
+        return "bank_transfer"
+    if "shopify_payments" in names or "stripe" in names or "card" in names:
+        return "card"
+    return "other"
+
+
+def _money_of(money_set) -> tuple:
+    shop_money = (money_set or {}).get("shopMoney") or {}
+    return shop_money.get("amount"), shop_money.get("currencyCode")
+
+
+def order_from_graphql(node: dict) -> IncomingOrder:
+    """An order node of the orders query; raises MalformedStoreOrder."""
+    if not isinstance(node, dict):
+        raise MalformedStoreOrder("The order is not an object.")
+    external_id = (
+        incoming.text(node.get("legacyResourceId")) or incoming.text(node.get("id")).rsplit("/", 1)[-1]
+    )
+    if not external_id:
+        raise MalformedStoreOrder("The order has no id.")
+    financial = incoming.text(node.get("displayFinancialStatus")).upper()
+    fulfillment = incoming.text(node.get("displayFulfillmentStatus")).upper()
+    standing = _standing(
+        cancelled=bool(node.get("cancelledAt")),
+        paid=financial in ("PAID", "PARTIALLY_REFUNDED"),
+        fulfilled=fulfillment in ("FULFILLED", "RESTOCKED"),
+    )
+    customer = node.get("customer") or {}
+    address = node.get("shippingAddress") or {}
+    lines = []
+    for line in ((node.get("lineItems") or {}).get("nodes")) or []:
+        title = incoming.text(line.get("title"))
+        price, _ = _money_of(line.get("originalUnitPriceSet"))
+        lines.append(
+            IncomingLine(
+                sku=incoming.text(line.get("sku")),
+                title=title,
+                variant_title=incoming.text(line.get("variantTitle")),
+                quantity=incoming.quantity(line.get("quantity"), title or "an item"),
+                unit_price=incoming.amount(price, f"price of {title or 'an item'}"),
+            )
+        )
+    shipping_line = node.get("shippingLine") or {}
+    shipping_fee, _ = _money_of(shipping_line.get("originalPriceSet"))
+    discount, _ = _money_of(node.get("totalDiscountsSet"))
+    name = incoming.text(address.get("name")) or " ".join(
+        part
+        for part in (incoming.text(customer.get("firstName")), incoming.text(customer.get("lastName")))
+        if part
+    )
+    return IncomingOrder(
+        external_id=external_id,
+        standing=standing,
+        currency=incoming.text(node.get("currencyCode")).upper(),
+        customer_name=name or f"Customer of order {incoming.text(node.get('name')) or external_id}",
+        customer_phone=incoming.text(address.get("phone") or node.get("phone") or customer.get("phone")),
+        customer_email=incoming.text(node.get("email") or customer.get("email")),
+        shipping_address=incoming.address_text(
+            address.get("address1"),
+            address.get("address2"),
+            address.get("city"),
+            address.get("province"),
+            address.get("zip"),
+            address.get("country"),
+        ),
+        lines=tuple(lines),
+        payment_method=_payment_method(node.get("paymentGatewayNames")),
+        shipping_option=incoming.text(shipping_line.get("title")),
+        shipping_fee=incoming.amount(shipping_fee, "shipping fee"),
+        discount=incoming.amount(discount, "discount"),
+        note=incoming.text(node.get("note")),
+        placed_at=incoming.moment(node.get("createdAt")),
+        updated_at=incoming.moment(node.get("updatedAt")),
+        extra={"shopify_name": incoming.text(node.get("name"))},
+    )
+
+
+def order_from_webhook(payload: dict) -> IncomingOrder:
+    """An orders/* webhook body (the REST order shape); raises MalformedStoreOrder."""
+    if not isinstance(payload, dict):
+        raise MalformedStoreOrder("The order is not an object.")
+    if payload.get("id") in (None, ""):
+        raise MalformedStoreOrder("The order has no “id”.")
+    if not isinstance(payload.get("line_items"), list):
+        raise MalformedStoreOrder("The order has no “line_items” list.")
+    external_id = incoming.text(payload.get("id"))
+    standing = _standing(
+        cancelled=bool(payload.get("cancelled_at")),
+        paid=incoming.text(payload.get("financial_status")) in ("paid", "partially_refunded"),
+        fulfilled=incoming.text(payload.get("fulfillment_status")) in ("fulfilled", "restocked"),
+    )
+    customer = payload.get("customer") or {}
+    address = payload.get("shipping_address") or {}
+    lines = []
+    for line in payload["line_items"]:
+        if not isinstance(line, dict):
+            raise MalformedStoreOrder("An item of the order is not an object.")
+        title = incoming.text(line.get("title") or line.get("name"))
+        lines.append(
+            IncomingLine(
+                sku=incoming.text(line.get("sku")),
+                title=title,
+                variant_title=incoming.text(line.get("variant_title")),
+                quantity=incoming.quantity(line.get("quantity"), title or "an item"),
+                unit_price=incoming.amount(line.get("price"), f"price of {title or 'an item'}"),
+            )
+        )
+    shipping_lines = [s for s in payload.get("shipping_lines") or [] if isinstance(s, dict)]
+    name = incoming.text(address.get("name")) or " ".join(
+        part
+        for part in (incoming.text(customer.get("first_name")), incoming.text(customer.get("last_name")))
+        if part
+    )
+    return IncomingOrder(
+        external_id=external_id,
+        standing=standing,
+        currency=incoming.text(payload.get("currency")).upper(),
+        customer_name=name or f"Customer of order {incoming.text(payload.get('name')) or external_id}",
+        customer_phone=incoming.text(address.get("phone") or payload.get("phone") or customer.get("phone")),
+        customer_email=incoming.text(payload.get("email") or customer.get("email")),
+        shipping_address=incoming.address_text(
+            address.get("address1"),
+            address.get("address2"),
+            address.get("city"),
+            address.get("province"),
+            address.get("zip"),
+            address.get("country"),
+        ),
+        lines=tuple(lines),
+        payment_method=_payment_method(payload.get("payment_gateway_names")),
+        shipping_option=incoming.text(shipping_lines[0].get("title")) if shipping_lines else "",
+        shipping_fee=sum(
+            (incoming.amount(s.get("price"), "shipping fee") for s in shipping_lines), Decimal("0")
+        ),
+        discount=incoming.amount(payload.get("total_discounts"), "discount"),
+        note=incoming.text(payload.get("note")),
+        placed_at=incoming.moment(payload.get("created_at")),
+        updated_at=incoming.moment(payload.get("updated_at")),
+        extra={"shopify_name": incoming.text(payload.get("name"))},
+    )
+
+
+def _standing(*, cancelled: bool, paid: bool, fulfilled: bool) -> str:
+    if cancelled:
+        return IncomingOrder.Standing.CANCELLED
+    if fulfilled:
+        return IncomingOrder.Standing.FULFILLED
+    if paid:
+        return IncomingOrder.Standing.PAID
+    return IncomingOrder.Standing.UNPAID

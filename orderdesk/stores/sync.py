@@ -1,0 +1,407 @@
+"""Taking a store's orders in: one order (upsert by store and external id), a whole run
+(backfill or poll, with its sync log), and a webhook delivery.
+
+Orders go through `orders.actions.record_order` one at a time for now (a batched write
+path is planned); each order is its own transaction, so a bad one never stops the rest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from orderdesk.accounts.actors import Actor
+from orderdesk.accounts.models import Merchant
+from orderdesk.catalog.actions import SoldItem, variants_for_skus
+from orderdesk.customers.phones import normalize_phone
+from orderdesk.errors import DomainError
+from orderdesk.orders import actions as order_actions
+from orderdesk.orders import events as order_events
+from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
+from orderdesk.orders.errors import DuplicateOrder
+from orderdesk.orders.models import Order
+
+from . import shopify, woocommerce
+from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, SyncRefused
+from .incoming import IncomingOrder
+from .models import InboundDelivery, Store, StoreOrderLink, SyncRun
+
+logger = logging.getLogger(__name__)
+
+SYNC_LOG_DAYS = 30
+
+
+class Outcome:
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def sync_actor(store: Store) -> Actor:
+    return Actor.system(store.merchant, label=f"{store.get_channel_display()} sync ({store.name})")
+
+
+def apply_incoming_order(store: Store, incoming: IncomingOrder, *, notify: bool = True) -> str:
+    """Take one store order in: record it when new and paid, apply or flag a change, cancel
+    when the store cancelled it. Returns new, updated or unchanged; raises DomainError."""
+    by = sync_actor(store)
+    if incoming.currency and incoming.currency != store.merchant.currency:
+        raise MalformedStoreOrder(
+            f"The order is in {incoming.currency}, but the shop keeps its books in {store.merchant.currency}."
+        )
+    fingerprint = incoming.fingerprint
+    with transaction.atomic():
+        # The merchant row is the lock record_order takes to number orders; taking it first
+        # here takes a merchant's store orders in one at a time (the same order arriving by
+        # webhook and poll at once is recorded once) without a second lock to deadlock on.
+        Merchant.objects.select_for_update().get(pk=store.merchant_id)
+        link = StoreOrderLink.objects.filter(store=store, external_id=incoming.external_id).first()
+        if link is None:
+            existing = Order.objects.filter(store=store, external_id=incoming.external_id).first()
+            if existing is not None:
+                # Recorded before links existed (or through the API): take it up as is.
+                link = StoreOrderLink.objects.create(
+                    merchant_id=store.merchant_id,
+                    store=store,
+                    external_id=incoming.external_id,
+                    order=existing,
+                    fingerprint="",
+                )
+        if link is None:
+            if incoming.standing != IncomingOrder.Standing.PAID:
+                # Unpaid orders enter when paid; fulfilled or cancelled ones never needed us.
+                return Outcome.UNCHANGED
+            new_order = _new_order(store, incoming)
+            try:
+                order = order_actions.record_order(new_order, by=by, payment_confirmed=True, notify=notify)
+            except DuplicateOrder as taken:
+                raise MalformedStoreOrder(taken.message) from taken
+            StoreOrderLink.objects.create(
+                merchant_id=store.merchant_id,
+                store=store,
+                external_id=incoming.external_id,
+                order=order,
+                fingerprint=fingerprint,
+            )
+            return Outcome.NEW
+        if link.fingerprint == fingerprint:
+            return Outcome.UNCHANGED
+        order = Order.objects.select_related("store").get(pk=link.order_id)
+        not_yet_dispatched = order.status in (Order.Status.AWAITING_PAYMENT, Order.Status.PENDING)
+        if incoming.standing == IncomingOrder.Standing.CANCELLED:
+            if order.status == Order.Status.CANCELLED:
+                pass
+            elif order.status == Order.Status.PENDING:
+                order_actions.cancel_order(order.pk, by=by, reason=f"Cancelled in {store.name}.")
+            else:
+                _flag(
+                    link,
+                    order,
+                    by,
+                    f"{store.name} cancelled this order after it was {order.get_status_display().lower()}.",
+                )
+        elif not_yet_dispatched:
+            order_actions.update_order_from_store(order.pk, by=by, new=_new_order(store, incoming))
+        else:
+            _flag(
+                link,
+                order,
+                by,
+                f"{store.name} changed this order after it was {order.get_status_display().lower()}; "
+                "the change was not applied. Check the order in the store.",
+            )
+        link.fingerprint = fingerprint
+        link.save(update_fields=["fingerprint", "flagged_change", "flagged_at", "updated_at"])
+        return Outcome.UPDATED
+
+
+def _flag(link: StoreOrderLink, order: Order, by: Actor, summary: str) -> None:
+    link.flagged_change = summary
+    link.flagged_at = timezone.now()
+    order_events.record_store_change_flagged(order, by=by, summary=summary)
+
+
+def _new_order(store: Store, incoming: IncomingOrder) -> NewOrder:
+    phone, address = incoming.customer_phone, incoming.shipping_address
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValueError:
+            # A phone the store let through but we cannot text: keep it where a person can read it.
+            address = f"{address} (phone: {phone})" if address else f"Phone: {phone}"
+            phone = ""
+    variant_ids = variants_for_skus(
+        store.merchant,
+        [
+            SoldItem(
+                sku=line.sku[:64],
+                title=line.title,
+                variant_title=line.variant_title,
+                unit_price=line.unit_price,
+            )
+            for line in incoming.lines
+            if line.sku
+            and "\x00" not in line.sku + line.title + line.variant_title
+            and 0 <= line.unit_price < order_actions.MONEY_LIMIT
+        ],
+    )
+    return NewOrder(
+        customer=CustomerDetails(
+            name=incoming.customer_name, phone=phone, email=incoming.customer_email, address=address
+        ),
+        lines=[
+            LineInput(
+                title=line.title,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                sku=line.sku,
+                variant_title=line.variant_title,
+                variant_id=variant_ids.get(line.sku[:64]),
+            )
+            for line in incoming.lines
+        ],
+        payment_method=incoming.payment_method,
+        shipping_option=incoming.shipping_option,
+        shipping_fee=incoming.shipping_fee,
+        discount=incoming.discount,
+        note=incoming.note,
+        store_id=store.pk,
+        external_id=incoming.external_id,
+        placed_at=incoming.placed_at,
+        extra=incoming.extra,
+    )
+
+
+# --- runs: backfill and poll -------------------------------------------------------------
+
+
+def client_for(store: Store, *, sleep: Callable[[float], None] | None = None):
+    if store.channel == Store.Channel.SHOPIFY:
+        return shopify.ShopifyClient(store, sleep=sleep)
+    if store.channel == Store.Channel.WOOCOMMERCE:
+        return woocommerce.WooCommerceClient(store, sleep=sleep)
+    raise SyncRefused(f"{store.name} is a {store.get_channel_display()} store; it has no API to sync from.")
+
+
+def parser_for(store: Store) -> Callable[[dict], IncomingOrder]:
+    return (
+        shopify.order_from_graphql if store.channel == Store.Channel.SHOPIFY else woocommerce.order_from_json
+    )
+
+
+def sync_store(
+    store_id: int,
+    *,
+    kind: str = SyncRun.Kind.POLL,
+    progress: Callable[[SyncRun], None] | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> SyncRun:
+    """Run a backfill (paid, unfulfilled orders of the last STORE_BACKFILL_DAYS days; quiet) or a
+    poll (orders changed since the store's cursor), logging counts and each failure's reason.
+
+    Raises SyncRefused (paused, removed or CSV store). A store that refuses our credentials is
+    marked broken (the run ends failed); an unreachable one fails the run with the reason.
+    """
+    store = Store.objects.select_related("merchant").get(pk=store_id)
+    if store.removed_at or not store.is_active:
+        raise SyncRefused(
+            f"{store.name} is {'removed' if store.removed_at else 'paused'}; resume it to sync."
+        )
+    client = client_for(store, sleep=sleep)
+    prune_sync_log()
+    run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=kind)
+    backfill = kind == SyncRun.Kind.BACKFILL or not store.sync_cursor
+    started = timezone.now()
+    cursor = None if backfill else datetime.datetime.fromisoformat(store.sync_cursor)
+    newest_seen = cursor
+    parse = parser_for(store)
+    try:
+        pages = (
+            client.order_pages(created_after=started - datetime.timedelta(days=settings.STORE_BACKFILL_DAYS))
+            if backfill
+            else client.order_pages(updated_after=cursor)
+        )
+        for page in pages:
+            for raw in page:
+                updated_at = _take_one(store, run, raw, parse, notify=not backfill)
+                if updated_at and (newest_seen is None or updated_at > newest_seen):
+                    newest_seen = updated_at
+            run.save(
+                update_fields=["new_count", "updated_count", "unchanged_count", "failed_count", "failures"]
+            )
+            if progress:
+                progress(run)
+    except ConnectionRefused as refused:
+        _end_run(run, error=refused.message)
+        mark_connection_broken(store, reason=refused.message)
+        return run
+    except StoreUnreachable as unreachable:
+        _end_run(run, error=unreachable.message)
+        Store.objects.filter(pk=store.pk).update(last_sync_error=unreachable.message)
+        return run
+    except BaseException as crashed:
+        # Never leave a run "running" (the store page would poll it forever).
+        _end_run(run, error=f"The sync stopped unexpectedly: {type(crashed).__name__}.")
+        raise
+    _end_run(run)
+    # The next poll starts at the newest change this run saw (store time, so clocks may differ);
+    # after a backfill, no earlier than when it began.
+    next_cursor = max(filter(None, [newest_seen, started])) if backfill else (newest_seen or cursor)
+    Store.objects.filter(pk=store.pk).update(
+        sync_cursor=next_cursor.isoformat(),
+        last_synced_at=timezone.now(),
+        last_sync_error="",
+        connection_state=Store.ConnectionState.OK,
+        broken_since=None,
+    )
+    return run
+
+
+def start_sync(store_id: int, *, kind: str) -> None:
+    """Run a sync in the background once the request commits (in-process without Celery)."""
+
+    def start() -> None:
+        from .tasks import sync_store_task
+
+        try:
+            sync_store_task.delay(store_id, kind)
+        except Exception:
+            logger.exception("Could not start syncing store %s; the poll will.", store_id)
+
+    transaction.on_commit(start, robust=True)
+
+
+def _take_one(store: Store, run: SyncRun, raw, parse, *, notify: bool) -> datetime.datetime | None:
+    external_id = str(raw.get("legacyResourceId") or raw.get("id") or "?") if isinstance(raw, dict) else "?"
+    try:
+        incoming = parse(raw)
+        outcome = apply_incoming_order(store, incoming, notify=notify)
+    except DomainError as refusal:
+        _count_failure(run, external_id, refusal.message)
+        return None
+    except (DatabaseError, KeyError, TypeError, ValueError, AttributeError) as broken:
+        logger.exception("Store %s order %s could not be taken in", store.pk, external_id)
+        _count_failure(run, external_id, f"Unexpected problem: {type(broken).__name__}: {broken}"[:300])
+        return None
+    setattr(run, f"{outcome}_count", getattr(run, f"{outcome}_count") + 1)
+    return incoming.updated_at
+
+
+def _count_failure(run: SyncRun, external_id: str, reason: str) -> None:
+    run.failed_count += 1
+    if len(run.failures) < 200:
+        run.failures.append({"external_id": external_id[:100], "reason": reason})
+
+
+def _end_run(run: SyncRun, *, error: str = "") -> None:
+    run.outcome = SyncRun.Outcome.FAILED if error else SyncRun.Outcome.DONE
+    run.error = error
+    run.finished_at = timezone.now()
+    run.save()
+
+
+def mark_connection_broken(store: Store, *, reason: str) -> bool:
+    """Mark the store's credentials refused; True the first time (when the owner is told)."""
+    with transaction.atomic():
+        locked = Store.objects.select_for_update().get(pk=store.pk)
+        first_time = locked.broken_since is None
+        locked.connection_state = Store.ConnectionState.BROKEN
+        locked.last_sync_error = reason
+        if first_time:
+            locked.broken_since = timezone.now()
+        locked.save(update_fields=["connection_state", "last_sync_error", "broken_since"])
+    if first_time:
+        logger.warning("Store %s (%s) refused our credentials: %s", store.pk, store.name, reason)
+    return first_time
+
+
+def prune_sync_log(*, now: datetime.datetime | None = None) -> int:
+    """Forget sync runs and processed webhook deliveries older than 30 days."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=SYNC_LOG_DAYS)
+    removed, _ = SyncRun.objects.filter(started_at__lt=cutoff).delete()
+    gone, _ = (
+        InboundDelivery.objects.filter(received_at__lt=cutoff)
+        .exclude(outcome=InboundDelivery.Outcome.RECEIVED)
+        .delete()
+    )
+    return removed + gone
+
+
+def poll_all_stores() -> int:
+    """The periodic poll: every active, connected store with credentials; and webhook
+    deliveries left unprocessed (the process stopped after storing one) are taken in."""
+    stuck = InboundDelivery.objects.filter(
+        outcome=InboundDelivery.Outcome.RECEIVED,
+        store__is_active=True,
+        received_at__lt=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    for delivery_id in stuck.order_by("received_at", "pk").values_list("pk", flat=True)[:500]:
+        process_delivery(delivery_id)
+    polled = 0
+    stores = Store.objects.filter(
+        channel__in=[Store.Channel.SHOPIFY, Store.Channel.WOOCOMMERCE], is_active=True, removed_at=None
+    ).exclude(connection_state=Store.ConnectionState.BROKEN)
+    for store_id in stores.values_list("pk", flat=True):
+        try:
+            sync_store(store_id, kind=SyncRun.Kind.POLL)
+            polled += 1
+        except DomainError:
+            logger.exception("Store %s could not be polled", store_id)
+    return polled
+
+
+# --- webhook deliveries ------------------------------------------------------------------
+
+
+def process_delivery(delivery_id: int) -> str:
+    """Take in the order a stored webhook delivery carries, once; logs it as a sync run."""
+    with transaction.atomic():
+        delivery = (
+            # Only the delivery row: joined rows locked too would be taken in no fixed order.
+            InboundDelivery.objects.select_for_update(of=("self",))
+            .select_related("store__merchant")
+            .get(pk=delivery_id)
+        )
+        if delivery.outcome != InboundDelivery.Outcome.RECEIVED:
+            return delivery.outcome
+        if not delivery.store.is_active:
+            # Kept as received: resuming the store takes it in.
+            return delivery.outcome
+        delivery.outcome = InboundDelivery.Outcome.PROCESSED
+        delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["outcome", "processed_at"])
+    store = delivery.store
+    run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=SyncRun.Kind.WEBHOOK)
+    payload = json.loads(delivery.body)
+    parse = (
+        shopify.order_from_webhook if store.channel == Store.Channel.SHOPIFY else woocommerce.order_from_json
+    )
+    if delivery.topic == "orders/cancelled" and isinstance(payload, dict) and not payload.get("cancelled_at"):
+        payload = {**payload, "cancelled_at": payload.get("updated_at") or timezone.now().isoformat()}
+    _take_one(store, run, payload, parse, notify=True)
+    _end_run(run)
+    if run.failed_count:
+        InboundDelivery.objects.filter(pk=delivery.pk).update(outcome=InboundDelivery.Outcome.FAILED)
+    return InboundDelivery.Outcome.FAILED if run.failed_count else InboundDelivery.Outcome.PROCESSED
+
+
+def process_after_commit(delivery_id: int) -> None:
+    """Hand the delivery to the background job once the request's transaction commits."""
+
+    def start() -> None:
+        from .tasks import process_delivery_task
+
+        try:
+            process_delivery_task.delay(delivery_id)
+        except Exception:
+            logger.exception(
+                "Could not start processing webhook delivery %s; the poll will catch up.", delivery_id
+            )
+
+    transaction.on_commit(start, robust=True)

@@ -1,0 +1,90 @@
+"""Connecting a store and importing a CSV, walked in Chromium at phone and desktop sizes."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.orders.models import Order
+from orderdesk.stores import actions as store_actions
+from orderdesk.stores import csv_import
+from orderdesk.stores.actions import StoreDetails
+from orderdesk.stores.tests.peers import SHOPIFY_TOKEN, ShopifyDouble, shopify_node
+from orderdesk.web.tests.conftest import DESKTOP, PHONE
+from orderdesk.web.tests.test_merchant_guide_in_browser import no_sideways_page_scroll, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def shopify_double():
+    recent = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    double = ShopifyDouble(
+        [shopify_node(n, createdAt=recent, updatedAt=recent) for n in (4001, 4002, 4003)]
+    ).start()
+    yield double
+    double.stop()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_the_owner_connects_a_shopify_store_and_its_paid_orders_appear_in_order_tracking(
+    chromium, live_server, transactional_db, shopify_double, screenshot, viewport
+):
+    actor = owner_actor()
+    context = chromium.new_context(viewport=viewport, base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/account/")
+    sign_in(page, actor.user.email)
+    page.get_by_role("link", name="Connect a store").click()
+    page.get_by_label("Channel").select_option("shopify")
+    page.get_by_label("Store name").fill("Lakbay Shopify")
+    page.get_by_label("Shop domain or site address").fill("lakbay.myshopify.com")
+    page.get_by_label("Admin API access token (Shopify)").fill(SHOPIFY_TOKEN)
+    page.get_by_label("Webhook signing secret").fill("app-secret")
+    page.get_by_text("Advanced", exact=True).click()
+    page.get_by_label("API address (leave empty)").fill(shopify_double.base_url)
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "30-connect-store")
+    page.get_by_role("button", name="Connect store").click()
+    expect(page.get_by_role("heading", name="Lakbay Shopify")).to_be_visible()
+    expect(page.get_by_text("Connected to Lakbay Crafts (PHP).")).to_be_visible()
+    expect(page.get_by_text("3 new, 0 updated, 0 unchanged, 0 failed")).to_be_visible()
+    expect(page.get_by_text("/webhooks/shopify/")).to_be_visible()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "31-store-backfilled")
+    page.goto("/orders/")
+    for order in Order.objects.filter(external_id__in=["4001", "4002", "4003"]):
+        expect(page.locator(f"#order-{order.pk}")).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_a_csv_preview_shows_the_error_row_and_imports_the_rest_on_confirm(
+    chromium, live_server, transactional_db, screenshot, viewport, tmp_path
+):
+    actor = owner_actor()
+    store = store_actions.add_store(StoreDetails(channel="csv", name="Bazaar sheet"), by=actor)
+    lines = csv_import.template_csv().splitlines()
+    bad = lines[1].replace("1001", "1002").replace(",2,799.00", ",lots,799.00")
+    file = tmp_path / "orders.csv"
+    file.write_text("\n".join([lines[0], lines[1], bad]) + "\n")
+    context = chromium.new_context(viewport=viewport, base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"/stores/{store.pk}/")
+    sign_in(page, actor.user.email)
+    page.get_by_label("Orders file (CSV)").set_input_files(str(file))
+    page.get_by_role("button", name="Preview").click()
+    expect(
+        page.get_by_text("Order 1002: The quantity of Linen shirt “lots” is not a number.")
+    ).to_be_visible()
+    assert not Order.objects.exists()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "32-csv-preview")
+    page.get_by_role("button", name="Import 1 order").click()
+    expect(page.get_by_text("Imported: 1 new, 0 updated, 0 unchanged, 1 failed.")).to_be_visible()
+    assert Order.objects.get().external_id == "1001"
+    context.close()
