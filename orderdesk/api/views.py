@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, parsers, status, viewsets
+from rest_framework import exceptions, mixins, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -23,7 +24,10 @@ from . import serializers
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import run_idempotently
 
-PROBLEMS = {code: serializers.ProblemSerializer for code in (400, 401, 403, 404, 409, 422, 429)}
+PROBLEMS = {
+    (code, "application/problem+json"): serializers.ProblemSerializer
+    for code in (400, 401, 403, 404, 409, 422, 429)
+}
 
 
 class NewestFirst(CursorPagination):
@@ -39,8 +43,18 @@ class NewestPlacedFirst(NewestFirst):
     ordering = ("-placed_at", "-id")
 
 
+MAX_ID = 2**63 - 1
+
+
 class MerchantScoped:
     """Every queryset starts from the key's merchant; an id from the URL is looked up inside it."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        pk = kwargs.get("pk")
+        # An id no row can have is simply not found, before it reaches the database.
+        if pk is not None and not (pk.isdigit() and 0 < int(pk) <= MAX_ID):
+            raise OrderNotFound() if isinstance(self, OrderViewSet) else exceptions.NotFound()
 
     def merchant_rows(self, model):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view's model
@@ -78,9 +92,13 @@ class CustomerViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
         return self.merchant_rows(Customer)
 
 
+class IdFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class OrderFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Order.Status.choices)
-    store = filters.NumberFilter(field_name="store_id")
+    store = IdFilter(field_name="store_id", min_value=1, max_value=MAX_ID)
     placed_after = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
     placed_before = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")

@@ -40,6 +40,8 @@ from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipping import shipping_progress, status_following_shipments
 
 CENT = Decimal("0.01")
+# The money columns hold 12 digits, two after the point.
+MAX_AMOUNT = Decimal("10000000000")
 MAX_REFERENCE_LENGTH = fulfillment_actions.MAX_REFERENCE_LENGTH
 MAX_MESSAGE_LENGTH = fulfillment_actions.MAX_MESSAGE_LENGTH
 MAX_REASON_LENGTH = 1000
@@ -102,6 +104,9 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False) -
     total = subtotal + shipping_fee - discount
     if total < 0:
         raise InvalidOrder("The discount is larger than the order's value.", field="discount")
+    if subtotal + shipping_fee >= MAX_AMOUNT:
+        # Each amount may fit while their sum overflows the money columns.
+        raise InvalidOrder("The order's total is too large.", field="lines")
     processing_days = merchant.default_processing_days if new.processing_days is None else new.processing_days
     if not 0 <= processing_days <= 365:
         raise InvalidOrder("Processing days must be between 0 and 365.", field="processing_days")
@@ -589,6 +594,6 @@ def _money(value, what: str, field_name: str) -> Decimal:
         raise InvalidOrder(f"The {what} must be zero or more.", field=field_name)
     if amount != amount.quantize(CENT):
         raise InvalidOrder(f"The {what} has more than two decimal places.", field=field_name)
-    if amount >= Decimal("10000000000"):
+    if amount >= MAX_AMOUNT:
         raise InvalidOrder(f"The {what} is too large.", field=field_name)
     return amount.quantize(CENT)
