@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission
 from orderdesk.errors import DomainError
-from orderdesk.web.forms import show_refusal
+from orderdesk.refusals import show_refusal
 
 from . import actions
 from .forms import ApiKeyForm
