@@ -175,3 +175,16 @@ def test_too_many_requests_are_refused_with_429_and_retry_after(monkeypatch, cli
     assert refused.json()["status"] == 429
     other_key = client_with(api_key().token)
     assert other_key.get("/api/v1/orders").status_code == 200
+
+
+def test_the_order_list_takes_the_same_few_queries_for_any_page_size(client, key, django_assert_num_queries):
+    owner = owner_of(key)
+    for _ in range(3):
+        awaiting_order(owner)
+    client.get("/api/v1/orders")  # "last used" is written on the first request of the minute
+    with django_assert_num_queries(2):  # the key, the page
+        assert len(client.get("/api/v1/orders").json()["results"]) == 3
+    for _ in range(4):
+        awaiting_order(owner)
+    with django_assert_num_queries(2):
+        assert len(client.get("/api/v1/orders").json()["results"]) == 7
