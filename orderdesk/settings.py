@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "orderdesk.accounts",
     "orderdesk.stores",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "orderdesk.orders",
     "orderdesk.fulfillment",
     "orderdesk.notifications",
+    "orderdesk.api",
 ]
 
 MIDDLEWARE = [
@@ -196,8 +198,33 @@ FACEBOOK_APP_SECRET = env.str("FACEBOOK_APP_SECRET", default="")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["orderdesk.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["orderdesk.api.authentication.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["orderdesk.api.throttling.PerApiKeyThrottle"],
+    # Requests per API key, counted in CACHE_URL's cache (shared by all workers when it is Redis).
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_THROTTLE_RATE", default="1200/min")},
+    "EXCEPTION_HANDLER": "orderdesk.api.problems.handle_api_exception",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Orderdesk API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Orderdesk API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Orders, stores, products and customers of one merchant, reached with an API key.",
+    # Swagger UI and Redoc come from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orderdesk.orders.models.Order.Status",
+        "ShippingStatusEnum": "orderdesk.fulfillment.models.Fulfillment.ShippingStatus",
+    },
+}
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

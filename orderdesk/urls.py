@@ -11,10 +11,12 @@ urlpatterns = [
     path("accounts/signup/", sign_up, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("orderdesk.accounts.urls")),
+    path("account/api-keys/", include("orderdesk.api.page_urls")),
     path("orders/", include("orderdesk.orders.urls")),
     path("notifications/", include("orderdesk.notifications.urls")),
     path("t/", include("orderdesk.customer_page.urls")),
     path("stores/", include("orderdesk.stores.urls")),
+    path("api/", include("orderdesk.api.urls")),
 ]
 
 # Photos live under unguessable names on local disk in the embedded run; Django serves them.

@@ -31,3 +31,17 @@ def test_order_totals_are_exact_sums_of_lines_and_shipping(bought, shipping_fee)
     assert order.subtotal == expected_subtotal
     assert order.total == expected_subtotal + shipping_fee
     assert sum((line.line_total for line in order.lines.all()), Decimal("0")) == order.subtotal
+
+
+@pytest.mark.django_db
+def test_an_order_whose_total_would_not_fit_the_money_columns_is_refused_and_nothing_is_recorded():
+    from orderdesk.orders.errors import InvalidOrder
+    from orderdesk.orders.models import Order
+
+    owner = owner_actor()
+    lines = [LineInput(title="Gold bar", quantity=483, unit_price=Decimal("5303485008.00"))]
+    with pytest.raises(InvalidOrder) as refused:
+        actions.record_order(new_order(lines=lines), by=owner)
+    assert refused.value.message == "The order's total is too large."
+    assert refused.value.field == "lines"
+    assert not Order.objects.exists()

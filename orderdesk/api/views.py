@@ -1,0 +1,215 @@
+"""The REST API under /api/v1/: thin views that read through queries and write through domain functions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Prefetch
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, parsers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.catalog.models import Product, Variant
+from orderdesk.customers.models import Customer
+from orderdesk.orders import actions as order_actions
+from orderdesk.orders.errors import OrderNotFound
+from orderdesk.orders.models import Order
+from orderdesk.orders.queries import matching_search, order_for_page
+from orderdesk.stores.models import Store
+
+from . import serializers
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import run_idempotently
+
+PROBLEMS = {
+    (code, "application/problem+json"): serializers.ProblemSerializer
+    for code in (400, 401, 403, 404, 409, 422, 429)
+}
+
+
+class NewestFirst(CursorPagination):
+    """Keyset pages by creation, newest first: stable while rows are added."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+
+class NewestPlacedFirst(NewestFirst):
+    ordering = ("-placed_at", "-id")
+
+
+MAX_ID = 2**63 - 1
+
+
+class MerchantScoped:
+    """Every queryset starts from the key's merchant; an id from the URL is looked up inside it."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        pk = kwargs.get("pk")
+        # An id no row can have is simply not found, before it reaches the database.
+        if pk is not None and not (pk.isdigit() and 0 < int(pk) <= MAX_ID):
+            raise OrderNotFound() if isinstance(self, OrderViewSet) else exceptions.NotFound()
+
+    def merchant_rows(self, model):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view's model
+            return model.objects.none()
+        ensure_can(self.request.actor, Permission.VIEW_ORDERS)
+        return model.objects.for_merchant(self.request.actor.merchant)
+
+
+@extend_schema(responses={200: serializers.StoreSerializer, **PROBLEMS})
+class StoreViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.StoreSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        return self.merchant_rows(Store)
+
+
+@extend_schema(responses={200: serializers.ProductSerializer, **PROBLEMS})
+class ProductViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.ProductSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        return self.merchant_rows(Product).prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("id"))
+        )
+
+
+@extend_schema(responses={200: serializers.CustomerSerializer, **PROBLEMS})
+class CustomerViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.CustomerSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        return self.merchant_rows(Customer)
+
+
+class IdFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class OrderFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Order.Status.choices)
+    store = IdFilter(field_name="store_id", min_value=1, max_value=MAX_ID)
+    placed_after = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    search = filters.CharFilter(method="filter_search", help_text="Reference, customer name or phone.")
+
+    class Meta:
+        model = Order
+        fields = ["status", "store"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(matching_search(self.request.actor.merchant, value))
+
+
+class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Orders: list, one with its lines, shipments and events, and the lifecycle actions."""
+
+    pagination_class = NewestPlacedFirst
+    filterset_class = OrderFilter
+    serializer_class = serializers.OrderSerializer
+
+    def get_queryset(self):
+        return self.merchant_rows(Order)
+
+    def get_serializer_class(self):
+        return serializers.OrderSummarySerializer if self.action == "list" else serializers.OrderSerializer
+
+    @extend_schema(responses={200: serializers.OrderSummarySerializer(many=True), **PROBLEMS})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: serializers.OrderSerializer, **PROBLEMS})
+    def retrieve(self, request, pk=None):
+        self.merchant_rows(Order)
+        return Response(self._shown(pk))
+
+    @extend_schema(
+        request=serializers.NewOrderSerializer,
+        responses={201: serializers.OrderSerializer, **PROBLEMS},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Retry safely: the same key and body return the first answer.",
+            )
+        ],
+    )
+    def create(self, request):
+        def record():
+            given = self._valid(serializers.NewOrderSerializer)
+            customer = given.pop("customer")
+            lines = given.pop("lines")
+            payment_confirmed = given.pop("payment_confirmed")
+            new = order_actions.NewOrder(
+                customer=order_actions.CustomerDetails(**customer),
+                lines=[order_actions.LineInput(**line) for line in lines],
+                **{name: value for name, value in given.items() if value is not None},
+            )
+            order = order_actions.record_order(new, by=request.actor, payment_confirmed=payment_confirmed)
+            return Response(self._shown(order.pk), status=status.HTTP_201_CREATED)
+
+        return run_idempotently(request, record)
+
+    @extend_schema(request=None, responses={200: serializers.OrderSerializer, **PROBLEMS})
+    @action(detail=True, methods=["post"], url_path="verify-payment")
+    def verify_payment(self, request, pk=None):
+        order_actions.verify_payment(pk, by=request.actor)
+        return Response(self._shown(pk))
+
+    @extend_schema(
+        request={"multipart/form-data": serializers.DispatchSerializer},
+        responses={200: serializers.OrderSerializer, **PROBLEMS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="dispatch",
+        parser_classes=[parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser],
+    )
+    def dispatch_order(self, request, pk=None):
+        given = self._valid(serializers.DispatchSerializer)
+        order_actions.dispatch_order(pk, by=request.actor, **given)
+        return Response(self._shown(pk))
+
+    @extend_schema(
+        request=serializers.FulfillSerializer, responses={200: serializers.OrderSerializer, **PROBLEMS}
+    )
+    @action(detail=True, methods=["post"])
+    def fulfill(self, request, pk=None):
+        given = self._valid(serializers.FulfillSerializer)
+        order_actions.fulfill_order(pk, by=request.actor, **given)
+        return Response(self._shown(pk))
+
+    @extend_schema(
+        request=serializers.CancelSerializer, responses={200: serializers.OrderSerializer, **PROBLEMS}
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        given = self._valid(serializers.CancelSerializer)
+        order_actions.cancel_order(pk, by=request.actor, **given)
+        return Response(self._shown(pk))
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _shown(self, order_id) -> dict:
+        try:
+            order = order_for_page(self.request.actor.merchant, order_id)
+        except (Order.DoesNotExist, ValueError, TypeError) as missing:
+            raise OrderNotFound() from missing
+        return serializers.OrderSerializer(order).data
