@@ -6,6 +6,8 @@ UV := python3 -m uv
 endif
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): one per core by default.
+PYTEST_WORKERS ?= auto
 
 .PHONY: setup run test lint chromium
 
@@ -43,4 +45,4 @@ chromium:
 
 test: setup chromium lint
 	@$(UV) run python manage.py makemigrations --check --dry-run -v1
-	@$(UV) run pytest -q $(PYTEST_ARGS)
+	@$(UV) run pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -35,7 +35,11 @@ def test_a_provider_that_keeps_failing_is_tried_up_to_the_limit_then_the_message
         twilio.fail_next(503, {"code": 20503, "message": "Service Unavailable", "status": 503})
     started = timezone.now()
     row = merchant_sms(pay(actor, django_capture_on_commit_callbacks))
-    waits = [(row.next_attempt_at - started).total_seconds()]
+    finished = timezone.now()
+    # The first attempt ran somewhere between those two moments (a loaded machine makes it late).
+    first_retry = datetime.timedelta(seconds=30)
+    assert started + first_retry <= row.next_attempt_at <= finished + first_retry
+    waits = []
 
     clock = started
     for _ in range(3):
@@ -47,7 +51,7 @@ def test_a_provider_that_keeps_failing_is_tried_up_to_the_limit_then_the_message
     assert row.status == Notification.Status.FAILED
     assert row.attempts == 4
     assert row.last_error == "Twilio answered 503: error 20503: Service Unavailable"
-    assert [round(w) for w in waits[:3]] == [30, 60, 120]
+    assert [round(w) for w in waits[:2]] == [60, 120]
     assert len(twilio.requests) == 4
     assert deliver_due_notifications(now=clock + datetime.timedelta(days=1)) == {}
     assert len(twilio.requests) == 4
