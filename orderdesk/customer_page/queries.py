@@ -65,7 +65,7 @@ def order_for_customer_page(token: str) -> Order:
                 to_attr="customer_events",
             ),
         )
-        .get(tracking_token=token)
+        .get(customer_page_token=token)
     )
 
 

@@ -40,7 +40,7 @@ class OrderAdmin(ReadOnlyAdmin):
         "cancel_reason",
         "fulfill_remarks",
         "due_on",
-        "tracking_token",
+        "customer_page_token",
         "subtotal",
         "total",
     ]

@@ -13,6 +13,6 @@ def order_url(order) -> str:
     return settings.SITE_URL + order_path(order.pk)
 
 
-def tracking_url(order) -> str:
+def customer_page_url(order) -> str:
     """The customer page of the order, reached by the order's unguessable token alone."""
-    return settings.SITE_URL + reverse("customer_page:order", args=[order.tracking_token])
+    return settings.SITE_URL + reverse("customer_page:order", args=[order.customer_page_token])

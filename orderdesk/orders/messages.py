@@ -21,7 +21,7 @@ from orderdesk.notifications.preferences import Preferences, preferences_for, re
 from orderdesk.notifications.sms.segments import fit_sms
 from orderdesk.notifications.topics import Composed, register_topic
 
-from .links import order_path, order_url, tracking_url
+from .links import customer_page_url, order_path, order_url
 from .models import Order, OrderEvent
 
 # An SMS is at most this many segments; longer content is cut, links kept whole.
@@ -177,13 +177,13 @@ def _sms_text(order: Order, kind: str, shipment) -> str:
                 text += f" {shipment.message}"
         else:
             text += "."
-        return fit_sms(text, keep=f"Track: {tracking_url(order)}", max_segments=SMS_MAX_SEGMENTS)
+        return fit_sms(text, keep=f"Track: {customer_page_url(order)}", max_segments=SMS_MAX_SEGMENTS)
     if kind == OrderEvent.Kind.FULFILLED:
         text = f"{shop}: your order {order.reference} was delivered. Thank you for shopping with us!"
-        return fit_sms(text, keep=f"Details: {tracking_url(order)}", max_segments=SMS_MAX_SEGMENTS)
+        return fit_sms(text, keep=f"Details: {customer_page_url(order)}", max_segments=SMS_MAX_SEGMENTS)
     if kind == OrderEvent.Kind.CANCELLED:
         text = f"{shop}: your order {order.reference} was cancelled. Reason: {order.cancel_reason}"
-        return fit_sms(text, keep=f"Details: {tracking_url(order)}", max_segments=SMS_MAX_SEGMENTS)
+        return fit_sms(text, keep=f"Details: {customer_page_url(order)}", max_segments=SMS_MAX_SEGMENTS)
     raise ValueError(f"No SMS is written for “{kind}”.")
 
 
@@ -225,7 +225,7 @@ def _email_context(order: Order, kind: str, shipment) -> dict:
         "shipment": shipment,
         "expected_on": long_date(shipment.expected_on) if shipment else "",
         "order_url": order_url(order),
-        "tracking_url": tracking_url(order),
+        "customer_page_url": customer_page_url(order),
     }
 
 

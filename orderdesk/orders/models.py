@@ -10,8 +10,12 @@ from orderdesk.money import MONEY
 from orderdesk.tenancy import MerchantOwned, MerchantScopedQuerySet
 
 
-def new_tracking_token() -> str:
+def new_customer_page_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+# Migration 0001 names the default by its first name.
+new_tracking_token = new_customer_page_token
 
 
 class Order(MerchantOwned):
@@ -80,7 +84,7 @@ class Order(MerchantOwned):
     cancel_reason = models.TextField(blank=True)
     fulfill_remarks = models.TextField(blank=True)
     # The customer page (/t/<token>/) is reached by this unguessable token alone.
-    tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token)
+    customer_page_token = models.CharField(max_length=64, unique=True, default=new_customer_page_token)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = MerchantScopedQuerySet.as_manager()

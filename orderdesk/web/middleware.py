@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import Http404, QueryDict
+from django.http import Http404, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 
@@ -21,8 +21,18 @@ class RefuseNulBytesMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or "\x00" in request.path_info or _query_has_nul(request):
+            if request.path.startswith("/api/"):
+                # API clients read every error as problem details (RFC 9457), this one too.
+                return JsonResponse(
+                    {"type": "about:blank", "title": "Not Found", "status": 404, "detail": _NUL_REFUSAL},
+                    status=404,
+                    content_type="application/problem+json",
+                )
             raise Http404("No such page.")
         return self.get_response(request)
+
+
+_NUL_REFUSAL = "No such resource: the address holds a NUL character."
 
 
 def _query_has_nul(request) -> bool:

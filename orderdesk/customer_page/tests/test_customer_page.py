@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def page_of(client, order):
-    return client.get(f"/t/{order.tracking_token}/")
+    return client.get(f"/t/{order.customer_page_token}/")
 
 
 def test_the_customer_sees_status_courier_reference_expected_date_message_and_photos_without_signing_in(
@@ -112,7 +112,7 @@ def test_the_page_keeps_its_link_out_of_referers_search_engines_and_shared_cache
 
 def test_the_page_is_read_only(client):
     order = pending_order(owner_actor())
-    assert client.post(f"/t/{order.tracking_token}/").status_code == 405
+    assert client.post(f"/t/{order.customer_page_token}/").status_code == 405
 
 
 def test_the_page_is_mobile_first_and_stands_alone(client):

@@ -79,7 +79,7 @@ def test_dispatch_tells_the_customer_courier_reference_date_message_and_tracking
     actions.dispatch_order(
         order.pk, by=actor, delivery_reference="JT123", expected_on=expected_on, message="Salamat po!"
     )
-    tracking = f"https://orderdesk.example/t/{order.tracking_token}/"
+    tracking = f"https://orderdesk.example/t/{order.customer_page_token}/"
 
     sms = queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.SMS)
     email = queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.EMAIL)
@@ -107,7 +107,7 @@ def test_a_long_dispatch_message_is_cut_to_two_segments_and_the_tracking_link_ke
     sms = queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.SMS)
 
     assert count_segments(sms.body) == 2
-    assert sms.body.endswith(f"... Track: https://orderdesk.example/t/{order.tracking_token}/")
+    assert sms.body.endswith(f"... Track: https://orderdesk.example/t/{order.customer_page_token}/")
     assert "ref JT9" in sms.body
     # The email has room for all of it.
     assert message.strip() in queued(order, OrderEvent.Kind.DISPATCHED, Notification.Channel.EMAIL).body
@@ -127,7 +127,9 @@ def test_fulfillment_and_cancellation_tell_the_customer_and_cancellation_gives_t
     assert "was delivered" in fulfilled_sms.body
     assert "Left with the guard" not in fulfilled_sms.body  # remarks are the merchant's own
     assert "Reason: The linen shirt is out of stock" in cancelled_sms.body
-    assert cancelled_sms.body.endswith(f"Details: https://orderdesk.example/t/{cancelled.tracking_token}/")
+    assert cancelled_sms.body.endswith(
+        f"Details: https://orderdesk.example/t/{cancelled.customer_page_token}/"
+    )
     assert "The linen shirt is out of stock" in cancelled_email.body
     assert "The linen shirt is out of stock" in cancelled_email.html_body
 

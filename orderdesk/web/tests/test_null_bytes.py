@@ -181,3 +181,11 @@ def test_a_nul_byte_in_the_password_reset_form_is_refused_with_a_message(anonymo
 
     assert response.status_code == 200
     assert NUL_MESSAGE in response.content.decode()
+
+
+def test_a_nul_byte_in_an_api_query_is_a_404_in_problem_details(anonymous):
+    response = anonymous.get("/api/v1/orders", {"search": "\x00"})
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "No such resource: the address holds a NUL character."

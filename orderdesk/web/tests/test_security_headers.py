@@ -64,7 +64,7 @@ def signed_in_pages(owner):
         reverse("orders:fulfill", args=[dispatched.pk]),
         reverse("orders:verify_payment", args=[awaiting.pk]),
         reverse("accounts:account"),
-        reverse("customer_page:order", args=[dispatched.tracking_token]),
+        reverse("customer_page:order", args=[dispatched.customer_page_token]),
         "/orders/999999/",
         "/static/web/app.js",
         "/static/web/app.css",

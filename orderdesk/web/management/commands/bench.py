@@ -185,7 +185,7 @@ class Command(BaseCommand):
                         processing_days=3,
                         due_on=(placed_at + datetime.timedelta(days=3)).date(),
                         placed_at=placed_at,
-                        tracking_token=f"bench-{merchant.pk}-{number}",
+                        customer_page_token=f"bench-{merchant.pk}-{number}",
                     )
                 )
             with transaction.atomic():

@@ -86,7 +86,7 @@ def test_a_verified_payment_tells_the_merchant_and_the_dispatched_order_is_track
     # The customer opens the link from their SMS: no sign-in, a browser of their own.
     for viewport in (PHONE, DESKTOP):
         customer = visitor(viewport)
-        customer.goto(f"/t/{order.tracking_token}/")
+        customer.goto(f"/t/{order.customer_page_token}/")
         expect(customer.get_by_role("heading", name=f"Order {order.reference}")).to_be_visible()
         # The customer's word for Dispatched.
         expect(customer.get_by_role("status")).to_have_text("On its way")
