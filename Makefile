@@ -41,8 +41,12 @@ run:
 
 # Speed at scale (README "Speed at scale"); SQLite unless DATABASE_URL names PostgreSQL.
 BENCH_ORDERS ?= 10000
+# DEBUG off as in production (the bench refuses DEBUG); a throwaway key and plain http on loopback.
 bench: setup
-	@$(UV) run python manage.py bench --orders $(BENCH_ORDERS) $(BENCH_ARGS)
+	@$(UV) run python manage.py migrate --no-input -v0
+	@DEBUG=$${DEBUG:-false} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	  SECRET_KEY=$${SECRET_KEY:-bench-only-key-never-used-for-anything-but-this-loopback-bench} \
+	  $(UV) run python manage.py bench --orders $(BENCH_ORDERS) $(BENCH_ARGS)
 
 lint: setup
 	@$(UV) run ruff check .

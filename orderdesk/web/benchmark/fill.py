@@ -112,9 +112,12 @@ def _db_value(value):
     return value
 
 
-def _when(value: datetime.datetime):
-    # SQLite stores naive UTC text; PostgreSQL takes the aware datetime as it is.
-    return connection.ops.adapt_datetimefield_value(value) if connection.vendor != "postgresql" else value
+def _as_stored(vendor: str) -> Callable[[datetime.datetime], object]:
+    """How a UTC datetime goes into the table: SQLite stores naive UTC text (as Django writes it),
+    PostgreSQL takes the aware datetime. Chosen once: it runs ten times per order."""
+    if vendor == "postgresql":
+        return lambda value: value
+    return lambda value: str(value.replace(tzinfo=None))
 
 
 @dataclass
@@ -226,6 +229,7 @@ def _add_orders(merchant, *, store, owner, start: int, end: int, progress) -> No
     shipped_lines = _Table(FulfillmentLine, ["merchant_id", "fulfillment_id", "order_line_id", "quantity"])
     tracking = _Table(TrackingEvent, ["merchant_id", "fulfillment_id", "status", "occurred_at", "text"])
 
+    _when = _as_stored(connection.vendor)
     ids = _next_ids(Order, OrderLine, Fulfillment)
     order_id, line_id, shipment_id = ids[Order], ids[OrderLine], ids[Fulfillment]
     statuses = [status for status, _ in STATUS_MIX]
