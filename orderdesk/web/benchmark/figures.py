@@ -266,7 +266,12 @@ def transitions_over_http(bench: Bench) -> dict:
                     (f"/orders/{order_id}/fulfill/", {"remarks": ""}),
                 ):  # fmt: skip
                     started = time.perf_counter()
-                    answer = session.post(base + path, data=data, allow_redirects=False, timeout=60)
+                    try:
+                        answer = session.post(base + path, data=data, allow_redirects=False, timeout=120)
+                    except requests.RequestException as error:
+                        with lock:
+                            failures.append(f"{path} {error!r}")
+                        break
                     elapsed = (time.perf_counter() - started) * 1000
                     with lock:
                         timings.append(elapsed)
@@ -281,6 +286,8 @@ def transitions_over_http(bench: Bench) -> dict:
             thread.join()
         seconds = time.perf_counter() - started
     fulfilled = Order.objects.filter(pk__in=pending, status=Order.Status.FULFILLED).count()
+    if not timings:
+        return {"error": "no POST answered", "failures_sample": failures[:5]}
     return summarize(timings, []) | {
         "what": f"dispatch + fulfil of {len(pending)} orders, {bench.clients} clients, gunicorn {bench.server_workers} workers",
         "per_second": round(len(timings) / seconds, 1),

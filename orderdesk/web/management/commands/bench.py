@@ -128,7 +128,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {name}…", ending="")
                 self.stdout.flush()
                 started = time.perf_counter()
-                results[name] = figure(bench)
+                try:
+                    results[name] = figure(bench)
+                except Exception as error:  # one broken figure must not lose the others
+                    results[name] = {"error": repr(error)}
                 self.stdout.write(f" {time.perf_counter() - started:.1f} s")
         logging.disable(logging.NOTSET)
 
@@ -171,10 +174,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{'figure':32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'SQL':>7} {'rate/s':>8}")
         for name, figure in data["figures"].items():
-            if "skipped" in figure:
-                self.stdout.write(
-                    f"{name:32} {'—':>8} {'—':>8} {'—':>8} {'—':>7} {'—':>8}  {figure['skipped']}"
+            if "skipped" in figure or "error" in figure:
+                why = (
+                    figure.get("skipped") or f"failed: {figure['error']} {figure.get('failures_sample', '')}"
                 )
+                self.stdout.write(f"{name:32} {'—':>8} {'—':>8} {'—':>8} {'—':>7} {'—':>8}  {why}")
                 continue
             sql = figure.get("sql_max")
             if sql is None and "sql_per_dispatch" in figure:
