@@ -120,6 +120,7 @@ def tracking_show_more_50_rows(bench: Bench) -> dict:
     # The view's page is 20 rows; 50 are timed as the view would make them: query, then the rows partial.
     request = RequestFactory().get(reverse("orders:tracking"), HTTP_HX_REQUEST="true")
     request.user, request.merchant = bench.owner, bench.merchant
+    request.actor = Actor.for_user(bench.owner)
     cursors = _deep_cursors(bench, Order.Status.FULFILLED, 40)
 
     def show_more(after):

@@ -198,7 +198,7 @@ def _merchant(email: str, name: str, prefix: str, *, fresh: bool = False):
     """The bench's merchant, owner and store; `fresh` replaces an earlier one's writes."""
     owner = User.objects.filter(email=email).first()
     if owner is not None and fresh:
-        old = owner.membership.merchant
+        old = Membership.objects.get(user=owner).merchant
         fill._delete_orders(old, after_id=None)
         with transaction.atomic():
             Membership.objects.filter(user=owner).delete()
@@ -210,7 +210,7 @@ def _merchant(email: str, name: str, prefix: str, *, fresh: bool = False):
             owner = User.objects.create_user(email, None)
             Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
             Store.objects.create(merchant=merchant, name="Bench store")
-    merchant = owner.membership.merchant
+    merchant = Membership.objects.get(user=owner).merchant
     return merchant, owner, Store.objects.get(merchant=merchant, name="Bench store")
 
 
