@@ -9,7 +9,7 @@ PORT ?= 8000
 # Test processes (pytest-xdist): one per core by default.
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup run test lint chromium
+.PHONY: setup run bench test lint chromium
 
 # uv from PyPI: into the user's Python when pip may, else past Debian's "externally managed" guard.
 setup:
@@ -18,18 +18,37 @@ setup:
 	  python3 -m pip install --quiet --user --break-system-packages uv
 	@$(UV) sync --frozen --quiet
 
-run: setup
+# One line per stage, so the first run (about a minute of migrating and seeding) is never silent.
+# HOST and PORT reach Django too: links in SMS and email follow them unless SITE_URL is set.
+run: export HOST := $(HOST)
+run: export PORT := $(PORT)
+run:
+	@echo "[1/4] Installing dependencies (uv sync)…"
+	@$(MAKE) --no-print-directory setup
+	@echo "[2/4] Migrating the database…"
 	@$(UV) run python manage.py migrate --no-input -v0
-	@$(UV) run python manage.py seed_demo --if-empty
+	@echo "[3/4] Adding demo data (first run only; about a minute)…"
+	@$(UV) run python manage.py seed_demo --if-empty >/dev/null
+	@echo "[4/4] Starting the server and, beside it, the sweep that retries failed messages…"
 	@echo ""
 	@echo "  Orderdesk is running at http://$(HOST):$(PORT)/"
 	@echo "  Sign in as demo@orderdesk.local with password orderdesk-demo"
 	@echo "  (Django admin at http://$(HOST):$(PORT)/admin/ as admin@orderdesk.local, same password)"
 	@echo ""
-	@# Without Celery, failed messages are retried by the sweep: once a minute beside the server.
+	@# Without Celery, failed messages are retried by the sweep: once a minute, one loop in this
+	@# shell (never inside runserver, whose reloader would start a second one).
 	@trap 'kill $$sweeper 2>/dev/null' EXIT; \
 	  ( while sleep 60; do $(UV) run python manage.py notifications sweep >/dev/null; done ) & sweeper=$$!; \
 	  $(UV) run python manage.py runserver $(HOST):$(PORT)
+
+# Speed at scale (README "Speed at scale"); SQLite unless DATABASE_URL names PostgreSQL.
+BENCH_ORDERS ?= 10000
+# DEBUG off as in production (the bench refuses DEBUG); a throwaway key and plain http on loopback.
+bench: setup
+	@$(UV) run python manage.py migrate --no-input -v0
+	@DEBUG=$${DEBUG:-false} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	  SECRET_KEY=$${SECRET_KEY:-bench-only-key-never-used-for-anything-but-this-loopback-bench} \
+	  $(UV) run python manage.py bench --orders $(BENCH_ORDERS) $(BENCH_ARGS)
 
 lint: setup
 	@$(UV) run ruff check .

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from orderdesk.customers.phones import normalize_phone
@@ -27,22 +26,41 @@ def orders_in_tab(merchant, status: str) -> QuerySet[Order]:
     return Order.objects.for_merchant(merchant).filter(status=status).order_by("-placed_at", "-id")
 
 
+# Counting every match of a common name would scan tens of thousands of rows per tab.
+SEARCH_COUNT_CAP = 100
+
+
+class MatchCount(int):
+    """How many orders of one tab match a search, counted no further than SEARCH_COUNT_CAP:
+    a capped count reads "100+" wherever it is shown."""
+
+    capped: bool
+
+    def __new__(cls, value: int, *, capped: bool = False) -> MatchCount:
+        count = super().__new__(cls, value)
+        count.capped = capped
+        return count
+
+    def __str__(self) -> str:
+        return f"{int(self)}+" if self.capped else int.__repr__(self)
+
+    __repr__ = __str__
+
+
 def tab_counts(merchant, search: str = "") -> dict[str, int]:
     """How many orders each Order Tracking tab holds, and how many await payment
-    (of those matching the search, if any)."""
-    counts = dict.fromkeys([*TRACKING_TABS, Order.Status.AWAITING_PAYMENT], 0)
+    (of those matching the search, if any: counted up to SEARCH_COUNT_CAP per tab)."""
+    statuses = [*TRACKING_TABS, Order.Status.AWAITING_PAYMENT]
+    counts = dict.fromkeys(statuses, 0)
     if search.strip():
-        rows = (
-            Order.objects.for_merchant(merchant)
-            .filter(matching_search(merchant, search))
-            .values_list("status")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-    else:
-        # Kept by the order actions, so a million orders are not counted on every page.
-        rows = OrderStatusCount.objects.for_merchant(merchant).values_list("status", "count")
-    counts.update(rows)
+        matching = Order.objects.for_merchant(merchant).filter(matching_search(merchant, search))
+        for status in statuses:
+            # Each tab's count stops at the cap: one short walk of the tab's index, however common the name.
+            found = matching.filter(status=status)[: SEARCH_COUNT_CAP + 1].count()
+            counts[status] = MatchCount(min(found, SEARCH_COUNT_CAP), capped=found > SEARCH_COUNT_CAP)
+        return counts
+    # Kept by the order actions, so a million orders are not counted on every page.
+    counts.update(OrderStatusCount.objects.for_merchant(merchant).values_list("status", "count"))
     return counts
 
 
@@ -90,10 +108,8 @@ def matching_search(merchant, search: str) -> Q:
     text = (search or "").strip()
     if not text:
         return Q()
-    exact = Q(reference__in={text, text.upper()})
-    with contextlib.suppress(ValueError):  # not a whole phone number; still a name or reference
-        exact |= Q(customer_phone=normalize_phone(text))
-    if Order.objects.for_merchant(merchant).filter(exact).exists():
+    exact = _whole_reference_or_phone(merchant, text)
+    if exact is not None:
         return exact
     found = Q(reference__icontains=text) | Q(customer_name__icontains=text)
     digits = "".join(ch for ch in text if ch.isdigit())
@@ -101,6 +117,32 @@ def matching_search(merchant, search: str) -> Q:
         # Part of a number, as the merchant remembers it ("5550101").
         found |= Q(customer_phone__contains=digits)
     return found
+
+
+# A repeat customer's phone can match many orders; past this many the ids are not listed.
+_EXACT_MATCH_LIMIT = 1000
+
+
+def _whole_reference_or_phone(merchant, text: str) -> Q | None:
+    """The orders whose whole reference or whole phone number is `text`; None when there are none.
+
+    Each column is looked up in its own index and the two joined by UNION: an OR of the two
+    makes SQLite walk every order of the merchant.
+    """
+    mine = Order.objects.for_merchant(merchant)
+    by_reference = mine.filter(reference__in={text, text.upper()}).values_list("id", flat=True)
+    try:
+        phone = normalize_phone(text)
+    except ValueError:  # not a whole phone number; still a name or reference
+        lookups = by_reference
+    else:
+        lookups = by_reference.union(mine.filter(customer_phone=phone).values_list("id", flat=True))
+    ids = list(lookups[: _EXACT_MATCH_LIMIT + 1])
+    if not ids:
+        return None
+    if len(ids) > _EXACT_MATCH_LIMIT:  # only a phone number repeats
+        return Q(customer_phone=phone)
+    return Q(pk__in=ids)
 
 
 def order_tracking_page(

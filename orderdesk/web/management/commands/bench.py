@@ -1,221 +1,265 @@
-"""How fast Order Tracking answers at scale: fills one merchant with N orders, then times
-the pages a merchant opens most, through the real views and queries.
+"""How fast Orderdesk answers at scale: fills a bench merchant with exactly N orders shaped as the
+actions leave them, then times the pages and writes a merchant's day is made of.
 
-    uv run python manage.py bench --orders 1000000      # prints a table, writes artifacts/bench-*.json
+    make bench BENCH_ORDERS=100000                      # SQLite; DATABASE_URL=postgres://… for PostgreSQL
+    uv run python manage.py bench --orders 10000 --requests 200
 
-Orders are bulk-inserted (not through the actions) so a million take minutes, not hours;
-the timed part uses the same code the pages use.
+Each figure is p50/p95/p99 over --requests requests with the SQL statements per request; it
+prints a table and writes artifacts/bench/bench-<database>-<N>.json. See orderdesk/web/benchmark/.
 """
 
-import datetime
+from __future__ import annotations
+
 import json
-import random
-import statistics
+import logging
+import os
+import platform
+import sys
+import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
+import django
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from orderdesk.accounts.models import Membership, Merchant, User
-from orderdesk.orders import queries
-from orderdesk.orders.counts import recount_orders
-from orderdesk.orders.models import Order, OrderLine
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
+from orderdesk.orders.models import Order, OrderEvent, OrderLine
 from orderdesk.stores.models import Store
+from orderdesk.web.benchmark import figures, fill
 
 BENCH_EMAIL = "bench@orderdesk.local"
-BATCH = 5000
-STATUS_SHARE = [
-    (Order.Status.PENDING, 0.08),
-    (Order.Status.DISPATCHED, 0.10),
-    (Order.Status.FULFILLED, 0.72),
-    (Order.Status.CANCELLED, 0.05),
-    (Order.Status.AWAITING_PAYMENT, 0.05),
-]
-NAMES = [
-    "Maria Santos",
-    "Jose Reyes",
-    "Ana Cruz",
-    "Juan Bautista",
-    "Liza Garcia",
-    "Mark Mendoza",
-    "Grace Torres",
-    "Paolo Ramos",
-    "Bea Aquino",
-    "Carlo Navarro",
-    "Joy Flores",
-    "Miguel Lim",
-]
+WRITES_EMAIL = "bench-writes@orderdesk.local"
 
 
 class Command(BaseCommand):
-    help = "Fill a bench merchant with N orders (once) and time Order Tracking's pages and queries."
+    help = "Fill a bench merchant with exactly N orders and time Order Tracking, the order page, search and writes."
 
     def add_arguments(self, parser):
-        parser.add_argument("--orders", type=int, default=100_000)
-        parser.add_argument("--repeat", type=int, default=7, help="Timed runs per measurement.")
-        parser.add_argument("--output", default="", help="JSON file (default artifacts/bench-<db>-<N>.json)")
-
-    def handle(self, *args, orders: int, repeat: int, output: str, **options):
-        merchant, owner = self._bench_merchant()
-        have = Order.objects.for_merchant(merchant).count()
-        if have < orders:
-            started = time.perf_counter()
-            self._fill(merchant, have, orders)
-            recount_orders(merchant)  # bulk inserts bypass the actions that keep the counts
-            self.stdout.write(f"Inserted {orders - have:,} orders in {time.perf_counter() - started:.1f} s")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-
-        client = Client()
-        client.force_login(owner)
-        tracking = reverse("orders:tracking")
-        deep_cursor = self._cursor_pages_deep(merchant, pages=500)
-        sample = (
-            Order.objects.for_merchant(merchant).order_by("-id").values("reference", "customer_phone").first()
+        parser.add_argument("--orders", type=int, default=10_000, help="Orders the bench merchant holds.")
+        parser.add_argument("--requests", type=int, default=200, help="Requests per figure (at least 200).")
+        parser.add_argument(
+            "--output", default="", help="JSON file (default artifacts/bench/bench-<db>-<N>.json)."
         )
-        measurements = {
-            "tracking page, Pending tab": lambda: client.get(tracking, {"status": "pending"}),
-            "tracking page, Fulfilled tab": lambda: client.get(tracking, {"status": "fulfilled"}),
-            "tracking page, Fulfilled 500 pages deep": lambda: client.get(
-                tracking, {"status": "fulfilled", "after": deep_cursor}
-            ),
-            "tracking page, search exact reference": lambda: client.get(
-                tracking, {"status": "fulfilled", "q": sample["reference"]}
-            ),
-            "tracking page, search phone": lambda: client.get(
-                tracking, {"status": "fulfilled", "q": sample["customer_phone"]}
-            ),
-            "tracking page, search a name": lambda: client.get(
-                tracking, {"status": "fulfilled", "q": "Garcia"}
-            ),
-            "tracking page, search with no match": lambda: client.get(
-                tracking, {"status": "fulfilled", "q": "Zzyzx"}
-            ),
-            "order page": lambda: client.get(
-                reverse("orders:detail", args=[Order.objects.for_merchant(merchant).latest("id").pk])
-            ),
-            "tab counts query": lambda: queries.tab_counts(merchant),
-        }
-        results = {}
-        for name, call in measurements.items():
-            response = call()  # warm up, and check the page answers
-            if hasattr(response, "status_code") and response.status_code != 200:
-                raise SystemExit(f"{name}: HTTP {response.status_code}")
-            timings = []
-            for _ in range(repeat):
-                with CaptureQueriesContext(connection) as captured:
-                    started = time.perf_counter()
-                    call()
-                    timings.append((time.perf_counter() - started) * 1000)
-            results[name] = {
-                "median_ms": round(statistics.median(timings), 1),
-                "max_ms": round(max(timings), 1),
-                "queries": len(captured.captured_queries),
-            }
+        parser.add_argument(
+            "--only", default="", help="Comma-separated figure names (as in the table) to run."
+        )
+        parser.add_argument("--skip-writes", action="store_true", help="Leave out the write figures.")
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
+        parser.add_argument("--clients", type=int, default=8, help="Concurrent HTTP clients for transitions.")
+        parser.add_argument(
+            "--allow-debug", action="store_true", help="Run although DEBUG is on (figures are wrong)."
+        )
+        parser.add_argument("--fill-only", action="store_true", help="Fill to N orders and stop.")
 
-        vendor = connection.vendor
-        report = {
-            "database": vendor,
-            "orders": orders,
-            "measured_at": timezone.now().isoformat(),
-            "repeat": repeat,
-            "results": results,
-        }
-        self.stdout.write(f"\nOrder Tracking on {vendor} with {orders:,} orders (median of {repeat} runs)")
-        self.stdout.write(f"{'measurement':45} {'median ms':>10} {'max ms':>10} {'queries':>8}")
-        for name, numbers in results.items():
-            self.stdout.write(
-                f"{name:45} {numbers['median_ms']:>10} {numbers['max_ms']:>10} {numbers['queries']:>8}"
+    def handle(
+        self,
+        *args,
+        orders,
+        requests,
+        output,
+        only,
+        skip_writes,
+        workers,
+        clients,
+        allow_debug,
+        fill_only,
+        **_,
+    ):
+        if settings.DEBUG:
+            if not allow_debug:
+                raise CommandError(
+                    "DEBUG is on: every query is kept in memory and pages render debug paths, so the figures "
+                    "would be wrong. Run with DEBUG=false (make bench does), or --allow-debug to measure anyway."
+                )
+            self.stderr.write(
+                self.style.WARNING("WARNING: DEBUG is on; these figures are not the product's.")
             )
-        path = Path(output) if output else settings.BASE_DIR / "artifacts" / f"bench-{vendor}-{orders}.json"
+        if orders < 1:
+            raise CommandError("--orders must be at least 1.")
+        if requests < 200 and not allow_debug:
+            self.stderr.write(
+                self.style.WARNING(f"Only {requests} requests per figure; p99 needs 200 or more.")
+            )
+
+        if not settings.DEBUG:  # pages name hashed static files, as in production
+            call_command("collectstatic", interactive=False, verbosity=0)
+        merchant, owner, store = _merchant(BENCH_EMAIL, "Bench Merchant", "BN")
+        self.stdout.write(f"Filling the bench merchant to exactly {orders:,} orders on {connection.vendor}…")
+        report = fill.fill_orders(
+            merchant, store=store, owner=owner, count=orders, progress=lambda n: self._progress(n, orders)
+        )
+        self.stdout.write(
+            f"\nFill: {report.added:,} added, {report.removed:,} removed"
+            f"{' (rebuilt: older shape)' if report.rebuilt else ''} in {report.seconds:.1f} s"
+        )
+        held = Order.objects.for_merchant(merchant).count()
+        if held != orders:
+            raise CommandError(f"The bench merchant holds {held:,} orders, not {orders:,}.")
+        _analyze()
+        if fill_only:
+            return
+
+        bench = figures.Bench(merchant=merchant, owner=owner, requests=requests, orders=orders)
+        bench.server_workers, bench.clients = workers, clients
+        wanted = {name.strip() for name in only.split(",") if name.strip()}
+        chosen = [(n, f) for n, f in figures.READ_FIGURES if not wanted or n in wanted]
+        if not skip_writes:
+            chosen += [(n, f) for n, f in figures.WRITE_FIGURES if not wanted or n in wanted]
+        results = {}
+        sms_folder = tempfile.mkdtemp(prefix="bench-sms-")
+        # Messages queued by the writes go to memory and files, not over this table.
+        logging.disable(logging.INFO)  # the in-process delivery's log lines would bury the table
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            SMS_BACKEND="file",
+            SMS_FILE_PATH=Path(sms_folder),
+        ):
+            for name, figure in chosen:
+                if figure in dict(figures.WRITE_FIGURES).values() and bench.writes_merchant is None:
+                    bench.writes_merchant, bench.writes_owner, _ = _merchant(
+                        WRITES_EMAIL, f"Bench writes {timezone.now():%H%M%S}", "BW", fresh=True
+                    )
+                self.stdout.write(f"  {name}…", ending="")
+                self.stdout.flush()
+                started = time.perf_counter()
+                try:
+                    results[name] = figure(bench)
+                except Exception as error:  # one broken figure must not lose the others
+                    results[name] = {"error": repr(error)}
+                self.stdout.write(f" {time.perf_counter() - started:.1f} s")
+        logging.disable(logging.NOTSET)
+
+        data = {
+            "database": _database(merchant),
+            "orders": orders,
+            "requests_per_figure": requests,
+            "fill": {
+                "added": report.added,
+                "removed": report.removed,
+                "rebuilt": report.rebuilt,
+                "seconds": round(report.seconds, 1),
+                "shape": "3 lines; status mix "
+                + ", ".join(f"{s} {share:.0%}" for s, share in fill.STATUS_MIX)
+                + "; shipments, tracking events and timeline events as the actions write them; no outbox rows",
+            },
+            "settings": _settings(workers, clients),
+            "measured_at": timezone.now().isoformat(),
+            "figures": results,
+        }
+        path = (
+            Path(output)
+            if output
+            else settings.BASE_DIR / "artifacts" / "bench" / f"bench-{connection.vendor}-{orders}.json"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2))
+        path.write_text(json.dumps(data, indent=2, default=str))
+        self._table(data)
         self.stdout.write(f"\nWritten to {path}")
 
-    def _bench_merchant(self):
-        owner = User.objects.filter(email=BENCH_EMAIL).first()
-        if owner is None:
-            with transaction.atomic():
-                merchant = Merchant.objects.create(
-                    name="Bench Merchant", short_name="BENCH", order_reference_prefix="BN"
-                )
-                owner = User.objects.create_user(BENCH_EMAIL, None)
-                Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
-                Store.objects.create(merchant=merchant, name="Bench store")
-        return owner.memberships.get().merchant, owner
+    def _progress(self, done: int, total: int) -> None:
+        self.stdout.write(f"\r  {done:,} / {total:,} orders", ending="")
+        self.stdout.flush()
 
-    def _fill(self, merchant, start: int, end: int) -> None:
-        rng = random.Random(start)
-        store = Store.objects.get(merchant=merchant, name="Bench store")
-        statuses = [status for status, _ in STATUS_SHARE]
-        weights = [share for _, share in STATUS_SHARE]
-        now = timezone.now()
-        span_seconds = 2 * 365 * 24 * 3600
-        for batch_start in range(start, end, BATCH):
-            batch_end = min(batch_start + BATCH, end)
-            new_orders = []
-            for number in range(batch_start, batch_end):
-                status = rng.choices(statuses, weights)[0]
-                placed_at = now - datetime.timedelta(seconds=span_seconds * (1 - number / end))
-                total = Decimal(rng.randrange(10_000, 500_000)) / 100
-                new_orders.append(
-                    Order(
-                        merchant=merchant,
-                        store=store,
-                        reference=f"BN-{number + 1}",
-                        status=status,
-                        customer_name=rng.choice(NAMES),
-                        customer_phone=f"+63917{number:07d}",
-                        shipping_address="12 Mabini St, Makati",
-                        currency="PHP",
-                        subtotal=total,
-                        total=total,
-                        payment_method=Order.PaymentMethod.GCASH,
-                        payment_status=Order.PaymentStatus.UNPAID
-                        if status == Order.Status.AWAITING_PAYMENT
-                        else Order.PaymentStatus.PAID,
-                        shipping_option="J&T Express",
-                        processing_days=3,
-                        due_on=(placed_at + datetime.timedelta(days=3)).date(),
-                        placed_at=placed_at,
-                        customer_page_token=f"bench-{merchant.pk}-{number}",
-                    )
+    def _table(self, data: dict) -> None:
+        database = data["database"]
+        self.stdout.write(
+            f"\n{database['vendor']} {database.get('version', '')}, {data['orders']:,} orders, "
+            f"{database.get('bytes_human', '?')}; DEBUG={data['settings']['DEBUG']}"
+        )
+        self.stdout.write(f"{'figure':32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'SQL':>7} {'rate/s':>8}")
+        for name, figure in data["figures"].items():
+            if "skipped" in figure or "error" in figure:
+                why = (
+                    figure.get("skipped") or f"failed: {figure['error']} {figure.get('failures_sample', '')}"
                 )
-            with transaction.atomic():
-                created = Order.objects.bulk_create(new_orders)
-                if created[0].pk is None:  # backends that do not return ids
-                    created = list(
-                        Order.objects.for_merchant(merchant)
-                        .filter(reference__in=[o.reference for o in new_orders])
-                        .only("id", "total")
-                    )
-                OrderLine.objects.bulk_create(
-                    OrderLine(
-                        merchant=merchant,
-                        order_id=order.pk,
-                        sku="BN-1",
-                        title="Abaca tote bag",
-                        quantity=1,
-                        unit_price=order.total,
-                    )
-                    for order in created
-                )
-            self.stdout.write(f"  {batch_end:,} orders", ending="\r")
-            self.stdout.flush()
-        self.stdout.write("")
+                self.stdout.write(f"{name:32} {'—':>8} {'—':>8} {'—':>8} {'—':>7} {'—':>8}  {why}")
+                continue
+            sql = figure.get("sql_max")
+            if sql is None and "sql_per_dispatch" in figure:
+                sql = f"{figure['sql_per_dispatch']}+{figure['sql_per_fulfil']}"
+            elif figure.get("sql_min") != sql:
+                sql = f"{figure['sql_min']}–{sql}"
+            extra = ""
+            if "lost_updates" in figure:
+                extra = f"  lost updates: {figure['lost_updates']}, failed: {figure['failed_posts']}"
+            self.stdout.write(
+                f"{name:32} {figure['p50_ms']:>8} {figure['p95_ms']:>8} {figure['p99_ms']:>8} {sql!s:>7} "
+                f"{figure.get('per_second', ''):>8}{extra}"
+            )
 
-    def _cursor_pages_deep(self, merchant, pages: int) -> str | None:
-        cursor = None
-        for _ in range(pages):
-            page = queries.order_tracking_page(merchant, status=Order.Status.FULFILLED, after=cursor)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-        return cursor
+
+def _merchant(email: str, name: str, prefix: str, *, fresh: bool = False):
+    """The bench's merchant, owner and store; `fresh` replaces an earlier one's writes."""
+    owner = User.objects.filter(email=email).first()
+    if owner is not None and fresh:
+        old = Membership.objects.get(user=owner).merchant
+        fill._delete_orders(old, after_id=None)
+        with transaction.atomic():
+            Membership.objects.filter(user=owner).delete()
+            owner.delete()
+        owner = None
+    if owner is None:
+        with transaction.atomic():
+            merchant = Merchant.objects.create(name=name, short_name=prefix, order_reference_prefix=prefix)
+            owner = User.objects.create_user(email, None)
+            Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
+            Store.objects.create(merchant=merchant, name="Bench store")
+    merchant = Membership.objects.get(user=owner).merchant
+    return merchant, owner, Store.objects.get(merchant=merchant, name="Bench store")
+
+
+def _analyze() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _database(merchant) -> dict:
+    rows = {
+        model.__name__: model.objects.filter(merchant=merchant).count()
+        for model in (Order, OrderLine, OrderEvent, Fulfillment, FulfillmentLine, TrackingEvent)
+    }
+    info = {"vendor": connection.vendor, "bench_merchant_rows": rows}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT version(), pg_database_size(current_database())")
+            version, size = cursor.fetchone()
+            info["version"] = version.split(" on ")[0]
+            info["bytes"] = size
+        elif connection.vendor == "sqlite":
+            cursor.execute("SELECT sqlite_version()")
+            info["version"] = "SQLite " + cursor.fetchone()[0]
+            cursor.execute("PRAGMA page_count")
+            pages = cursor.fetchone()[0]
+            cursor.execute("PRAGMA page_size")
+            info["bytes"] = pages * cursor.fetchone()[0]
+    if "bytes" in info:
+        info["bytes_human"] = f"{info['bytes'] / 1024**2:,.0f} MB"
+    return info
+
+
+def _settings(workers: int, clients: int) -> dict:
+    database = settings.DATABASES["default"]
+    return {
+        "DEBUG": settings.DEBUG,
+        "CONN_MAX_AGE": database.get("CONN_MAX_AGE"),
+        "database_options": {
+            k: v for k, v in database.get("OPTIONS", {}).items() if "password" not in k.lower()
+        },
+        "CACHES": settings.CACHES["default"]["BACKEND"],
+        "SESSION_ENGINE": settings.SESSION_ENGINE,
+        "CELERY_TASK_ALWAYS_EAGER": settings.CELERY_TASK_ALWAYS_EAGER,
+        "messages": "email to memory, SMS to files (delivered in-process after commit when Celery is off)",
+        "gunicorn_workers": workers,
+        "http_clients": clients,
+        "python": sys.version.split()[0],
+        "django": django.get_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs seen",
+        # The machine is shared: a load above the core count slows every figure alike.
+        "load_average_at_end": [round(load, 1) for load in os.getloadavg()],
+    }

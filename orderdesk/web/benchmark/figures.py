@@ -1,0 +1,380 @@
+"""The bench's figures. Each one is a function returning a dict (a summary from stats.summarize
+plus what it needs to say); `READ_FIGURES` and `WRITE_FIGURES` list them in report order, so a
+new figure is one function and one line.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from orderdesk.accounts.actors import Actor
+from orderdesk.orders import actions, queries
+from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
+from orderdesk.orders.models import Order
+
+from . import fill
+from .stats import summarize
+
+
+@dataclass
+class Bench:
+    """What the figures share: the filled merchant, its owner signed in, how many requests each."""
+
+    merchant: object
+    owner: object
+    requests: int
+    orders: int
+    writes_merchant: object = None
+    writes_owner: object = None
+    server_workers: int = 4
+    clients: int = 8
+
+    def client(self) -> Client:
+        client = Client(HTTP_X_FORWARDED_PROTO="https")  # with DEBUG off, plain http is redirected
+        client.force_login(self.owner)
+        return client
+
+
+def timed(calls: list[Callable[[], object]], *, check: Callable[[object], None] | None = None) -> dict:
+    """Run each call once (after one untimed warm-up call), timing it and counting its SQL."""
+    warm = calls[0]()
+    if check:
+        check(warm)
+    timings, counts = [], []
+    for call in calls:
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            result = call()
+            timings.append((time.perf_counter() - started) * 1000)
+        if check:
+            check(result)
+        counts.append(len(captured.captured_queries))
+    return summarize(timings, counts)
+
+
+def answered_200(response) -> None:
+    if response.status_code != 200:
+        raise RuntimeError(f"{response.request['PATH_INFO']} answered {response.status_code}")
+
+
+def _random_numbers(bench: Bench, seed: int) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.randint(1, bench.orders) for _ in range(bench.requests)]
+
+
+def _deep_cursors(bench: Bench, status: str, count: int) -> list[str]:
+    """Real keyset cursors spread over the whole tab (the one the page before would hand out)."""
+    tab = queries.orders_in_tab(bench.merchant, status).values_list("placed_at", "id")
+    size = tab.count()
+    cursors = []
+    for k in range(1, count + 1):
+        position = max(queries.PAGE_SIZE, size * k // (count + 1))
+        placed_at, order_id = tab[position - 1]
+        cursors.append(queries._write_cursor(placed_at, order_id))
+    return cursors
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+def tracking_first_page(bench: Bench) -> dict:
+    client, url = bench.client(), reverse("orders:tracking")
+    calls = [lambda: client.get(url, {"status": "pending"})] * bench.requests
+    return timed(calls, check=answered_200) | {"what": "Pending tab, first page (20 rows), full page"}
+
+
+def tracking_show_more_deep(bench: Bench) -> dict:
+    client, url = bench.client(), reverse("orders:tracking")
+    cursors = _deep_cursors(bench, Order.Status.FULFILLED, 40)
+    afters = [cursors[i % len(cursors)] for i in range(bench.requests)]
+    calls = [
+        (lambda after=after: client.get(url, {"status": "fulfilled", "after": after}, HTTP_HX_REQUEST="true"))
+        for after in afters
+    ]
+    return timed(calls, check=answered_200) | {
+        "what": "Fulfilled tab, Show more (20 rows) at 40 real keyset cursors spread over the whole tab"
+    }
+
+
+def tracking_show_more_50_rows(bench: Bench) -> dict:
+    # The view's page is 20 rows; 50 are timed as the view would make them: query, then the rows partial.
+    request = RequestFactory().get(reverse("orders:tracking"), HTTP_HX_REQUEST="true")
+    request.user, request.merchant = bench.owner, bench.merchant
+    request.actor = Actor.for_user(bench.owner)
+    cursors = _deep_cursors(bench, Order.Status.FULFILLED, 40)
+
+    def show_more(after):
+        page = queries.order_tracking_page(
+            bench.merchant, status=Order.Status.FULFILLED, after=after, size=50
+        )
+        choice = {"status": Order.Status.FULFILLED, "search": "", "sort": "newest", "after": after}
+        return render_to_string(
+            "orders/_order_rows.html", {"page": page, "choice": choice, "more_url": ""}, request=request
+        )
+
+    afters = [cursors[i % len(cursors)] for i in range(bench.requests)]
+    calls = [(lambda after=after: show_more(after)) for after in afters]
+    return timed(calls) | {
+        "what": "Fulfilled tab, 50 rows deep by keyset: query + rows partial (not the view)"
+    }
+
+
+def order_page(bench: Bench) -> dict:
+    client = bench.client()
+    shipped = Order.objects.for_merchant(bench.merchant).filter(
+        status__in=[Order.Status.FULFILLED, Order.Status.DISPATCHED, Order.Status.CANCELLED]
+    )
+    references = [fill.reference_of(n) for n in _random_numbers(bench, 1)]
+    ids = dict(shipped.filter(reference__in=references).values_list("reference", "id"))
+    chosen = [ids[r] for r in references if r in ids]
+    rng = random.Random(2)
+    while len(chosen) < bench.requests:  # top up with other shipped orders, still all different
+        chosen.append(ids[rng.choice(list(ids))] if ids else shipped.values_list("id", flat=True).first())
+    calls = [
+        (lambda order_id=order_id: client.get(reverse("orders:detail", args=[order_id])))
+        for order_id in chosen
+    ]
+    return timed(calls, check=answered_200) | {
+        "what": f"{len(set(chosen))} different orders with shipments, tracking events and timelines"
+    }
+
+
+def search_reference(bench: Bench) -> dict:
+    client, url = bench.client(), reverse("orders:tracking")
+    numbers = _random_numbers(bench, 3)
+    calls = [(lambda n=n: client.get(url, {"q": fill.reference_of(n)})) for n in numbers]
+    return timed(calls, check=answered_200) | {"what": "a whole reference, a different order each time"}
+
+
+def search_phone(bench: Bench) -> dict:
+    client, url = bench.client(), reverse("orders:tracking")
+    numbers = _random_numbers(bench, 4)
+    calls = [(lambda n=n: client.get(url, {"q": fill.phone_of(n)})) for n in numbers]
+    return timed(calls, check=answered_200) | {
+        "what": "a whole phone number (E.164), a different one each time"
+    }
+
+
+def search_common_name(bench: Bench) -> dict:
+    client, url = bench.client(), reverse("orders:tracking")
+    calls = [lambda: client.get(url, {"q": "Garcia"})] * bench.requests
+    return timed(calls, check=answered_200) | {"what": "“Garcia”, in 1 order of 12; tab counts capped"}
+
+
+READ_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
+    ("Order Tracking first page", tracking_first_page),
+    ("Show more deep (20 rows)", tracking_show_more_deep),
+    ("Show more deep (50 rows)", tracking_show_more_50_rows),
+    ("Order page", order_page),
+    ("Search a reference", search_reference),
+    ("Search a phone", search_phone),
+    ("Search a common name", search_common_name),
+]
+
+
+# --- writes -----------------------------------------------------------------------------
+
+
+def _paid_order(number: int) -> NewOrder:
+    return NewOrder(
+        customer=CustomerDetails(
+            name="Liza Garcia", phone=f"+63918{number % 10_000_000:07d}", address="12 Mabini St, Makati"
+        ),
+        lines=[
+            LineInput(title=title, sku=sku, quantity=1 + k % 2, unit_price=price)
+            for k, (sku, title, price) in enumerate(fill.PRODUCTS[: fill.LINES_PER_ORDER])
+        ],
+        payment_method=Order.PaymentMethod.GCASH,
+        shipping_option="J&T Express",
+        shipping_fee=Decimal("120.00"),
+    )
+
+
+def place_paid_order(bench: Bench) -> dict:
+    actor = Actor.for_user(bench.writes_owner)
+    started = time.perf_counter()
+    calls = [(lambda n=n: actions.record_order(_paid_order(n), by=actor, payment_confirmed=True)) for n in range(bench.requests)]  # fmt: skip
+    figure = timed(calls)
+    seconds = time.perf_counter() - started
+    return figure | {
+        "what": "record_order(payment_confirmed=True), 3 lines, one after another, in this process",
+        "per_second": round((bench.requests + 1) / seconds, 1),
+    }
+
+
+def batched_ingest(bench: Bench) -> dict:
+    # The batched write path (issue 8) does not exist yet; when it does, time it here.
+    return {"skipped": "no batched write path yet"}
+
+
+def transitions_over_http(bench: Bench) -> dict:
+    """Dispatch then fulfil, each order once, from `clients` threads against gunicorn on loopback."""
+    import requests
+
+    actor = Actor.for_user(bench.writes_owner)
+    pending = [
+        actions.record_order(_paid_order(1_000_000 + n), by=actor, payment_confirmed=True).pk
+        for n in range(bench.requests // 2)
+    ]
+    sql_per_post = _sql_per_transition(bench)
+    client = Client()
+    client.force_login(bench.writes_owner)
+    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    csrf = secrets.token_hex(16)  # 32 characters: a valid unmasked token when sent as cookie and header
+    expected_on = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    with _gunicorn(workers=bench.server_workers) as base:
+        queue = list(pending)
+        lock = threading.Lock()
+        timings, failures = [], []
+
+        def work():
+            session = requests.Session()
+            session.headers.update(
+                {
+                    "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_cookie}; {settings.CSRF_COOKIE_NAME}={csrf}",
+                    "X-CSRFToken": csrf,
+                    "X-Forwarded-Proto": "https",
+                    "Referer": base.replace("http://", "https://") + "/orders/",
+                }
+            )
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    order_id = queue.pop()
+                for path, data in (
+                    (f"/orders/{order_id}/dispatch/", {"delivery_reference": f"JT{order_id}", "expected_on": expected_on}),
+                    (f"/orders/{order_id}/fulfill/", {"remarks": ""}),
+                ):  # fmt: skip
+                    started = time.perf_counter()
+                    try:
+                        answer = session.post(base + path, data=data, allow_redirects=False, timeout=120)
+                    except requests.RequestException as error:
+                        with lock:
+                            failures.append(f"{path} {error!r}")
+                        break
+                    elapsed = (time.perf_counter() - started) * 1000
+                    with lock:
+                        timings.append(elapsed)
+                        if answer.status_code not in (200, 302, 303):
+                            failures.append(f"{path} {answer.status_code}")
+
+        threads = [threading.Thread(target=work) for _ in range(bench.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+    fulfilled = Order.objects.filter(pk__in=pending, status=Order.Status.FULFILLED).count()
+    if not timings:
+        return {"error": "no POST answered", "failures_sample": failures[:5]}
+    return summarize(timings, []) | {
+        "what": f"dispatch + fulfil of {len(pending)} orders, {bench.clients} clients, gunicorn {bench.server_workers} workers",
+        "per_second": round(len(timings) / seconds, 1),
+        "failed_posts": len(failures),
+        "failures_sample": failures[:5],
+        "lost_updates": len(pending) - fulfilled if not failures else None,
+        "sql_per_dispatch": sql_per_post["dispatch"],
+        "sql_per_fulfil": sql_per_post["fulfil"],
+    }
+
+
+def _sql_per_transition(bench: Bench) -> dict:
+    """SQL statements of one dispatch POST and one fulfil POST, counted in this process."""
+    actor = Actor.for_user(bench.writes_owner)
+    order = actions.record_order(_paid_order(2_000_000), by=actor, payment_confirmed=True)
+    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    client.force_login(bench.writes_owner)
+    expected_on = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    counted = {}
+    for name, path, data in (
+        ("dispatch", reverse("orders:dispatch", args=[order.pk]), {"delivery_reference": "JT1", "expected_on": expected_on}),
+        ("fulfil", reverse("orders:fulfill", args=[order.pk]), {"remarks": ""}),
+    ):  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.post(path, data)
+        if answer.status_code not in (200, 302, 303):
+            raise RuntimeError(f"{path} answered {answer.status_code}")
+        counted[name] = len(captured.captured_queries)
+    return counted
+
+
+class _gunicorn:
+    """gunicorn serving this project on a free loopback port, for the length of a `with`."""
+
+    def __init__(self, *, workers: int):
+        self.workers = workers
+
+    def __enter__(self) -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log", delete=False)
+        env = dict(os.environ, SMS_BACKEND="file", SMS_FILE_PATH=tempfile.mkdtemp(prefix="bench-sms-"))
+        env["EMAIL_URL"] = "memorymail://"
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "orderdesk.wsgi",
+                "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers), "--log-level", "warning",
+                # Django imported once, before the fork: no worker is still booting when timing starts.
+                "--preload",
+            ],
+            cwd=settings.BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped; see {self.log.name}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    pass
+            except OSError:
+                time.sleep(0.2)
+                continue
+            self._warm_up(base)
+            return base
+        raise RuntimeError("gunicorn did not start in 60 s")
+
+    def _warm_up(self, base: str) -> None:
+        """A few untimed requests, so every worker has opened its database connection."""
+        import requests
+
+        for _ in range(self.workers * 3):
+            requests.get(base + "/accounts/login/", timeout=60, headers={"X-Forwarded-Proto": "https"})
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
+    ("Place a paid order", place_paid_order),
+    ("Batched ingest", batched_ingest),
+    ("Dispatch + fulfil over HTTP", transitions_over_http),
+]
