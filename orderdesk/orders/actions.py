@@ -176,19 +176,7 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
             placed_at=new.placed_at or timezone.now(),
         )
         count_status_change(merchant.pk, before=None, after=order.status)
-        OrderLine.objects.bulk_create(
-            OrderLine(
-                merchant=merchant,
-                order=order,
-                variant_id=line.variant_id,
-                sku=line.sku,
-                title=line.title,
-                variant_title=line.variant_title,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-            )
-            for line in lines
-        )
+        _write_lines(order, lines)
         events.record_order_placed(order, by=by)
         if payment_confirmed:
             event = _enter_order_tracking(order, by=by)
@@ -516,6 +504,23 @@ def _queue_notifications(order: Order, trigger: str, *, by: Actor, shipment=None
         events.record_notifications_queued(order, by=by, notifications=queued)
 
 
+def _write_lines(order: Order, lines: Sequence[LineInput]) -> None:
+    """The order's lines as checked (a snapshot of what was bought), in one INSERT."""
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            merchant_id=order.merchant_id,
+            order=order,
+            variant_id=line.variant_id,
+            sku=line.sku,
+            title=line.title,
+            variant_title=line.variant_title,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for line in lines
+    )
+
+
 def _ensure_variants_belong_to(merchant: Merchant, lines: Sequence[LineInput]) -> None:
     wanted = {line.variant_id for line in lines if line.variant_id is not None}
     if not wanted:
@@ -705,19 +710,7 @@ def update_order_from_store(order_id: int, *, by: Actor, new: NewOrder) -> Order
         order.save()
         if "lines" in changes:
             order.lines.all().delete()
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    merchant_id=order.merchant_id,
-                    order=order,
-                    variant_id=line.variant_id,
-                    sku=line.sku,
-                    title=line.title,
-                    variant_title=line.variant_title,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                )
-                for line in lines
-            )
+            _write_lines(order, lines)
         events.record_order_updated_from_store(order, by=by, changes=changes)
     return order
 
