@@ -195,26 +195,16 @@ def order_from_graphql(node: dict) -> IncomingOrder:
     shipping_line = node.get("shippingLine") or {}
     shipping_fee, _ = _money_of(shipping_line.get("originalPriceSet"))
     discount, _ = _money_of(node.get("totalDiscountsSet"))
-    name = incoming.text(address.get("name")) or " ".join(
-        part
-        for part in (incoming.text(customer.get("firstName")), incoming.text(customer.get("lastName")))
-        if part
-    )
     return IncomingOrder(
         external_id=external_id,
         standing=standing,
         currency=incoming.text(node.get("currencyCode")).upper(),
-        customer_name=name or f"Customer of order {incoming.text(node.get('name')) or external_id}",
+        customer_name=_customer_name(
+            address, customer.get("firstName"), customer.get("lastName"), node.get("name"), external_id
+        ),
         customer_phone=incoming.text(address.get("phone") or node.get("phone") or customer.get("phone")),
         customer_email=incoming.text(node.get("email") or customer.get("email")),
-        shipping_address=incoming.address_text(
-            address.get("address1"),
-            address.get("address2"),
-            address.get("city"),
-            address.get("province"),
-            address.get("zip"),
-            address.get("country"),
-        ),
+        shipping_address=_address_text(address),
         lines=tuple(lines),
         payment_method=_payment_method(node.get("paymentGatewayNames")),
         shipping_option=incoming.text(shipping_line.get("title")),
@@ -258,26 +248,16 @@ def order_from_webhook(payload: dict) -> IncomingOrder:
             )
         )
     shipping_lines = [s for s in payload.get("shipping_lines") or [] if isinstance(s, dict)]
-    name = incoming.text(address.get("name")) or " ".join(
-        part
-        for part in (incoming.text(customer.get("first_name")), incoming.text(customer.get("last_name")))
-        if part
-    )
     return IncomingOrder(
         external_id=external_id,
         standing=standing,
         currency=incoming.text(payload.get("currency")).upper(),
-        customer_name=name or f"Customer of order {incoming.text(payload.get('name')) or external_id}",
+        customer_name=_customer_name(
+            address, customer.get("first_name"), customer.get("last_name"), payload.get("name"), external_id
+        ),
         customer_phone=incoming.text(address.get("phone") or payload.get("phone") or customer.get("phone")),
         customer_email=incoming.text(payload.get("email") or customer.get("email")),
-        shipping_address=incoming.address_text(
-            address.get("address1"),
-            address.get("address2"),
-            address.get("city"),
-            address.get("province"),
-            address.get("zip"),
-            address.get("country"),
-        ),
+        shipping_address=_address_text(address),
         lines=tuple(lines),
         payment_method=_payment_method(payload.get("payment_gateway_names")),
         shipping_option=incoming.text(shipping_lines[0].get("title")) if shipping_lines else "",
@@ -289,6 +269,21 @@ def order_from_webhook(payload: dict) -> IncomingOrder:
         placed_at=incoming.moment(payload.get("created_at")),
         updated_at=incoming.moment(payload.get("updated_at")),
         extra={"shopify_name": incoming.text(payload.get("name"))},
+    )
+
+
+def _customer_name(address: dict, first_name, last_name, order_name, external_id: str) -> str:
+    """The name on the shipping address, else the customer's, else one saying whose order it is."""
+    whole = incoming.text(address.get("name")) or " ".join(
+        part for part in (incoming.text(first_name), incoming.text(last_name)) if part
+    )
+    return whole or f"Customer of order {incoming.text(order_name) or external_id}"
+
+
+def _address_text(address: dict) -> str:
+    """A shipping address of either shape (GraphQL and REST name these fields alike)."""
+    return incoming.address_text(
+        *(address.get(part) for part in ("address1", "address2", "city", "province", "zip", "country"))
     )
 
 
