@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "orderdesk.catalog",
     "orderdesk.photos",
     "orderdesk.orders",
+    "orderdesk.vendors",
     "orderdesk.fulfillment",
     "orderdesk.notifications",
     "orderdesk.api",

@@ -21,7 +21,7 @@ class NotAMember(DomainError):
 
 class PartyKind(StrEnum):
     MERCHANT = "merchant"
-    # The vendors issue adds vendor parties: a vendor working for a merchant.
+    # A vendor working for a merchant: sees and ships only what is allocated to it.
     VENDOR = "vendor"
 
 
@@ -31,6 +31,8 @@ class Party:
 
     merchant: Merchant
     kind: PartyKind = PartyKind.MERCHANT
+    # The vendor a vendor party is (None for the merchant itself).
+    vendor_id: int | None = None
 
     @property
     def name(self) -> str:
@@ -78,8 +80,11 @@ class Actor:
     @classmethod
     def for_membership(cls, membership: Membership) -> Actor:
         """The membership's user acting for its party in its role (no query when the merchant is loaded)."""
-        # The vendors issue gives a vendor user's membership a vendor: its party is then that vendor.
-        return cls(party=Party(membership.merchant), role=Role(membership.role), user=membership.user)
+        if membership.vendor_id is not None:
+            party = Party(membership.merchant, PartyKind.VENDOR, vendor_id=membership.vendor_id)
+        else:
+            party = Party(membership.merchant)
+        return cls(party=party, role=Role(membership.role), user=membership.user)
 
     @classmethod
     def for_user(cls, user: User, *, merchant: Merchant | None = None) -> Actor:

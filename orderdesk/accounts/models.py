@@ -40,6 +40,11 @@ class Merchant(models.Model):
     # Order references are PREFIX-NUMBER; the counter is taken under a row lock.
     order_reference_prefix = models.CharField(max_length=10, default="OD")
     last_order_number = models.PositiveBigIntegerField(default=1000)
+    # The guide's two ways: allocate to vendors as soon as an order enters Order Tracking
+    # (the default), or only when the merchant places it from the Pending tab.
+    auto_processing = models.BooleanField(default=True)
+    # Mark an order Fulfilled by itself once every shipment of it is delivered.
+    fulfil_when_delivered = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,9 +104,8 @@ class Membership(models.Model):
     """A user's place in one party, for one merchant: owner or staff of the merchant.
 
     A user has one membership per merchant and may have several (one person owning two
-    shops, a source agent working for many). The party is the merchant itself; the
-    vendors issue adds a nullable `vendor` foreign key, and a vendor user's membership
-    then names the vendor it acts for and the merchant it works with.
+    shops, a source agent working for many). The party is the merchant itself, or for a
+    vendor user the vendor it acts for (`vendor`), of the merchant it works with.
     """
 
     class Role(models.TextChoices):
@@ -113,11 +117,19 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "merchant"], name="one_membership_per_user_and_merchant")
+            models.UniqueConstraint(fields=["user", "merchant"], name="one_membership_per_user_and_merchant"),
+            models.CheckConstraint(
+                condition=(models.Q(role="vendor_user", vendor__isnull=False))
+                | (~models.Q(role="vendor_user") & models.Q(vendor__isnull=True)),
+                name="vendor_user_names_its_vendor",
+            ),
         ]
 
     def __str__(self) -> str:

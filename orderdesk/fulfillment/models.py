@@ -23,11 +23,15 @@ class Fulfillment(MerchantOwned):
         DELIVERED = "delivered", "Delivered"
 
     class Shipper(models.TextChoices):
-        # Who ships it; the vendors issue adds "vendor" with a nullable vendor foreign key.
+        # Who ships it: the merchant itself, or one of its vendors (then `vendor` names it).
         MERCHANT = "merchant", "The merchant"
+        VENDOR = "vendor", "A vendor"
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="fulfillments")
     shipped_by = models.CharField(max_length=20, choices=Shipper.choices, default=Shipper.MERCHANT)
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="shipments"
+    )
     status = models.CharField(max_length=20, choices=ShippingStatus.choices, default=ShippingStatus.PENDING)
     carrier = models.CharField(max_length=100, blank=True)
     delivery_reference = models.CharField(max_length=100, blank=True)
@@ -49,6 +53,15 @@ class Fulfillment(MerchantOwned):
         indexes = [
             # Shipments by status across orders (vendor work lists, reports).
             models.Index(fields=["merchant", "status", "created_at"], name="fulfillment_by_status"),
+            # A vendor's work list across its merchants (the vendor portal).
+            models.Index(fields=["vendor", "status", "created_at"], name="fulfillment_by_vendor"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(shipped_by="vendor", vendor__isnull=False))
+                | (~models.Q(shipped_by="vendor") & models.Q(vendor__isnull=True)),
+                name="vendor_named_when_shipped_by_vendor",
+            )
         ]
 
     def __str__(self) -> str:
@@ -83,6 +96,14 @@ class FulfillmentLine(MerchantOwned):
         "orders.OrderLine", on_delete=models.CASCADE, related_name="fulfillment_lines"
     )
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # What the vendor charges per unit, copied from its Hosting when the line was allocated,
+    # so a later cost change never rewrites what an order cost. Empty for the merchant's own.
+    unit_cost = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    shipping_cost = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
 
     class Meta:
         constraints = [

@@ -37,6 +37,20 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     merchant = factory.SubFactory(MerchantFactory)
     role = Membership.Role.OWNER
+    # A vendor user's membership names its vendor (a constraint insists).
+    vendor = factory.Maybe(
+        factory.LazyAttribute(lambda m: m.role == Membership.Role.VENDOR_USER),
+        yes_declaration=factory.LazyAttribute(lambda m: _vendor_of(m.merchant)),
+        no_declaration=None,
+    )
+
+
+def _vendor_of(merchant: Merchant):
+    from orderdesk.vendors.models import Vendor
+
+    return Vendor.objects.create(
+        merchant=merchant, name=f"Vendor of {merchant.name} {Vendor.objects.count()}"
+    )
 
 
 def owner_actor(merchant: Merchant | None = None) -> Actor:
