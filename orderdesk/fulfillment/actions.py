@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -45,6 +46,9 @@ class ShipmentLine:
 
     order_line_id: int
     quantity: int
+    # A vendor's cost per unit, copied from its hosting when the line is allocated.
+    unit_cost: Decimal | None = None
+    shipping_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,15 @@ def create_shipment(
     by: Actor,
     lines: Sequence[ShipmentLine] | None = None,
     shipped_by: str = Fulfillment.Shipper.MERCHANT,
+    vendor_id: int | None = None,
     status: str = Status.PENDING,
     handover: Handover | None = None,
     photos: Sequence = (),
 ) -> Fulfillment:
     """A shipment of some of the order's lines by one party, Pending, Processing or In transit.
 
+    The party is the merchant, or the vendor `vendor_id` (which makes `shipped_by` vendor;
+    each line's `unit_cost` / `shipping_cost` is then the hosting's, copied).
     `lines=None` ships every unit not yet in a shipment. In transit needs the `handover`
     (carrier, delivery reference, expected date). Raises InvalidShipment (no lines, a line of
     another order, more units than ordered and not yet shipped), ShippingStatusRefused, NotAllowed.
@@ -121,6 +128,9 @@ def create_shipment(
         )
     if status == Status.IN_TRANSIT and handover is None:
         raise InvalidShipment("Enter the courier's delivery reference number.", field="delivery_reference")
+    if vendor_id is not None:
+        shipped_by = Fulfillment.Shipper.VENDOR
+    costs = {entry.order_line_id: (entry.unit_cost, entry.shipping_cost) for entry in lines or ()}
     with transaction.atomic():
         order = _locked_order(order_id, by)
         order_lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
@@ -131,6 +141,7 @@ def create_shipment(
             merchant_id=order.merchant_id,
             order_id=order.pk,
             shipped_by=shipped_by,
+            vendor_id=vendor_id,
             status=status,
             carrier=handover.carrier if handover else "",
             delivery_reference=handover.delivery_reference if handover else "",
@@ -142,7 +153,12 @@ def create_shipment(
         )
         FulfillmentLine.objects.bulk_create(
             FulfillmentLine(
-                merchant_id=order.merchant_id, fulfillment=shipment, order_line_id=line_id, quantity=quantity
+                merchant_id=order.merchant_id,
+                fulfillment=shipment,
+                order_line_id=line_id,
+                quantity=quantity,
+                unit_cost=costs.get(line_id, (None, None))[0],
+                shipping_cost=costs.get(line_id, (None, None))[1],
             )
             for line_id, quantity in wanted.items()
         )
