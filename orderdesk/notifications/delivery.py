@@ -18,9 +18,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .errors import DeliveryFailed, TemporaryFailure
+from .errors import DeliveryFailed, PermanentFailure, TemporaryFailure
 from .models import Notification
-from .topics import compose_message
+from .topics import compose_message, sender_of
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +183,11 @@ def _send(notification: Notification) -> str:
         from .mail import send_email
 
         return send_email(notification)
+    if notification.channel != Notification.Channel.SMS:
+        send = sender_of(notification.channel)
+        if send is None:
+            raise PermanentFailure(f"Nothing is registered to send on the {notification.channel} channel.")
+        return send(notification)
     from .sms import OutgoingSms, get_sms_backend
 
     backend = get_sms_backend()

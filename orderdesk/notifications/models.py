@@ -15,12 +15,17 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
         EMAIL = "email", "Email"
+        # Sent by the app that registered a sender for the channel (see topics.register_sender):
+        # a signed POST to a merchant's endpoint, or a call to the merchant's own store.
+        WEBHOOK = "webhook", "Webhook"
+        STORE = "store", "Store"
 
     class Audience(models.TextChoices):
         MERCHANT = "merchant", "Merchant"
         CUSTOMER = "customer", "Customer"
         VENDOR = "vendor", "Vendor"
         ENDPOINT = "endpoint", "Endpoint"
+        STORE = "store", "Store"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

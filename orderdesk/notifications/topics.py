@@ -70,6 +70,20 @@ def register_topic(
     return topic
 
 
+# Channel → the function that sends a composed message on it and returns the peer's id for it
+# (raising delivery.DeliveryFailed / TemporaryFailure). SMS and email are the outbox's own.
+_senders: dict[str, Callable[[Notification], str]] = {}
+
+
+def register_sender(channel: str, send: Callable[[Notification], str]) -> None:
+    """Make a channel deliverable (call from an AppConfig.ready; registering twice replaces)."""
+    _senders[channel] = send
+
+
+def sender_of(channel: str) -> Callable[[Notification], str] | None:
+    return _senders.get(channel)
+
+
 def topic_of(name: str) -> Topic | None:
     return _topics.get(name)
 
