@@ -16,8 +16,8 @@ from orderdesk.accounts.actors import Actor
 from .models import Order, OrderEvent
 
 
-def _record(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEvent:
-    return OrderEvent.objects.create(
+def _event(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEvent:
+    return OrderEvent(
         merchant_id=order.merchant_id,
         order=order,
         kind=kind,
@@ -27,8 +27,20 @@ def _record(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEv
     )
 
 
-def record_order_placed(order: Order, *, by: Actor) -> OrderEvent:
-    return _record(
+def _record(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEvent:
+    event = _event(order, kind, by, data)
+    event.save(force_insert=True)
+    return event
+
+
+def write_events(events: list[OrderEvent]) -> list[OrderEvent]:
+    """Save events built by the *_event functions below, in the order given, in one INSERT
+    (a few for a large batch): a new order's events are written together."""
+    return OrderEvent.objects.bulk_create(events)
+
+
+def order_placed_event(order: Order, *, by: Actor, line_count: int) -> OrderEvent:
+    return _event(
         order,
         OrderEvent.Kind.PLACED,
         by,
@@ -39,18 +51,18 @@ def record_order_placed(order: Order, *, by: Actor) -> OrderEvent:
             "total": str(order.total),
             "currency": order.currency,
             "payment_method": order.payment_method,
-            "lines": order.lines.count(),
+            "lines": line_count,
         },
     )
 
 
-def record_payment_verified(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
+def payment_verified_event(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
     kind = (
         OrderEvent.Kind.COD_CONFIRMED
         if order.payment_status == Order.PaymentStatus.COD_CONFIRMED
         else OrderEvent.Kind.PAYMENT_VERIFIED
     )
-    return _record(
+    return _event(
         order,
         kind,
         by,
@@ -60,6 +72,12 @@ def record_payment_verified(order: Order, *, by: Actor, status_before: str) -> O
             "due_on": order.due_on.isoformat() if order.due_on else None,
         },
     )
+
+
+def record_payment_verified(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
+    event = payment_verified_event(order, by=by, status_before=status_before)
+    event.save(force_insert=True)
+    return event
 
 
 def record_order_dispatched(order: Order, *, by: Actor, status_before: str, shipment) -> OrderEvent:
@@ -98,7 +116,13 @@ def record_order_cancelled(order: Order, *, by: Actor, status_before: str) -> Or
 
 
 def record_notifications_queued(order: Order, *, by: Actor, notifications) -> OrderEvent:
-    return _record(
+    event = notifications_queued_event(order, by=by, notifications=notifications)
+    event.save(force_insert=True)
+    return event
+
+
+def notifications_queued_event(order: Order, *, by: Actor, notifications) -> OrderEvent:
+    return _event(
         order,
         OrderEvent.Kind.NOTIFICATIONS_QUEUED,
         by,
