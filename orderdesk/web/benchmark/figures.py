@@ -32,7 +32,7 @@ from orderdesk.orders import actions, queries
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.models import Order
 
-from . import fill
+from . import fill, ingest
 from .stats import summarize
 
 
@@ -48,6 +48,7 @@ class Bench:
     writes_owner: object = None
     server_workers: int = 4
     clients: int = 8
+    ingest_orders: int = 10_000
 
     def client(self) -> Client:
         client = Client(HTTP_X_FORWARDED_PROTO="https")  # with DEBUG off, plain http is redirected
@@ -222,11 +223,6 @@ def place_paid_order(bench: Bench) -> dict:
     }
 
 
-def batched_ingest(bench: Bench) -> dict:
-    # The batched write path (issue 8) does not exist yet; when it does, time it here.
-    return {"skipped": "no batched write path yet"}
-
-
 def transitions_over_http(bench: Bench) -> dict:
     """Dispatch then fulfil, each order once, from `clients` threads against gunicorn on loopback."""
     import requests
@@ -375,6 +371,7 @@ class _gunicorn:
 
 WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Place a paid order", place_paid_order),
-    ("Batched ingest", batched_ingest),
+    ("Backfill from Shopify", ingest.backfill_from_shopify),
+    ("CSV import", ingest.csv_import),
     ("Dispatch + fulfil over HTTP", transitions_over_http),
 ]
