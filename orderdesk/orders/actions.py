@@ -154,6 +154,12 @@ def _checked_order(new: NewOrder, merchant: Merchant) -> _CheckedOrder:
     )
 
 
+def check_new_order(new: NewOrder, *, merchant: Merchant) -> None:
+    """Raise InvalidOrder when record_order would refuse these details whatever the database
+    holds: for a caller that must refuse a bad order before writing anything else for it."""
+    _checked_order(new, merchant)
+
+
 def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, notify: bool = True) -> Order:
     """Record a new order: awaiting payment, or Pending at once when its payment is
     already confirmed (paid in the store, or cash on delivery the merchant confirmed).

@@ -380,6 +380,16 @@ def _record_new_together(
         else:
             seen.add(incoming.external_id)
             fresh.append(index)
+    # A refused order leaves nothing behind, not even the products its SKUs would have made.
+    checked = []
+    for index in fresh:
+        try:
+            order_actions.check_new_order(_new_order(store, incomings[index], {}), merchant=store.merchant)
+        except DomainError as refusal:
+            outcomes[index] = refusal
+            continue
+        checked.append(index)
+    fresh = checked
     if not fresh:
         return left
     variant_ids = variants_for_skus(
