@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
@@ -25,6 +25,7 @@ from django.utils import timezone
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Merchant
 from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.catalog.actions import SoldItem, variants_for_skus
 from orderdesk.catalog.models import Variant
 from orderdesk.customers.models import Customer
 from orderdesk.customers.phones import normalize_phone
@@ -38,6 +39,7 @@ from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_p
 from . import events
 from .counts import count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
+from .inserts import insert
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipping import shipping_progress, status_following_shipments
@@ -154,12 +156,6 @@ def _checked_order(new: NewOrder, merchant: Merchant) -> _CheckedOrder:
     )
 
 
-def check_new_order(new: NewOrder, *, merchant: Merchant) -> None:
-    """Raise InvalidOrder when record_order would refuse these details whatever the database
-    holds: for a caller that must refuse a bad order before writing anything else for it."""
-    _checked_order(new, merchant)
-
-
 def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, notify: bool = True) -> Order:
     """Record a new order: awaiting payment, or Pending at once when its payment is
     already confirmed (paid in the store, or cash on delivery the merchant confirmed).
@@ -205,7 +201,7 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
             reference=reference,
             paid=payment_confirmed,
         )
-        order.save(force_insert=True)
+        insert([order])
         # Created in its final status: its tab counter moves once.
         count_status_change(merchant.pk, before=None, after=order.status)
         _write_lines(order, checked.lines)
@@ -232,7 +228,12 @@ class Recorded:
 
 
 def record_orders(
-    batch: Sequence[NewOrder], *, by: Actor, payment_confirmed: bool = False, notify: bool = True
+    batch: Sequence[NewOrder],
+    *,
+    by: Actor,
+    payment_confirmed: bool = False,
+    notify: bool = True,
+    match_skus: bool = False,
 ) -> list[Recorded]:
     """Record many new orders in one transaction, by the rules of record_order: each order
     is checked as record_order checks it, and a refused one (bad details, a store order
@@ -242,6 +243,9 @@ def record_orders(
     Writes in bulk: customers, orders, lines, events and outbox rows a few INSERTs each;
     order numbers taken from the merchant's counter once under its lock; each tab counter
     moved once; one hand-over to delivery. Returns one Recorded per order, in batch order.
+
+    `match_skus`: a line given without a variant gets the merchant's variant of its SKU,
+    created when new (catalog.actions.variants_for_skus), for the orders recorded only.
     """
     ensure_can(by, Permission.RECORD_ORDERS)
     results = [Recorded(new=new) for new in batch]
@@ -279,6 +283,8 @@ def record_orders(
             accepted.append((result, order))
         if not accepted:
             return results
+        if match_skus:
+            _match_skus(merchant, [order for _, order in accepted])
 
         numbered = sum(1 for _, c in accepted if c.reference is None)
         first_number = merchant.last_order_number + 1
@@ -301,15 +307,17 @@ def record_orders(
                 paid=payment_confirmed,
             )
             orders.append(result.order)
-        Order.objects.bulk_create(orders)
+        insert(orders)
         changes: dict[str, int] = {}
         for order in orders:
             changes[order.status] = changes.get(order.status, 0) + 1
         count_status_changes(merchant.pk, changes)
-        OrderLine.objects.bulk_create(
-            line
-            for (_, checked_order), order in zip(accepted, orders, strict=True)
-            for line in _line_rows(order, checked_order.lines)
+        insert(
+            [
+                line
+                for (_, checked_order), order in zip(accepted, orders, strict=True)
+                for line in _line_rows(order, checked_order.lines)
+            ]
         )
         written = []
         paid_events = []
@@ -331,6 +339,26 @@ def record_orders(
                     )
         events.write_events(written)
     return results
+
+
+def _match_skus(merchant: Merchant, orders: Sequence[_CheckedOrder]) -> None:
+    unmatched = [line for order in orders for line in order.lines if line.sku and line.variant_id is None]
+    if not unmatched:
+        return
+    found = variants_for_skus(
+        merchant,
+        [
+            SoldItem(
+                sku=line.sku, title=line.title, variant_title=line.variant_title, unit_price=line.unit_price
+            )
+            for line in unmatched
+        ],
+    )
+    for order in orders:
+        order.lines = [
+            replace(line, variant_id=found.get(line.sku)) if line.sku and line.variant_id is None else line
+            for line in order.lines
+        ]
 
 
 def _order_row(
@@ -692,7 +720,7 @@ def _queue_notifications(order: Order, trigger: str, *, by: Actor, shipment=None
 
 def _write_lines(order: Order, lines: Sequence[LineInput]) -> None:
     """The order's lines as checked (a snapshot of what was bought), in one INSERT."""
-    OrderLine.objects.bulk_create(_line_rows(order, lines))
+    insert(_line_rows(order, lines))
 
 
 def _line_rows(order: Order, lines: Sequence[LineInput]) -> list[OrderLine]:
@@ -857,7 +885,7 @@ def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[
             _remember(customer, by_phone, by_email)
         chosen.append(customer)
     if created:
-        Customer.objects.bulk_create(created)
+        insert(created)
     return chosen
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from orderdesk.accounts.actors import Actor
 
+from .inserts import insert
 from .models import Order, OrderEvent
 
 
@@ -36,7 +37,8 @@ def _record(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEv
 def write_events(events: list[OrderEvent]) -> list[OrderEvent]:
     """Save events built by the *_event functions below, in the order given, in one INSERT
     (a few for a large batch): a new order's events are written together."""
-    return OrderEvent.objects.bulk_create(events)
+    insert(events)
+    return events
 
 
 def order_placed_event(order: Order, *, by: Actor, line_count: int) -> OrderEvent:

@@ -380,26 +380,15 @@ def _record_new_together(
         else:
             seen.add(incoming.external_id)
             fresh.append(index)
-    # A refused order leaves nothing behind, not even the products its SKUs would have made.
-    checked = []
-    for index in fresh:
-        try:
-            order_actions.check_new_order(_new_order(store, incomings[index], {}), merchant=store.merchant)
-        except DomainError as refusal:
-            outcomes[index] = refusal
-            continue
-        checked.append(index)
-    fresh = checked
     if not fresh:
         return left
-    variant_ids = variants_for_skus(
-        store.merchant, [item for index in fresh for item in _sold_items(incomings[index])]
-    )
     recorded = order_actions.record_orders(
-        [_new_order(store, incomings[index], variant_ids) for index in fresh],
+        # SKUs are matched (products created) for the orders recorded only: a refused one leaves nothing.
+        [_new_order(store, incomings[index], {}) for index in fresh],
         by=sync_actor(store),
         payment_confirmed=True,
         notify=notify,
+        match_skus=True,
     )
     new_links = []
     for index, result in zip(fresh, recorded, strict=True):
