@@ -10,6 +10,7 @@ Nothing else changes an order's status.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -902,6 +903,11 @@ def _ensure_printable(text: str, what: str, field_name: str) -> None:
         raise InvalidOrder(f"The {what} contains a NUL character.", field=field_name)
 
 
+# A store import normalizes a phone before recording the order, which checks it again:
+# the second time is answered from here.
+_normalized_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
+
+
 def _checked_customer(customer: CustomerDetails) -> CustomerDetails:
     for text, what, field_name in (
         (customer.name, "customer's name", "customer_name"),
@@ -916,7 +922,7 @@ def _checked_customer(customer: CustomerDetails) -> CustomerDetails:
     phone = ""
     if (customer.phone or "").strip():
         try:
-            phone = normalize_phone(customer.phone)
+            phone = _normalized_phone(customer.phone)
         except ValueError as refusal:
             raise InvalidOrder(str(refusal), field="customer_phone") from refusal
     email = (customer.email or "").strip().lower()

@@ -26,6 +26,7 @@ from orderdesk.orders import actions as order_actions
 from orderdesk.orders import events as order_events
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.errors import DuplicateOrder
+from orderdesk.orders.inserts import insert
 from orderdesk.orders.models import Order
 
 from . import shopify, woocommerce
@@ -408,7 +409,7 @@ def _record_new_together(
                 fingerprint=incomings[index].fingerprint,
             )
         )
-    StoreOrderLink.objects.bulk_create(new_links)
+    insert(new_links)
     return left
 
 
