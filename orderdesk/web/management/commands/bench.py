@@ -207,6 +207,7 @@ class Command(BaseCommand):
                     for key in (
                         "orders",
                         "seconds",
+                        "per_cpu_second",
                         "new",
                         "failed",
                         "again_seconds",
@@ -224,7 +225,7 @@ class Command(BaseCommand):
                 sql = f"{figure['sql_per_dispatch']}+{figure['sql_per_fulfil']}"
             elif figure.get("sql_min") != sql:
                 sql = f"{figure['sql_min']}–{sql}"
-            extra = ""
+            extra = f"  CPU {figure['cpu_ms_per_order']} ms/order" if "cpu_ms_per_order" in figure else ""
             if "lost_updates" in figure:
                 extra = f"  lost updates: {figure['lost_updates']}, failed: {figure['failed_posts']}"
             self.stdout.write(
