@@ -728,7 +728,7 @@ def _line_rows(order: Order, lines: Sequence[LineInput]) -> list[OrderLine]:
     return [
         OrderLine(
             merchant_id=order.merchant_id,
-            order=order,
+            order_id=order.pk,
             variant_id=line.variant_id,
             sku=line.sku,
             title=line.title,

@@ -18,11 +18,12 @@ from .models import Order, OrderEvent
 
 
 def _event(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEvent:
+    # Ids, not instances: a batch builds thousands of these, and the related-object setters cost.
     return OrderEvent(
         merchant_id=order.merchant_id,
-        order=order,
+        order_id=order.pk,
         kind=kind,
-        actor=by.user,
+        actor_id=by.user.pk if by.user is not None else None,
         actor_name=by.display_name,
         data=data,
     )

@@ -403,9 +403,9 @@ def _record_new_together(
         new_links.append(
             StoreOrderLink(
                 merchant_id=store.merchant_id,
-                store=store,
+                store_id=store.pk,
                 external_id=incomings[index].external_id,
-                order=result.order,
+                order_id=result.order.pk,
                 fingerprint=incomings[index].fingerprint,
             )
         )
