@@ -12,9 +12,9 @@ def count_status_change(merchant_id: int, *, before: str | None, after: str) -> 
     """One order moved from `before` (None: it is new) to `after`; call inside the action's transaction."""
     if before == after:
         return
-    changes = {after: 1}
-    if before is not None:
-        changes[before] = -1
+    # The count left first, then the one entered: the order the counter rows are always locked in.
+    changes = {before: -1} if before is not None else {}
+    changes[after] = 1
     count_status_changes(merchant_id, changes)
 
 
