@@ -11,9 +11,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
 from orderdesk.customers.models import Customer
+from orderdesk.errors import DomainError
 from orderdesk.notifications.models import Notification
 from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails, LineInput
@@ -176,3 +179,70 @@ def test_recording_one_paid_three_line_order_takes_at_most_twelve_statements():
     assert len(statements) <= 12, "\n".join(statements)
     assert order.events.count() == 3
     assert Notification.objects.filter(about_id=str(order.pk)).count() == 1
+
+
+@st.composite
+def _batches(draw):
+    """Orders that collide in every way a batch can: store ids, references, phones and emails,
+    with a bad one here and there."""
+    orders = []
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        phone = draw(st.sampled_from(["", "0917 555 0101", "0917 555 0102"]))
+        email = draw(st.sampled_from(["", "a@example.com", "b@example.com"]))
+        quantity = draw(st.sampled_from([1, 2, 0]))  # 0 is refused
+        orders.append(
+            {
+                "customer": CustomerDetails(name="Buyer", phone=phone, email=email),
+                "lines": [LineInput(title="Cap", quantity=quantity, unit_price="10.00")],
+                "external_id": draw(st.sampled_from([None, "E1", "E2"])),
+                "reference": draw(st.sampled_from([None, None, "R1"])),
+                "in_store": draw(st.booleans()),
+            }
+        )
+    return orders
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=_batches())
+def test_a_batch_ends_as_the_same_orders_one_at_a_time_would(batch):
+    """Two merchants get the same orders: one through record_order in turn, one through
+    record_orders at once. Same refusals with the same reasons, same references, same customers."""
+    outcomes = []
+    for record in ("one at a time", "in a batch"):
+        actor = owner_actor()
+        store = Store.objects.create(merchant=actor.merchant, name="Shop", channel=Store.Channel.SHOPIFY)
+        news = [
+            new_order(
+                customer=o["customer"],
+                lines=o["lines"],
+                external_id=o["external_id"],
+                reference=o["reference"],
+                store_id=store.pk if o["in_store"] else None,
+            )
+            for o in batch
+        ]
+        if record == "one at a time":
+            results = []
+            for new in news:
+                try:
+                    results.append(actions.Recorded(new=new, order=actions.record_order(new, by=actor)))
+                except DomainError as refusal:
+                    results.append(actions.Recorded(new=new, refusal=refusal))
+        else:
+            results = actions.record_orders(news, by=actor)
+        customers: dict[int, int] = {}
+        outcomes.append(
+            [
+                (
+                    r.refusal.message.replace(str(r.refusal.__dict__.get("existing_order_id")), "?")
+                    if r.refusal
+                    else (
+                        r.order.reference.split("-", 1)[-1],
+                        customers.setdefault(r.order.customer_id, len(customers)),
+                    )
+                )
+                for r in results
+            ]
+        )
+        assert Order.objects.filter(merchant=actor.merchant).count() == sum(1 for r in results if r.order)
+    assert outcomes[0] == outcomes[1]
