@@ -48,6 +48,7 @@ bench: setup
 	@$(UV) run python manage.py migrate --no-input -v0
 	@DEBUG=$${DEBUG:-false} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
 	  SECRET_KEY=$${SECRET_KEY:-bench-only-key-never-used-for-anything-but-this-loopback-bench} \
+	  CREDENTIALS_KEY=$${CREDENTIALS_KEY:-bench-only-credentials-key-for-the-loopback-store-double} \
 	  $(UV) run python manage.py bench --orders $(BENCH_ORDERS) $(BENCH_ARGS)
 
 lint: setup

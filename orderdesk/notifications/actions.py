@@ -96,15 +96,22 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
     quote = connection.ops.quote_name
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     key_column = quote(meta.get_field("idempotency_key").column)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} "
-        f"ON CONFLICT ({key_column}) DO NOTHING RETURNING {quote(meta.pk.column)}, {key_column}"
-    )
-    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
+    written_ids = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        written_ids = dict((key, pk) for pk, key in cursor.fetchall())
+        # A batch's rows in as few statements as the database's parameter limit allows.
+        per_statement = max(1, min(len(rows), 30_000 // len(fields), 1000))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({key_column}) DO NOTHING RETURNING {quote(meta.pk.column)}, {key_column}"
+            )
+            params = [
+                f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in chunk for f in fields
+            ]
+            cursor.execute(sql, params)
+            written_ids.update((key, pk) for pk, key in cursor.fetchall())
     written = []
     for row in rows:
         if row.idempotency_key in written_ids:

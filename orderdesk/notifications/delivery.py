@@ -49,11 +49,38 @@ def start_delivery(notification_ids: Iterable[int]) -> None:
 
         delivery_thread.submit(ids)
         return
+    if len(ids) > ONE_TASK_EACH_UP_TO:
+        # A batch's messages (a store poll of many live orders): one publish per hundred rows.
+        from .tasks import deliver_notifications_task
+
+        for start in range(0, len(ids), ROWS_PER_BATCH_TASK):
+            chunk = ids[start : start + ROWS_PER_BATCH_TASK]
+            try:
+                deliver_notifications_task.delay(chunk)
+            except Exception:
+                logger.exception("Could not start delivery of %s notifications; the sweep will.", len(chunk))
+        return
     for notification_id in ids:
         try:
             deliver_notification_task.delay(notification_id)
         except Exception:
             logger.exception("Could not start delivery of notification %s; the sweep will.", notification_id)
+
+
+# One action's few messages go out in parallel, a task each; a batch's share tasks.
+ONE_TASK_EACH_UP_TO = 10
+ROWS_PER_BATCH_TASK = 100
+
+
+def deliver_notifications(notification_ids: Iterable[int]) -> None:
+    """deliver_notification for each row in turn; one that fails to send never stops the rest."""
+    for notification_id in notification_ids:
+        try:
+            deliver_notification(notification_id)
+        except Exception:
+            logger.exception(
+                "Notification %s could not be delivered; the sweep will retry it.", notification_id
+            )
 
 
 def deliver_notification(notification_id: int, *, now: datetime.datetime | None = None) -> str | None:

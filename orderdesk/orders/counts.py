@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 
 from .models import Order, OrderStatusCount
@@ -12,21 +12,44 @@ def count_status_change(merchant_id: int, *, before: str | None, after: str) -> 
     """One order moved from `before` (None: it is new) to `after`; call inside the action's transaction."""
     if before == after:
         return
-    if before is not None:
-        OrderStatusCount.objects.filter(merchant_id=merchant_id, status=before, count__gt=0).update(
-            count=F("count") - 1
-        )
-    updated = OrderStatusCount.objects.filter(merchant_id=merchant_id, status=after).update(
-        count=F("count") + 1
-    )
+    # The count left first, then the one entered: the order the counter rows are always locked in.
+    changes = {before: -1} if before is not None else {}
+    changes[after] = 1
+    count_status_changes(merchant_id, changes)
+
+
+def count_status_changes(merchant_id: int, changes: dict[str, int]) -> None:
+    """Move each status's count by its change (+n orders entered it, -n left it), one UPDATE per
+    status whatever the number of orders: a batch of new orders moves its counter once."""
+    for status, change in changes.items():
+        if change < 0:
+            OrderStatusCount.objects.filter(
+                merchant_id=merchant_id, status=status, count__gte=-change
+            ).update(count=F("count") + change)
+        elif change > 0:
+            _add(merchant_id, status, change)
+
+
+def _add(merchant_id: int, status: str, added: int) -> None:
+    # Every order written moves a counter: one plain statement, without the ORM's compilation.
+    with connection.cursor() as cursor:
+        cursor.execute(_ADD_SQL, [added, merchant_id, status])
+        updated = cursor.rowcount
     if not updated:
         # The merchant's first order in this status. Two first-timers racing: the unique
         # constraint lets one create the row; get_or_create then finds it for the other.
         row, created = OrderStatusCount.objects.get_or_create(
-            merchant_id=merchant_id, status=after, defaults={"count": 1}
+            merchant_id=merchant_id, status=status, defaults={"count": added}
         )
         if not created:
-            OrderStatusCount.objects.filter(pk=row.pk).update(count=F("count") + 1)
+            OrderStatusCount.objects.filter(pk=row.pk).update(count=F("count") + added)
+
+
+_q = connection.ops.quote_name
+_ADD_SQL = (
+    f"UPDATE {_q(OrderStatusCount._meta.db_table)} SET {_q('count')} = {_q('count')} + %s "
+    f"WHERE {_q('merchant_id')} = %s AND {_q('status')} = %s"
+)
 
 
 def recount_orders(merchant) -> dict[str, int]:

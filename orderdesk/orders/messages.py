@@ -71,25 +71,44 @@ def queue_order_notifications(order: Order, kind: str, *, shipment=None) -> list
     """Queue the messages this order event causes (no text yet: the worker writes it);
     call inside the action's transaction. Returns the rows written; one per event and
     recipient, ever. `shipment` is the dispatch's shipment, which the message describes."""
+    return queue_messages(_messages(order, kind, recipients_for(order, kind), shipment=shipment))
+
+
+def queue_many_order_notifications(
+    happened: list[tuple[Order, str]], *, preferences: Preferences
+) -> dict[int, list[Notification]]:
+    """queue_order_notifications for many events of one merchant's orders (a batch of new
+    orders), with the merchant's choices read once, in one outbox write and one hand-over to
+    delivery. Returns the rows written by order id."""
+    messages = [
+        message
+        for order, kind in happened
+        for message in _messages(order, kind, recipients_for(order, kind, preferences))
+    ]
+    written: dict[int, list[Notification]] = {}
+    for row in queue_messages(messages):
+        written.setdefault(int(row.about_id), []).append(row)
+    return written
+
+
+def _messages(order: Order, kind: str, recipients, *, shipment=None) -> list[OutgoingMessage]:
     payload = {"order_id": order.pk, "event": kind}
     if shipment is not None:
         payload["shipment_id"] = shipment.pk
-    return queue_messages(
-        [
-            OutgoingMessage(
-                topic=topic_for(kind),
-                channel=channel,
-                audience=audience,
-                recipient=recipient,
-                idempotency_key=f"order:{order.pk}:{kind}:{channel}:{recipient}",
-                merchant_id=order.merchant_id,
-                about_type="order",
-                about_id=str(order.pk),
-                payload=payload,
-            )
-            for audience, channel, recipient in recipients_for(order, kind)
-        ]
-    )
+    return [
+        OutgoingMessage(
+            topic=topic_for(kind),
+            channel=channel,
+            audience=audience,
+            recipient=recipient,
+            idempotency_key=f"order:{order.pk}:{kind}:{channel}:{recipient}",
+            merchant_id=order.merchant_id,
+            about_type="order",
+            about_id=str(order.pk),
+            payload=payload,
+        )
+        for audience, channel, recipient in recipients
+    ]
 
 
 # --- composing, in the worker -------------------------------------------------------

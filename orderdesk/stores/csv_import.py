@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
@@ -99,19 +100,7 @@ def read_csv(data: bytes, *, store: Store) -> Preview:
     if "\x00" in text:
         raise InvalidStoreDetails("The file contains NUL characters; it is not a CSV.", field="file")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = set(reader.fieldnames or [])
-    if columns >= SHOPIFY_EXPORT_COLUMNS:
-        parse_group = _shopify_export_order
-        key = "Name"
-    elif columns >= REQUIRED_COLUMNS:
-        parse_group = _template_order
-        key = "order_id"
-    else:
-        missing = ", ".join(sorted(REQUIRED_COLUMNS - columns))
-        raise InvalidStoreDetails(
-            f"The file lacks the columns {missing}. Use the template, or Shopify's orders export.",
-            field="file",
-        )
+    parse_group, key = _shape_of(reader)
     groups: dict[str, list[tuple[int, dict]]] = {}
     preview = Preview()
     try:
@@ -165,22 +154,88 @@ def _try_each_order(preview: Preview, store: Store) -> None:
     preview.errors.sort(key=lambda error: error.row)
 
 
-def import_csv(data: bytes, *, store: Store) -> SyncRun:
-    """Take the file's good orders in (quietly); logs the import in the store's sync log."""
-    from .sync import _count_failure, _end_run, apply_incoming_order
+def _shape_of(reader: csv.DictReader):
+    """Which kind of file this is by its header: (how an order's rows are read, the order column)."""
+    try:
+        columns = set(reader.fieldnames or [])
+    except csv.Error as broken:
+        raise InvalidStoreDetails(f"The file is not a readable CSV: {broken}.", field="file") from broken
+    if columns >= SHOPIFY_EXPORT_COLUMNS:
+        return _shopify_export_order, "Name"
+    if columns >= REQUIRED_COLUMNS:
+        return _template_order, "order_id"
+    missing = ", ".join(sorted(REQUIRED_COLUMNS - columns))
+    raise InvalidStoreDetails(
+        f"The file lacks the columns {missing}. Use the template, or Shopify's orders export.",
+        field="file",
+    )
 
-    preview = read_csv(data, store=store)
+
+# Orders taken in per transaction while importing; the file is read as it goes.
+IMPORT_CHUNK_ORDERS = 500
+
+
+def import_csv(data: bytes | BinaryIO, *, store: Store) -> SyncRun:
+    """Take the file's good orders in (quietly); logs the import in the store's sync log.
+
+    `data` is the file's bytes or an open binary file. It is streamed: rows are read as they
+    come and new orders recorded IMPORT_CHUNK_ORDERS at a time through the batched path, so
+    memory stays flat whatever the size (the preview's size limits are the upload page's).
+    An order's rows must follow one another (Shopify's export and the template do); a row
+    of an order already taken in further up is refused with its row number.
+    Raises InvalidStoreDetails when the header is not one we read.
+    """
+    from .sync import _count_failure, _counted, _end_run, apply_incoming_orders
+
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+    parse_group, key = _shape_of(reader)
     run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=SyncRun.Kind.CSV)
-    for error in preview.errors:
-        _count_failure(run, f"row {error.row}", error.message)
-    for rows, order in preview.orders:
-        try:
-            outcome = apply_incoming_order(store, order, notify=False)
-        except DomainError as refusal:
-            _count_failure(run, f"{order.external_id} (row {rows[0]})", refusal.message)
-            continue
-        setattr(run, f"{outcome}_count", getattr(run, f"{outcome}_count") + 1)
-    _end_run(run)
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    done: set[str] = set()
+
+    def take_in() -> None:
+        parsed = []
+        for order_key, rows in groups.items():
+            try:
+                parsed.append((rows[0][0], parse_group(order_key, [row for _, row in rows])))
+            except MalformedStoreOrder as refusal:
+                _count_failure(run, f"row {rows[0][0]}", f"Order {order_key}: {refusal.message}")
+        outcomes = apply_incoming_orders(store, [order for _, order in parsed], notify=False)
+        for (first_row, order), outcome in zip(parsed, outcomes, strict=True):
+            _counted(run, store, f"{order.external_id} (row {first_row})", outcome)
+        done.update(groups)
+        groups.clear()
+
+    error = ""
+    try:
+        for row_number, row in enumerate(reader, start=2):
+            if None in row:
+                _count_failure(run, f"row {row_number}", "The row has more cells than the header.")
+                continue
+            order_key = (row.get(key) or "").strip()
+            if not order_key:
+                _count_failure(run, f"row {row_number}", f"The row has no {key}.")
+                continue
+            if any("\x00" in (value or "") for value in row.values()):
+                _count_failure(run, f"row {row_number}", "The row contains NUL characters.")
+                continue
+            if order_key in done:
+                _count_failure(
+                    run,
+                    f"row {row_number}",
+                    f"Order {order_key}: its rows must follow one another in the file.",
+                )
+                continue
+            if order_key not in groups and len(groups) >= IMPORT_CHUNK_ORDERS:
+                take_in()
+            groups.setdefault(order_key, []).append((row_number, row))
+        take_in()
+    except UnicodeDecodeError:
+        error = "The file is not UTF-8 text; save it as “CSV UTF-8”."
+    except csv.Error as broken:
+        error = f"The file is not a readable CSV: {broken}."
+    _end_run(run, error=error)
     return run
 
 

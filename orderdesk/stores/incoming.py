@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 
 from .errors import MalformedStoreOrder
@@ -52,13 +52,16 @@ class IncomingOrder:
     @property
     def fingerprint(self) -> str:
         """A digest of everything that, when changed in the store, changes the order here."""
-        content = asdict(self)
-        for left_out in ("placed_at", "updated_at", "extra", "payment_method", "currency"):
-            content.pop(left_out)
+        # What asdict() gives, without its deep copies (a backfill digests every order it reads).
+        content = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_FINGERPRINT}
+        content["lines"] = [{f.name: getattr(line, f.name) for f in fields(line)} for line in self.lines]
         # Fulfilled and paid look the same here: a store's own fulfillment is not a change to apply.
         content["standing"] = self.standing == self.Standing.CANCELLED
         encoded = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+_NOT_IN_FINGERPRINT = {"placed_at", "updated_at", "extra", "payment_method", "currency"}
 
 
 def amount(value, what: str) -> Decimal:

@@ -1,8 +1,9 @@
 """Taking a store's orders in: one order (upsert by store and external id), a whole run
 (backfill or poll, with its sync log), and a webhook delivery.
 
-Orders go through `orders.actions.record_order` one at a time for now (a batched write
-path is planned); each order is its own transaction, so a bad one never stops the rest.
+New paid orders of a page (or of a CSV chunk) go through `orders.actions.record_orders`
+together, in one transaction; updates of orders already here go one at a time through the
+single path. A bad order is refused with its reason and never stops the rest.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from orderdesk.orders import actions as order_actions
 from orderdesk.orders import events as order_events
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.errors import DuplicateOrder
+from orderdesk.orders.inserts import insert
 from orderdesk.orders.models import Order
 
 from . import shopify, woocommerce
@@ -127,7 +129,22 @@ def _flag(link: StoreOrderLink, order: Order, by: Actor, summary: str) -> None:
     order_events.record_store_change_flagged(order, by=by, summary=summary)
 
 
-def _new_order(store: Store, incoming: IncomingOrder) -> NewOrder:
+def _sold_items(incoming: IncomingOrder) -> list[SoldItem]:
+    return [
+        SoldItem(
+            sku=line.sku[:64],
+            title=line.title,
+            variant_title=line.variant_title,
+            unit_price=line.unit_price,
+        )
+        for line in incoming.lines
+        if line.sku
+        and "\x00" not in line.sku + line.title + line.variant_title
+        and 0 <= line.unit_price < order_actions.MONEY_LIMIT
+    ]
+
+
+def _new_order(store: Store, incoming: IncomingOrder, variant_ids: dict[str, int] | None = None) -> NewOrder:
     phone, address = incoming.customer_phone, incoming.shipping_address
     if phone:
         try:
@@ -136,21 +153,8 @@ def _new_order(store: Store, incoming: IncomingOrder) -> NewOrder:
             # A phone the store let through but we cannot text: keep it where a person can read it.
             address = f"{address} (phone: {phone})" if address else f"Phone: {phone}"
             phone = ""
-    variant_ids = variants_for_skus(
-        store.merchant,
-        [
-            SoldItem(
-                sku=line.sku[:64],
-                title=line.title,
-                variant_title=line.variant_title,
-                unit_price=line.unit_price,
-            )
-            for line in incoming.lines
-            if line.sku
-            and "\x00" not in line.sku + line.title + line.variant_title
-            and 0 <= line.unit_price < order_actions.MONEY_LIMIT
-        ],
-    )
+    if variant_ids is None:
+        variant_ids = variants_for_skus(store.merchant, _sold_items(incoming))
     return NewOrder(
         customer=CustomerDetails(
             name=incoming.customer_name, phone=phone, email=incoming.customer_email, address=address
@@ -228,8 +232,7 @@ def sync_store(
             else client.order_pages(updated_after=cursor)
         )
         for page in pages:
-            for raw in page:
-                updated_at = _take_one(store, run, raw, parse, notify=not backfill)
+            for updated_at in _take_page(store, run, page, parse, notify=not backfill):
                 if updated_at and (newest_seen is None or updated_at > newest_seen):
                     newest_seen = updated_at
             run.save(
@@ -277,8 +280,145 @@ def start_sync(store_id: int, *, kind: str) -> None:
     transaction.on_commit(start, robust=True)
 
 
+def _take_page(store: Store, run: SyncRun, page, parse, *, notify: bool) -> list[datetime.datetime]:
+    """Take a page of raw store orders in, counting each in the run; returns their updated-at
+    times (of those taken in)."""
+    parsed: list[tuple[str, IncomingOrder]] = []
+    for raw in page:
+        external_id = _raw_external_id(raw)
+        try:
+            parsed.append((external_id, parse(raw)))
+        except DomainError as refusal:
+            _count_failure(run, external_id, refusal.message)
+        except (KeyError, TypeError, ValueError, AttributeError) as broken:
+            logger.exception("Store %s order %s could not be read", store.pk, external_id)
+            _count_failure(run, external_id, f"Unexpected problem: {type(broken).__name__}: {broken}"[:300])
+    outcomes = apply_incoming_orders(store, [incoming for _, incoming in parsed], notify=notify)
+    taken = []
+    for (external_id, incoming), outcome in zip(parsed, outcomes, strict=True):
+        if _counted(run, store, external_id, outcome):
+            taken.append(incoming.updated_at)
+    return taken
+
+
+def _counted(run: SyncRun, store: Store, external_id: str, outcome) -> bool:
+    """Count one order's outcome (new, updated, unchanged, or the refusal) in the run."""
+    if isinstance(outcome, DomainError):
+        _count_failure(run, external_id, outcome.message)
+        return False
+    if isinstance(outcome, Exception):
+        logger.error("Store %s order %s could not be taken in", store.pk, external_id, exc_info=outcome)
+        _count_failure(run, external_id, f"Unexpected problem: {type(outcome).__name__}: {outcome}"[:300])
+        return False
+    setattr(run, f"{outcome}_count", getattr(run, f"{outcome}_count") + 1)
+    return True
+
+
+def apply_incoming_orders(store: Store, incomings: list[IncomingOrder], *, notify: bool) -> list:
+    """apply_incoming_order for many orders of one store: the new paid ones recorded together
+    (orders.actions.record_orders, one transaction), the rest one at a time. Returns, for each
+    order, its outcome (new, updated, unchanged) or the exception that refused it."""
+    outcomes: list = [None] * len(incomings)
+    one_by_one: list[int] = []
+    try:
+        with transaction.atomic():
+            one_by_one = _record_new_together(store, incomings, outcomes, notify=notify)
+    except DatabaseError:
+        logger.exception(
+            "Store %s: a batch of %s orders failed; taking them one at a time", store.pk, len(incomings)
+        )
+        outcomes = [None] * len(incomings)
+        one_by_one = list(range(len(incomings)))
+    for index in one_by_one:
+        try:
+            outcomes[index] = apply_incoming_order(store, incomings[index], notify=notify)
+        except (DomainError, DatabaseError, KeyError, TypeError, ValueError, AttributeError) as refusal:
+            outcomes[index] = refusal
+    return outcomes
+
+
+def _record_new_together(
+    store: Store, incomings: list[IncomingOrder], outcomes: list, *, notify: bool
+) -> list[int]:
+    """Inside a transaction: settle what needs no single-path work (new paid orders, recorded
+    together; unchanged ones; unpaid new ones), filling `outcomes`; returns the positions left
+    for apply_incoming_order (changes to orders already here, a store order twice in the batch)."""
+    # The same lock apply_incoming_order and record_order take, first, for the same reasons.
+    Merchant.objects.select_for_update().get(pk=store.merchant_id)
+    # Ids no column can hold are left to record_orders to refuse, not sent to the database.
+    external_ids = {
+        incoming.external_id
+        for incoming in incomings
+        if len(incoming.external_id) <= order_actions.MAX_EXTERNAL_ID_LENGTH
+        and "\x00" not in incoming.external_id
+    }
+    links = {
+        link.external_id: link
+        for link in StoreOrderLink.objects.filter(store=store, external_id__in=external_ids).only(
+            "external_id", "fingerprint"
+        )
+    }
+    without_link = set(
+        Order.objects.filter(store=store, external_id__in=external_ids - set(links)).values_list(
+            "external_id", flat=True
+        )
+    )
+    left, fresh, seen = [], [], set()
+    for index, incoming in enumerate(incomings):
+        if incoming.currency and incoming.currency != store.merchant.currency:
+            outcomes[index] = MalformedStoreOrder(
+                f"The order is in {incoming.currency}, but the shop keeps its books in {store.merchant.currency}."
+            )
+            continue
+        link = links.get(incoming.external_id)
+        if link is not None and link.fingerprint == incoming.fingerprint:
+            outcomes[index] = Outcome.UNCHANGED
+        elif link is not None or incoming.external_id in without_link or incoming.external_id in seen:
+            left.append(index)
+        elif incoming.standing != IncomingOrder.Standing.PAID:
+            # Unpaid orders enter when paid; fulfilled or cancelled ones never needed us.
+            outcomes[index] = Outcome.UNCHANGED
+        else:
+            seen.add(incoming.external_id)
+            fresh.append(index)
+    if not fresh:
+        return left
+    recorded = order_actions.record_orders(
+        # SKUs are matched (products created) for the orders recorded only: a refused one leaves nothing.
+        [_new_order(store, incomings[index], {}) for index in fresh],
+        by=sync_actor(store),
+        payment_confirmed=True,
+        notify=notify,
+        match_skus=True,
+    )
+    new_links = []
+    for index, result in zip(fresh, recorded, strict=True):
+        if result.refusal is not None:
+            refusal = result.refusal
+            outcomes[index] = (
+                MalformedStoreOrder(refusal.message) if isinstance(refusal, DuplicateOrder) else refusal
+            )
+            continue
+        outcomes[index] = Outcome.NEW
+        new_links.append(
+            StoreOrderLink(
+                merchant_id=store.merchant_id,
+                store_id=store.pk,
+                external_id=incomings[index].external_id,
+                order_id=result.order.pk,
+                fingerprint=incomings[index].fingerprint,
+            )
+        )
+    insert(new_links)
+    return left
+
+
+def _raw_external_id(raw) -> str:
+    return str(raw.get("legacyResourceId") or raw.get("id") or "?") if isinstance(raw, dict) else "?"
+
+
 def _take_one(store: Store, run: SyncRun, raw, parse, *, notify: bool) -> datetime.datetime | None:
-    external_id = str(raw.get("legacyResourceId") or raw.get("id") or "?") if isinstance(raw, dict) else "?"
+    external_id = _raw_external_id(raw)
     try:
         incoming = parse(raw)
         outcome = apply_incoming_order(store, incoming, notify=notify)

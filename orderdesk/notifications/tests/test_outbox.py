@@ -170,3 +170,42 @@ def test_no_preference_row_means_on_and_a_row_turns_one_kind_off_for_one_merchan
     assert mine.allows("test.note", "email", "customer")
     assert mine.allows("test.note", "sms", "merchant")
     assert theirs.allows("test.note", "sms", "customer")
+
+
+def test_a_batchs_many_rows_are_published_as_one_task_and_an_actions_few_one_task_each():
+    from unittest import mock
+
+    from orderdesk.notifications import delivery, tasks
+
+    with (
+        mock.patch.object(tasks.deliver_notifications_task, "delay") as batched,
+        mock.patch.object(tasks.deliver_notification_task, "delay") as single,
+    ):
+        delivery.start_delivery(range(1, 151))
+        assert [call.args[0] for call in batched.call_args_list] == [
+            list(range(1, 101)),
+            list(range(101, 151)),
+        ]
+        assert not single.called
+        batched.reset_mock()
+        delivery.start_delivery([7, 8])
+        assert [call.args[0] for call in single.call_args_list] == [7, 8]
+        assert not batched.called
+
+
+@pytest.mark.django_db
+def test_one_row_that_cannot_be_sent_does_not_stop_the_rest_of_a_batch_task():
+    from unittest import mock
+
+    from orderdesk.notifications import delivery
+
+    tried = []
+
+    def deliver(notification_id):
+        tried.append(notification_id)
+        if notification_id == 2:
+            raise RuntimeError("provider down")
+
+    with mock.patch.object(delivery, "deliver_notification", side_effect=deliver):
+        delivery.deliver_notifications([1, 2, 3])
+    assert tried == [1, 2, 3]

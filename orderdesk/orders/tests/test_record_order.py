@@ -3,7 +3,6 @@ from decimal import Decimal
 import pytest
 
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails, LineInput
 from orderdesk.orders.errors import DuplicateOrder, InvalidOrder
 from orderdesk.orders.models import Order, OrderLine
@@ -49,10 +48,10 @@ pytestmark = pytest.mark.django_db
         ({"processing_days": 400}, "between 0 and 365", "processing_days"),
     ],
 )
-def test_recording_an_order_refuses_bad_details_and_writes_nothing(overrides, message, field):
+def test_recording_an_order_refuses_bad_details_and_writes_nothing(overrides, message, field, record):
     actor = owner_actor()
     with pytest.raises(InvalidOrder) as refusal:
-        actions.record_order(new_order(**overrides), by=actor)
+        record(new_order(**overrides), by=actor)
     assert message in refusal.value.message
     assert refusal.value.field == field
     assert not Order.objects.exists()
@@ -69,58 +68,54 @@ def test_recording_an_order_refuses_bad_details_and_writes_nothing(overrides, me
         ("+1 (415) 555-2671", "+14155552671"),
     ],
 )
-def test_phones_are_stored_in_e164(written, stored):
-    order = actions.record_order(
-        new_order(customer=CustomerDetails(name="Jo", phone=written)), by=owner_actor()
-    )
+def test_phones_are_stored_in_e164(written, stored, record):
+    order = record(new_order(customer=CustomerDetails(name="Jo", phone=written)), by=owner_actor())
     assert order.customer_phone == stored
 
 
-def test_the_same_store_order_cannot_be_imported_twice():
+def test_the_same_store_order_cannot_be_imported_twice(record):
     actor = owner_actor()
     store = Store.objects.create(merchant=actor.merchant, name="Shopify", channel=Store.Channel.SHOPIFY)
-    first = actions.record_order(
-        new_order(store_id=store.pk, external_id="5001", reference="#5001"), by=actor
-    )
+    first = record(new_order(store_id=store.pk, external_id="5001", reference="#5001"), by=actor)
 
     with pytest.raises(DuplicateOrder) as refusal:
-        actions.record_order(new_order(store_id=store.pk, external_id="5001", reference="#5001-b"), by=actor)
+        record(new_order(store_id=store.pk, external_id="5001", reference="#5001-b"), by=actor)
 
     assert refusal.value.existing_order_id == first.pk
     assert "already recorded" in refusal.value.message
     assert Order.objects.count() == 1
 
 
-def test_the_same_external_id_in_two_stores_is_two_orders():
+def test_the_same_external_id_in_two_stores_is_two_orders(record):
     actor = owner_actor()
     one = Store.objects.create(merchant=actor.merchant, name="Shopify", channel=Store.Channel.SHOPIFY)
     two = Store.objects.create(merchant=actor.merchant, name="Woo", channel=Store.Channel.WOOCOMMERCE)
-    actions.record_order(new_order(store_id=one.pk, external_id="77"), by=actor)
-    actions.record_order(new_order(store_id=two.pk, external_id="77"), by=actor)
+    record(new_order(store_id=one.pk, external_id="77"), by=actor)
+    record(new_order(store_id=two.pk, external_id="77"), by=actor)
     assert Order.objects.count() == 2
 
 
-def test_a_taken_reference_is_refused():
+def test_a_taken_reference_is_refused(record):
     actor = owner_actor()
-    actions.record_order(new_order(reference="WEB-1"), by=actor)
+    record(new_order(reference="WEB-1"), by=actor)
     with pytest.raises(DuplicateOrder, match="Order reference WEB-1 is already taken."):
-        actions.record_order(new_order(reference="WEB-1"), by=actor)
+        record(new_order(reference="WEB-1"), by=actor)
     assert Order.objects.count() == 1
 
 
-def test_another_merchants_store_cannot_receive_my_order():
+def test_another_merchants_store_cannot_receive_my_order(record):
     actor, other = owner_actor(), owner_actor()
     their_store = Store.objects.create(merchant=other.merchant, name="Theirs")
     with pytest.raises(InvalidOrder, match="That store does not exist."):
-        actions.record_order(new_order(store_id=their_store.pk), by=actor)
+        record(new_order(store_id=their_store.pk), by=actor)
     assert not Order.objects.exists()
 
 
-def test_money_uses_the_merchants_currency_and_exact_decimals():
+def test_money_uses_the_merchants_currency_and_exact_decimals(record):
     actor = owner_actor()
     actor.merchant.currency = "USD"
     actor.merchant.save()
-    order = actions.record_order(
+    order = record(
         new_order(
             lines=[LineInput(title="Pin", quantity=3, unit_price="0.10")],
             shipping_fee="0.20",
@@ -134,12 +129,10 @@ def test_money_uses_the_merchants_currency_and_exact_decimals():
     assert order.total == Decimal("0.40")
 
 
-def test_orders_from_the_same_phone_belong_to_one_customer_and_keep_their_own_snapshot():
+def test_orders_from_the_same_phone_belong_to_one_customer_and_keep_their_own_snapshot(record):
     actor = owner_actor()
-    first = actions.record_order(
-        new_order(customer=CustomerDetails(name="Maria", phone="09175550101")), by=actor
-    )
-    second = actions.record_order(
+    first = record(new_order(customer=CustomerDetails(name="Maria", phone="09175550101")), by=actor)
+    second = record(
         new_order(customer=CustomerDetails(name="Maria S.", phone="+639175550101", address="New address")),
         by=actor,
     )
@@ -148,15 +141,15 @@ def test_orders_from_the_same_phone_belong_to_one_customer_and_keep_their_own_sn
     assert second.shipping_address == "New address"
 
 
-def test_customers_are_never_shared_between_merchants():
+def test_customers_are_never_shared_between_merchants(record):
     one, two = owner_actor(), owner_actor()
-    a = actions.record_order(new_order(), by=one)
-    b = actions.record_order(new_order(), by=two)
+    a = record(new_order(), by=one)
+    b = record(new_order(), by=two)
     assert a.customer_id != b.customer_id
     assert a.customer.merchant == one.merchant
 
 
-def test_a_line_cannot_point_at_another_merchants_variant_or_a_missing_one():
+def test_a_line_cannot_point_at_another_merchants_variant_or_a_missing_one(record):
     from orderdesk.catalog.models import Product, Variant
 
     actor, other = owner_actor(), owner_actor()
@@ -166,20 +159,20 @@ def test_a_line_cannot_point_at_another_merchants_variant_or_a_missing_one():
     )
     for variant_id in (their_variant.pk, 987654):
         with pytest.raises(InvalidOrder, match=r"Item 1 \(Cap\): that product variant does not exist."):
-            actions.record_order(
+            record(
                 new_order(lines=[LineInput(title="Cap", quantity=1, unit_price="10", variant_id=variant_id)]),
                 by=actor,
             )
     assert not Order.objects.exists()
 
 
-def test_a_line_may_point_at_the_merchants_own_variant():
+def test_a_line_may_point_at_the_merchants_own_variant(record):
     from orderdesk.catalog.models import Product, Variant
 
     actor = owner_actor()
     product = Product.objects.create(merchant=actor.merchant, title="Cap")
     variant = Variant.objects.create(merchant=actor.merchant, product=product, sku="CAP", price=Decimal("10"))
-    order = actions.record_order(
+    order = record(
         new_order(lines=[LineInput(title="Cap", quantity=1, unit_price="10", variant_id=variant.pk)]),
         by=actor,
     )

@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails, LineInput
 from orderdesk.orders.errors import InvalidOrder
 from orderdesk.orders.models import Order, OrderLine
@@ -67,18 +66,20 @@ SHIRT = {"title": "Linen shirt", "unit_price": "799.00"}
         ({"external_id": "x" * 101}, "A store's order id has at most 100 characters.", "external_id"),
     ],
 )
-def test_recording_refuses_what_the_database_cannot_hold_and_writes_nothing(overrides, message, field):
+def test_recording_refuses_what_the_database_cannot_hold_and_writes_nothing(
+    overrides, message, field, record
+):
     actor = owner_actor()
     with pytest.raises(InvalidOrder) as refusal:
-        actions.record_order(new_order(**overrides), by=actor)
+        record(new_order(**overrides), by=actor)
     assert refusal.value.message == message
     assert refusal.value.field == field
     assert not Order.objects.exists()
     assert not OrderLine.objects.exists()
 
 
-def test_the_largest_quantity_and_total_the_columns_hold_are_accepted():
-    order = actions.record_order(
+def test_the_largest_quantity_and_total_the_columns_hold_are_accepted(record):
+    order = record(
         new_order(
             lines=[LineInput(title="Button", quantity=100_000, unit_price="99999.99")],
             shipping_fee=Decimal("0"),

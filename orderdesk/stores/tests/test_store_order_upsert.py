@@ -16,7 +16,7 @@ from orderdesk.stores.errors import MalformedStoreOrder
 from orderdesk.stores.models import StoreOrderLink
 from orderdesk.stores.queries import flagged_store_change
 from orderdesk.stores.shopify import order_from_webhook
-from orderdesk.stores.sync import Outcome, apply_incoming_order
+from orderdesk.stores.sync import Outcome, apply_incoming_order, apply_incoming_orders
 from orderdesk.stores.woocommerce import order_from_json
 
 from .factories import shopify_store, woo_store
@@ -25,8 +25,28 @@ from .peers import shopify_webhook_order, woo_order
 pytestmark = pytest.mark.django_db
 
 
+_taking = {"path": "one"}
+
+
+@pytest.fixture(autouse=True, params=["one at a time", "in a batch"])
+def _both_paths(request):
+    """Every test here runs against apply_incoming_order and the batched apply_incoming_orders."""
+    _taking["path"] = request.param
+    yield
+    _taking["path"] = "one at a time"
+
+
+def _apply(store, incoming, *, notify=True):
+    if _taking["path"] == "one at a time":
+        return apply_incoming_order(store, incoming, notify=notify)
+    (outcome,) = apply_incoming_orders(store, [incoming], notify=notify)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 def _take(store, payload, **kwargs):
-    return apply_incoming_order(store, order_from_webhook(payload), **kwargs)
+    return _apply(store, order_from_webhook(payload), **kwargs)
 
 
 def _order_of(store, number) -> Order:
@@ -197,7 +217,7 @@ def test_absurd_values_from_a_store_are_refused_for_that_order_with_a_clear_reas
 
 def test_a_woocommerce_processing_order_is_recorded_with_exact_prices(owner):
     store = woo_store(owner)
-    assert apply_incoming_order(store, order_from_json(woo_order(501))) == Outcome.NEW
+    assert _apply(store, order_from_json(woo_order(501))) == Outcome.NEW
     order = _order_of(store, 501)
     assert order.payment_method == Order.PaymentMethod.CASH_ON_DELIVERY
     assert order.payment_status == Order.PaymentStatus.COD_CONFIRMED
@@ -210,7 +230,7 @@ def test_a_phone_we_cannot_text_is_kept_in_the_address_rather_than_refusing_the_
     store = woo_store(owner)
     payload = woo_order(501)
     payload["billing"]["phone"] = "call the front desk"
-    apply_incoming_order(store, order_from_json(payload))
+    _apply(store, order_from_json(payload))
     order = _order_of(store, 501)
     assert order.customer_phone == ""
     assert order.shipping_address.endswith("(phone: call the front desk)")

@@ -147,7 +147,9 @@ def test_a_tiny_bench_run_writes_valid_json_with_every_figure_asked(tmp_path, se
         orders=60,
         requests=3,
         output=str(output),
-        only="Order Tracking first page,Order page,Search a common name,Place a paid order,Batched ingest",
+        only="Order Tracking first page,Order page,Search a common name,Place a paid order,"
+        "Backfill from Shopify,CSV import",
+        ingest_orders=30,
         stdout=open(tmp_path / "out.txt", "w"),  # noqa: SIM115
     )
 
@@ -160,12 +162,20 @@ def test_a_tiny_bench_run_writes_valid_json_with_every_figure_asked(tmp_path, se
         "Order page",
         "Search a common name",
         "Place a paid order",
-        "Batched ingest",
+        "Backfill from Shopify",
+        "CSV import",
     }
     for name in ("Order Tracking first page", "Order page", "Search a common name", "Place a paid order"):
         figure = data["figures"][name]
         assert figure["requests"] == 3
         assert figure["p50_ms"] <= figure["p95_ms"] <= figure["p99_ms"] <= figure["max_ms"]
         assert figure["sql_min"] >= 1
-    assert data["figures"]["Batched ingest"] == {"skipped": "no batched write path yet"}
+    backfill = data["figures"]["Backfill from Shopify"]
+    assert (backfill["new"], backfill["failed"], backfill["orders_recorded"]) == (30, 0, 30), backfill
+    assert (backfill["again_new"], backfill["again_unchanged"]) == (0, 30)
+    imported = data["figures"]["CSV import"]
+    assert (imported["new"], imported["failed"]) == (30, 0), imported
+    assert imported["peak_memory_mb"] > 0 and imported["per_second"] > 0
+    # The hashed static files went to a folder of the bench's own, not the project's.
+    assert not any((tmp_path / "static").glob("**/*.css"))
     assert data["figures"]["Place a paid order"]["per_second"] > 0

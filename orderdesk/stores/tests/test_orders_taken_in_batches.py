@@ -1,0 +1,115 @@
+"""New store orders go in through the batched write path, a page (or a CSV chunk) at a time,
+without losing any rule of the one-at-a-time path."""
+
+import io
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from orderdesk.orders import actions as order_actions
+from orderdesk.orders.models import Order, OrderEvent
+from orderdesk.stores import csv_import
+from orderdesk.stores.models import Store, StoreOrderLink
+from orderdesk.stores.shopify import order_from_webhook
+from orderdesk.stores.sync import Outcome, apply_incoming_orders
+
+from .factories import shopify_store
+from .peers import shopify_webhook_order
+
+pytestmark = pytest.mark.django_db
+
+
+def _incoming(number, **overrides):
+    return order_from_webhook(shopify_webhook_order(number, **overrides))
+
+
+def test_a_page_records_its_new_orders_together_and_refuses_the_bad_one_with_its_reason(owner):
+    store = shopify_store(owner)
+    page = [
+        _incoming(1),
+        _incoming(2, currency="USD"),
+        _incoming(3, financial_status="pending"),
+        _incoming(4),
+    ]
+
+    with mock.patch.object(order_actions, "record_order", side_effect=AssertionError("one at a time")):
+        outcomes = apply_incoming_orders(store, page, notify=False)
+
+    assert outcomes[0] == outcomes[3] == Outcome.NEW
+    assert outcomes[1].message == "The order is in USD, but the shop keeps its books in PHP."
+    assert outcomes[2] == Outcome.UNCHANGED  # not paid yet: enters when paid
+    assert sorted(StoreOrderLink.objects.values_list("external_id", flat=True)) == ["1", "4"]
+    assert Order.objects.get(external_id="4").store_link.fingerprint == page[3].fingerprint
+
+
+def test_the_same_store_order_twice_in_a_page_is_one_order(owner):
+    store = shopify_store(owner)
+    outcomes = apply_incoming_orders(
+        store, [_incoming(7), _incoming(7), _incoming(7, note="gift wrap")], notify=False
+    )
+    assert outcomes == [Outcome.NEW, Outcome.UNCHANGED, Outcome.UPDATED]
+    assert Order.objects.filter(store=store, external_id="7").count() == 1
+    assert OrderEvent.objects.filter(kind=OrderEvent.Kind.PLACED).count() == 1
+
+
+def test_a_page_already_taken_in_is_answered_from_its_links_in_a_few_statements(owner):
+    store = shopify_store(owner)
+    page = [_incoming(n) for n in range(1, 31)]
+    apply_incoming_orders(store, page, notify=False)
+    with CaptureQueriesContext(connection) as captured:
+        outcomes = apply_incoming_orders(store, page, notify=False)
+    assert outcomes == [Outcome.UNCHANGED] * 30
+    assert len(captured.captured_queries) <= 5
+
+
+def test_a_batch_the_database_refuses_is_taken_in_one_order_at_a_time(owner):
+    store = shopify_store(owner)
+    with mock.patch.object(order_actions, "record_orders", side_effect=DatabaseError("deadlock")):
+        outcomes = apply_incoming_orders(store, [_incoming(1), _incoming(2)], notify=False)
+    assert outcomes == [Outcome.NEW, Outcome.NEW]
+    assert Order.objects.filter(store=store).count() == 2
+
+
+def _template_rows(orders: int, *, lines: int = 3) -> list[list[str]]:
+    return [
+        [f"{1000 + n}", "2026-11-20 16:00", f"Buyer {n}", f"0917 555 {n:04d}", "", "5 Rizal Ave", "J&T Express",
+         "120.00", "0.00", "gcash", "PHP", "", f"SKU-{k}", f"Item {k}", "", "1", "100.00"]
+        for n in range(orders)
+        for k in range(lines)
+    ]  # fmt: skip
+
+
+def _csv(rows) -> bytes:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(csv_import.TEMPLATE_COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_a_csv_import_reads_an_open_file_in_chunks_and_the_same_file_twice_changes_nothing(owner):
+    store = Store.objects.create(merchant=owner.merchant, name="CSV", channel=Store.Channel.CSV)
+    data = _csv(_template_rows(12))
+    with mock.patch.object(csv_import, "IMPORT_CHUNK_ORDERS", 5):
+        run = csv_import.import_csv(io.BytesIO(data), store=store)
+        again = csv_import.import_csv(io.BytesIO(data), store=store)
+    assert (run.new_count, run.failed_count, run.outcome) == (12, 0, "done")
+    assert (again.new_count, again.unchanged_count) == (0, 12)
+    assert Order.objects.filter(store=store).count() == 12
+    assert all(order.lines.count() == 3 for order in Order.objects.filter(store=store))
+
+
+def test_a_row_of_an_order_already_taken_in_further_up_is_refused_with_its_row(owner):
+    store = Store.objects.create(merchant=owner.merchant, name="CSV", channel=Store.Channel.CSV)
+    rows = _template_rows(3, lines=1)
+    rows.append(list(rows[0]))  # order 1000 again, after 1001 and 1002
+    with mock.patch.object(csv_import, "IMPORT_CHUNK_ORDERS", 2):
+        run = csv_import.import_csv(_csv(rows), store=store)
+    assert (run.new_count, run.failed_count) == (3, 1)
+    assert run.failures == [
+        {"external_id": "row 5", "reason": "Order 1000: its rows must follow one another in the file."}
+    ]

@@ -1,0 +1,205 @@
+"""The batched write path's figures: a backfill from the loopback Shopify double, and a CSV
+import streamed from a file, each of `ingest_orders` 3-line orders end to end.
+
+The double's orders are made page by page as it is asked for them, and the CSV import runs
+in a child process, so neither the bench's own memory nor its fill stands in the figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+
+from orderdesk.accounts.actors import Actor
+from orderdesk.orders.models import Order
+from orderdesk.stores import actions as store_actions
+from orderdesk.stores import sync
+from orderdesk.stores.actions import StoreDetails
+from orderdesk.stores.csv_import import TEMPLATE_COLUMNS
+from orderdesk.stores.models import Store, SyncRun
+
+from . import fill
+
+
+def _lines(number: int) -> list[tuple[str, str, int, Decimal]]:
+    return [
+        (sku, title, 1 + (number + k) % 2, price)
+        for k, (sku, title, price) in enumerate(fill.PRODUCTS[: fill.LINES_PER_ORDER])
+    ]
+
+
+def _shopify_node(number: int) -> dict:
+    from orderdesk.stores.tests.peers import money_set, shopify_node
+
+    return shopify_node(
+        10_000_000 + number,
+        shippingAddress={
+            "name": f"Liza Garcia {number}",
+            "address1": "12 Mabini St",
+            "address2": "",
+            "city": "Makati",
+            "province": "Metro Manila",
+            "zip": "1200",
+            "country": "Philippines",
+            "phone": f"+63918{number % 10_000_000:07d}",
+        },
+        lineItems={
+            "nodes": [
+                {
+                    "sku": sku,
+                    "title": title,
+                    "variantTitle": None,
+                    "quantity": quantity,
+                    "originalUnitPriceSet": money_set(str(price)),
+                }
+                for sku, title, quantity, price in _lines(number)
+            ]
+        },
+    )
+
+
+class _MadeOnDemand:
+    """`count` Shopify order nodes, made when a page of them is asked for."""
+
+    def __init__(self, count: int):
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, wanted: slice) -> list[dict]:
+        return [_shopify_node(n) for n in range(*wanted.indices(self.count))]
+
+
+def backfill_from_shopify(bench) -> dict:
+    """A backfill of `ingest_orders` paid 3-line orders through sync_store, then the same again."""
+    from orderdesk.stores.tests.peers import SHOPIFY_TOKEN, ShopifyDouble
+
+    count = bench.ingest_orders
+    double = ShopifyDouble()
+    double._matching = lambda search: _MadeOnDemand(count)
+    double.start()
+    try:
+        store = store_actions.add_store(
+            StoreDetails(
+                channel=Store.Channel.SHOPIFY,
+                name=f"Bench Shopify {time.time_ns()}",
+                url="bench.myshopify.com",
+                api_base_url=double.base_url,
+                access_token=SHOPIFY_TOKEN,
+                webhook_secret="bench-webhook-secret",
+            ),
+            by=Actor.for_user(bench.writes_owner),
+        )
+        started, cpu_started = time.perf_counter(), time.process_time()
+        first = sync.sync_store(store.pk, kind=SyncRun.Kind.BACKFILL)
+        first_seconds = time.perf_counter() - started
+        # This process's CPU (the double's thread included): what a busy machine cannot inflate much.
+        first_cpu = time.process_time() - cpu_started
+        started = time.perf_counter()
+        again = sync.sync_store(store.pk, kind=SyncRun.Kind.BACKFILL)
+        again_seconds = time.perf_counter() - started
+    finally:
+        double.stop()
+    recorded = Order.objects.filter(store=store).count()
+    return {
+        "what": f"sync_store backfill of {count:,} paid 3-line orders from the loopback Shopify double "
+        f"(pages of {_shopify_page_size()}), end to end; then the same backfill again",
+        "orders": count,
+        "seconds": round(first_seconds, 2),
+        "per_second": round(count / first_seconds, 1),
+        "cpu_seconds": round(first_cpu, 2),
+        "per_cpu_second": round(count / first_cpu, 1),
+        "new": first.new_count,
+        "failed": first.failed_count,
+        "failures_sample": first.failures[:3],
+        "orders_recorded": recorded,
+        "again_seconds": round(again_seconds, 2),
+        "again_new": again.new_count,
+        "again_unchanged": again.unchanged_count,
+        "again_share_of_first": round(again_seconds / first_seconds, 3),
+    }
+
+
+def _shopify_page_size() -> int:
+    from orderdesk.stores.shopify import PAGE_SIZE
+
+    return PAGE_SIZE
+
+
+def csv_import(bench) -> dict:
+    """A CSV file of `ingest_orders` 3-line orders (template columns) imported in a child process,
+    timing the import and reporting that process's peak memory."""
+    count = bench.ingest_orders
+    store = Store.objects.create(
+        merchant=bench.writes_merchant, name=f"Bench CSV {time.time_ns()}", channel=Store.Channel.CSV
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", delete=False) as file:
+        writer = csv.writer(file)
+        writer.writerow(TEMPLATE_COLUMNS)
+        for number in range(count):
+            for sku, title, quantity, price in _lines(number):
+                writer.writerow(
+                    [
+                        f"CSV-{number}", "2026-11-20 16:00", f"Liza Garcia {number}", f"+63919{number:07d}",
+                        "", "12 Mabini St, Makati", "J&T Express", "120.00", "0.00", "gcash", "", "",
+                        sku, title, "", quantity, price,
+                    ]
+                )  # fmt: skip
+    size = os.path.getsize(file.name)
+    try:
+        answer = subprocess.run(
+            # The same database as this process (under tests, the test database).
+            [sys.executable, "-c", _CHILD, file.name, str(store.pk), str(connection.settings_dict["NAME"])],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.unlink(file.name)
+    if answer.returncode != 0:
+        return {"error": answer.stderr[-2000:]}
+    measured = json.loads(answer.stdout.strip().splitlines()[-1])
+    return {
+        "what": f"import_csv of {count:,} 3-line orders ({size / 1024**2:,.0f} MB file), streamed, in a child process",
+        "orders": count,
+        "seconds": measured["seconds"],
+        "per_second": round(count / measured["seconds"], 1),
+        "cpu_seconds": measured["cpu_seconds"],
+        "per_cpu_second": round(count / measured["cpu_seconds"], 1),
+        "new": measured["new"],
+        "failed": measured["failed"],
+        "peak_memory_mb": measured["peak_mb"],
+        "memory_before_import_mb": measured["before_mb"],
+    }
+
+
+_CHILD = """
+import json, os, resource, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderdesk.settings")
+import django
+django.setup()
+from django.conf import settings
+settings.DATABASES["default"]["NAME"] = sys.argv[3]
+from orderdesk.stores import csv_import
+from orderdesk.stores.models import Store
+store = Store.objects.select_related("merchant").get(pk=int(sys.argv[2]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started, cpu_started = time.perf_counter(), time.process_time()
+with open(sys.argv[1], "rb") as file:
+    run = csv_import.import_csv(file, store=store)
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "new": run.new_count, "failed": run.failed_count,
+                  "peak_mb": round(peak, 1), "before_mb": round(before, 1)}))
+"""
