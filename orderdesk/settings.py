@@ -223,14 +223,14 @@ STORAGES = {
         access_key=AWS_ACCESS_KEY_ID,
         secret_key=AWS_SECRET_ACCESS_KEY,
     ),
-    # Production: hashed names (cached for a year) and gzip/Brotli copies made by collectstatic,
+    # Production: hashed names (cached for good) and gzip copies made by collectstatic,
     # served by WhiteNoise from the web processes. With DEBUG on (and in the tests) the files are
     # found where they are, so nothing needs collectstatic.
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "orderdesk.web.static_storage.HashedGzippedStaticFiles"
         )
     },
 }
