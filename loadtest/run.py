@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     smtp.stop()
     sms.stop()
     shopify.stop()
+    forget_queue(options.redis_url, queue)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str))
     print_report(report)
     failed = [name for name, result in report["checks"].items() if not result["ok"]]
@@ -283,6 +284,15 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             children.append(int(stat.parent.name))
     return sorted(children)
+
+
+def forget_queue(redis_url: str, queue: str) -> None:
+    """Leave the broker as it was: this run's queue and its bindings go."""
+    import redis
+
+    broker = redis.Redis.from_url(redis_url)
+    for key in broker.scan_iter(f"*{queue}*"):
+        broker.delete(key)
 
 
 def stop_all(processes: dict) -> dict[str, bool]:

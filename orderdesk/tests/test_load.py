@@ -19,7 +19,9 @@ pytestmark = [
     pytest.mark.loadtest,
     pytest.mark.postgres,
     pytest.mark.celery,
-    pytest.mark.skipif(os.environ.get("ORDERDESK_LOADTEST") != "1", reason="set ORDERDESK_LOADTEST=1 to run it"),
+    pytest.mark.skipif(
+        os.environ.get("ORDERDESK_LOADTEST") != "1", reason="set ORDERDESK_LOADTEST=1 to run it"
+    ),
     # The load test's processes write to this test's (already migrated) database; flushed after.
     pytest.mark.django_db(transaction=True),
 ]
