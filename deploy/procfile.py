@@ -53,8 +53,8 @@ def start(command: str, *, env: dict[str, str] | None = None, **popen) -> subpro
     )
 
 
-def run(names: list[str]) -> int:
-    procfile = read_procfile()
+def run(names: list[str], *, procfile_path: Path = PROJECT / "Procfile") -> int:
+    procfile = read_procfile(procfile_path)
     unknown = [name for name in names if name not in procfile]
     if unknown:
         print(f"Not in the Procfile: {', '.join(unknown)} (it has {', '.join(procfile)})", file=sys.stderr)
@@ -71,18 +71,31 @@ def run(names: list[str]) -> int:
             if process.poll() is None:
                 process.send_signal(signum if signum in (signal.SIGTERM, signal.SIGINT) else signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        status = _supervise(running, stop, lambda: stopping)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    for name, process in running.items():
+        if process.returncode not in (0, -signal.SIGTERM) and status == 0:
+            print(f"procfile: {name} exited with status {process.returncode}", file=sys.stderr)
+            status = process.returncode if process.returncode > 0 else 1
+    return status
+
+
+def _supervise(running: dict, stop, stopping) -> int:
+    """Wait for every process; the first to stop by itself stops the others, its status is ours."""
     status = 0
     while any(process.poll() is None for process in running.values()):
         for name, process in running.items():
             code = process.poll()
-            if code is not None and not stopping:
+            if code is not None and not stopping():
                 print(f"procfile: {name} stopped with status {code}; stopping the others", file=sys.stderr)
                 status = code or 1
                 stop()
         time.sleep(0.2)
-        if stopping:
+        if stopping():
             deadline = time.monotonic() + STOP_SECONDS
             while time.monotonic() < deadline and any(p.poll() is None for p in running.values()):
                 time.sleep(0.2)
@@ -91,10 +104,6 @@ def run(names: list[str]) -> int:
                     print(f"procfile: {name} did not stop in {STOP_SECONDS} s; killing it", file=sys.stderr)
                     process.kill()
                     process.wait()
-    for name, process in running.items():
-        if process.returncode not in (0, -signal.SIGTERM) and status == 0:
-            print(f"procfile: {name} exited with status {process.returncode}", file=sys.stderr)
-            status = process.returncode if process.returncode > 0 else 1
     return status
 
 
