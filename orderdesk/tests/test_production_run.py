@@ -18,8 +18,8 @@ import requests
 from django.conf import settings as django_settings
 
 from orderdesk.api.tests.factories import ORDER_BODY, api_key
-from orderdesk.notifications.tests.fixtures import sms_files
-from orderdesk.notifications.tests.peers import free_port
+from orderdesk.notifications.models import Notification
+from orderdesk.notifications.tests.peers import TwilioDouble, free_port
 from orderdesk.orders.models import Order
 from orderdesk.orders.tests.test_order_message_celery import database_url, wait_until
 
@@ -35,6 +35,7 @@ pytestmark = [
 
 @pytest.fixture
 def production_environment(tmp_path, smtp_server):
+    sms = TwilioDouble().start()
     queue = f"orderdesk-production-test-{uuid.uuid4().hex[:12]}"
     port = free_port()
     env = {
@@ -61,16 +62,19 @@ def production_environment(tmp_path, smtp_server):
         "WEB_THREADS": "2",
         "WEB_GRACEFUL_TIMEOUT": "10",
         "LOG_FORMAT": "json",
-        "SMS_BACKEND": "file",
-        "SMS_FILE_PATH": str(tmp_path / "sms"),
+        "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": sms.account_sid,
+        "TWILIO_AUTH_TOKEN": sms.auth_token,
+        "TWILIO_API_BASE": sms.base_url,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
     }
     yield {
         "env": env,
         "base": f"http://127.0.0.1:{port}",
-        "sms": tmp_path / "sms",
+        "sms": sms,
         "log": tmp_path / "run.log",
     }
+    sms.stop()
     broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
     for key in broker.scan_iter(f"*{queue}*"):
         broker.delete(key)
@@ -132,7 +136,7 @@ def test_release_then_web_and_worker_serve_an_order_and_stop_cleanly_on_sigterm(
         assert Order.objects.get(pk=order_id).status == Order.Status.PENDING
 
         # The worker delivers the customer's SMS, logging the task under the verifying request's id.
-        assert wait_until(lambda: sms_files(run["sms"]), seconds=60), log.read_text()
+        assert wait_until(lambda: run["sms"].delivered, seconds=60), log.read_text()
         assert wait_until(
             lambda: any(
                 line.get("request_id") == "req-verify-1" and line.get("logger") == "orderdesk.tasks"
@@ -161,6 +165,28 @@ def test_release_then_web_and_worker_serve_an_order_and_stop_cleanly_on_sigterm(
         assert served.status_code == 200
         assert served.headers["Content-Encoding"] == "gzip"
         assert "immutable" in served.headers["Cache-Control"]
+
+        # A message being sent when SIGTERM arrives: the provider takes 5 s to answer, and
+        # Celery's warm shutdown waits for it, so it ends sent (and sent once).
+        second = requests.post(
+            base + "/api/v1/orders",
+            json=ORDER_BODY,
+            headers={**headers, "Idempotency-Key": "production-run-2"},
+            timeout=30,
+        ).json()["id"]
+        wait_until(
+            lambda: not Notification.objects.filter(status__in=["pending", "sending"]).exists(), seconds=60
+        )
+        asked_before = len(run["sms"].requests)
+        run["sms"].stall_next(5)
+        assert (
+            requests.post(
+                base + f"/api/v1/orders/{second}/verify-payment", headers=headers, timeout=30
+            ).status_code
+            == 200
+        )
+        assert wait_until(lambda: len(run["sms"].requests) > asked_before, seconds=60), log.read_text()
+        in_flight = run["sms"].delivered[-1]
     finally:
         runner.send_signal(signal.SIGTERM)
         try:
@@ -173,6 +199,9 @@ def test_release_then_web_and_worker_serve_an_order_and_stop_cleanly_on_sigterm(
     assert "Handling signal: term" in output  # gunicorn's graceful stop
     assert "Shutting down: Master" in output
     assert "warm shutdown" in output.lower()  # Celery finishes running tasks before it exits
+    finished = Notification.objects.get(channel="sms", recipient=in_flight["to"], body=in_flight["body"])
+    assert finished.status == Notification.Status.SENT, (finished.status, finished.last_error)
+    assert [d for d in run["sms"].delivered if d["body"] == in_flight["body"]] == [in_flight]
 
 
 def _answers(url: str) -> bool:
