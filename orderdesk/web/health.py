@@ -11,9 +11,11 @@ machine's address over plain HTTP; they say nothing beyond which check failed.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.db import connection
 from django.http import JsonResponse
 
@@ -42,7 +44,13 @@ def check_broker() -> None:
 
 
 def check_storage() -> None:
-    """The file storage answers a lookup (a HEAD in object storage, a stat on disk)."""
+    """The file storage answers: a lookup (a HEAD) in object storage; a writable local folder."""
+    if isinstance(storages["default"], FileSystemStorage):
+        folder = Path(default_storage.location)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(f"{folder} is not writable")
+        return
     default_storage.exists("readyz-probe")
 
 

@@ -48,6 +48,15 @@ def test_readiness_is_503_naming_the_broker_when_it_does_not_answer(client, sett
     assert "readiness check broker failed" in caplog.text
 
 
+def test_readiness_is_503_naming_the_storage_when_the_photo_folder_cannot_be_made(client, settings, tmp_path):
+    not_a_folder = tmp_path / "mount-point"
+    not_a_folder.write_text("the volume is not mounted")
+    settings.MEDIA_ROOT = not_a_folder / "media"
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["storage"] == "failed"
+
+
 def test_a_plain_request_id_from_the_proxy_is_kept_and_logged(client, caplog):
     with caplog.at_level(logging.INFO, logger="orderdesk.requests"):
         answer = client.get("/accounts/login/", HTTP_X_REQUEST_ID="lb-7f3a.42")
