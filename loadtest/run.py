@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         from loadtest.check import drained
 
         drain_started = time.monotonic()
-        while not drained() and time.monotonic() - drain_started < 120:
+        while not drained() and time.monotonic() - drain_started < 240:
             time.sleep(1)
         drain_seconds = round(time.monotonic() - drain_started, 1)
     finally:
