@@ -9,7 +9,7 @@ PORT ?= 8000
 # Test processes (pytest-xdist): one per core by default.
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup run bench test lint chromium
+.PHONY: setup run bench test lint chromium release serve-production web worker beat loadtest
 
 # uv from PyPI: into the user's Python when pip may, else past Debian's "externally managed" guard.
 setup:
@@ -50,6 +50,30 @@ bench: setup
 	  SECRET_KEY=$${SECRET_KEY:-bench-only-key-never-used-for-anything-but-this-loopback-bench} \
 	  CREDENTIALS_KEY=$${CREDENTIALS_KEY:-bench-only-credentials-key-for-the-loopback-store-double} \
 	  $(UV) run python manage.py bench --orders $(BENCH_ORDERS) $(BENCH_ARGS)
+
+# Production (README "Running in production"): settings from the environment or .env — at least
+# DEBUG=false, SECRET_KEY, CREDENTIALS_KEY, ALLOWED_HOSTS, DATABASE_URL (PostgreSQL),
+# CELERY_BROKER_URL and CACHE_URL (Redis). `release` migrates and collects the static files;
+# `serve-production` runs it, then gunicorn, a Celery worker and beat from the Procfile until
+# SIGTERM/Ctrl-C. On several machines run `make web` / `make worker` on each, `make beat` on one.
+release: setup
+	@$(UV) run python deploy/procfile.py release
+
+serve-production: release
+	@$(UV) run python deploy/procfile.py web worker beat
+
+web worker beat: setup
+	@$(UV) run python deploy/procfile.py $@
+
+# The load test (README "Load test"): 2 gunicorn web processes and 2 Celery workers on PostgreSQL
+# and Redis, locust on loopback, a worker killed and a web process restarted, then the checker.
+LOADTEST_SECONDS ?= 120
+LOADTEST_USERS ?= 12
+LOADTEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/orderdesk_loadtest
+LOADTEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+loadtest: setup
+	@$(UV) run python -m loadtest.run --seconds $(LOADTEST_SECONDS) --users $(LOADTEST_USERS) \
+	  --database-url $(LOADTEST_DATABASE_URL) --redis-url $(LOADTEST_REDIS_URL)
 
 lint: setup
 	@$(UV) run ruff check .

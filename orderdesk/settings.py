@@ -27,6 +27,15 @@ if not SECRET_KEY:
 # Where `make run` serves; links in SMS and email follow them unless SITE_URL says otherwise.
 HOST = env.str("HOST", default="127.0.0.1")
 PORT = env.int("PORT", default=8000)
+# The production web server (gunicorn, deploy/gunicorn.conf.py): processes, threads in each,
+# seconds a request may run, seconds running requests get to finish on SIGTERM, keep-alive
+# seconds, and requests before a process is replaced (0: never).
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=2)
+WEB_THREADS = env.int("WEB_THREADS", default=4)
+WEB_TIMEOUT = env.int("WEB_TIMEOUT", default=60)
+WEB_GRACEFUL_TIMEOUT = env.int("WEB_GRACEFUL_TIMEOUT", default=30)
+WEB_KEEPALIVE = env.int("WEB_KEEPALIVE", default=5)
+WEB_MAX_REQUESTS = env.int("WEB_MAX_REQUESTS", default=5000)
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=list(dict.fromkeys([HOST, "127.0.0.1", "localhost", "[::1]", "testserver"]))
 )
@@ -59,7 +68,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so error pages and static files carry the policies too.
+    # A request id for every log line of the request and of the tasks it queues.
+    "orderdesk.request_log.RequestIdMiddleware",
+    # Load balancers' probes: answered before host checks and the HTTPS redirect.
+    "orderdesk.web.health.HealthCheckMiddleware",
+    # Outermost of the rest, so error pages and static files carry the policies too.
     "orderdesk.web.middleware.SecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -135,24 +148,96 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it for production
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
-# STORAGE_URL names where photos go as a URL; file:///srv/media is a local folder (as MEDIA_ROOT).
+# STORAGE_URL names where photos (and any other stored file) go:
+#   file:///srv/media                       a local folder (as MEDIA_ROOT; the default is data/media)
+#   s3://bucket?endpoint=https://…&region=… any S3-compatible store (AWS, MinIO, R2, …) through
+#                                           django-storages; credentials from AWS_ACCESS_KEY_ID and
+#                                           AWS_SECRET_ACCESS_KEY (or the machine's role).
+# Objects stay private there: every link to one is signed and expires after PHOTO_URL_EXPIRE_SECONDS.
 STORAGE_URL = env.str("STORAGE_URL", default="")
-if STORAGE_URL.startswith("file://"):
-    MEDIA_ROOT = Path(STORAGE_URL.removeprefix("file://"))
-elif STORAGE_URL:
-    raise ImproperlyConfigured(
-        f"STORAGE_URL {STORAGE_URL.split(':', 1)[0]}:// is not supported yet; use file:///path or MEDIA_ROOT."
-    )
+PHOTO_URL_EXPIRE_SECONDS = env.int("PHOTO_URL_EXPIRE_SECONDS", default=900)
+# Unset: boto3 finds credentials itself (the machine's or container's role, ~/.aws).
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+
+
+def default_storage_settings(
+    url: str, *, url_expire_seconds: int, access_key: str = "", secret_key: str = ""
+) -> dict:
+    """STORAGES["default"] for a STORAGE_URL (empty or file://: the local folder, MEDIA_ROOT)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if not url or url.startswith("file://"):
+        # No location option: the storage follows MEDIA_ROOT (set from the URL below).
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured(
+            f"STORAGE_URL {parts.scheme or url}:// is not supported; use file:///path or s3://bucket?endpoint=…"
+        )
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(query) - {"endpoint", "region", "prefix", "addressing_style"}
+    if unknown:
+        raise ImproperlyConfigured(f"STORAGE_URL does not know {', '.join(sorted(unknown))}.")
+    endpoint = query.get("endpoint") or None
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": parts.netloc,
+            "endpoint_url": endpoint,
+            "region_name": query.get("region") or None,
+            "location": (query.get("prefix") or parts.path).strip("/"),
+            # Private objects, reached only by signed links that expire.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": url_expire_seconds,
+            "file_overwrite": False,
+            # Most S3-compatible servers (MinIO, a loopback test server) want the bucket in the path.
+            "addressing_style": query.get("addressing_style") or ("path" if endpoint else None),
+            "signature_version": "s3v4",
+            **({"access_key": access_key, "secret_key": secret_key} if access_key else {}),
+        },
+    }
+
+
+def storage_origin(storage: dict) -> str | None:
+    """The origin a browser loads stored files from (for img-src), or None when they are ours."""
+    from urllib.parse import urlsplit
+
+    options = storage.get("OPTIONS", {})
+    if storage["BACKEND"] != "storages.backends.s3.S3Storage":
+        return None
+    bucket, endpoint = options["bucket_name"], options.get("endpoint_url")
+    if not endpoint:
+        region = options.get("region_name") or "us-east-1"
+        return f"https://{bucket}.s3.{region}.amazonaws.com"
+    parts = urlsplit(endpoint)
+    host = parts.netloc if options.get("addressing_style") == "path" else f"{bucket}.{parts.netloc}"
+    return f"{parts.scheme}://{host}"
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_settings(
+        STORAGE_URL,
+        url_expire_seconds=PHOTO_URL_EXPIRE_SECONDS,
+        access_key=AWS_ACCESS_KEY_ID,
+        secret_key=AWS_SECRET_ACCESS_KEY,
+    ),
+    # Production: hashed names (cached for good) and gzip copies made by collectstatic,
+    # served by WhiteNoise from the web processes. With DEBUG on (and in the tests) the files are
+    # found where they are, so nothing needs collectstatic.
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "orderdesk.web.static_storage.HashedGzippedStaticFiles"
         )
     },
 }
+if STORAGE_URL.startswith("file://"):
+    MEDIA_ROOT = Path(STORAGE_URL.removeprefix("file://"))
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Encrypts store credentials and webhook secrets at rest (orderdesk.stores.credentials).
 _DEVELOPMENT_CREDENTIALS_KEY = "orderdesk-development-credentials-key-not-for-production"
@@ -197,6 +282,15 @@ CELERY_TASK_ALWAYS_EAGER = not env.str("CELERY_BROKER_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://localhost/"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_IGNORE_RESULT = True
+# Tasks run at once per worker process [its CPU count]; each takes one task at a time, so a
+# worker that dies holds back no more than it was running.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=0) or None
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task taken by a worker that died unacknowledged is handed out again after this many seconds
+# (Redis); keep it above the longest task. The outbox's sweep delivers such messages sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600)
+}
 
 FACEBOOK_APP_ID = env.str("FACEBOOK_APP_ID", default="")
 FACEBOOK_APP_SECRET = env.str("FACEBOOK_APP_SECRET", default="")
@@ -257,6 +351,9 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'", "https://www.facebook.com"],
 }
+if storage_origin(STORAGES["default"]):
+    # Photos in object storage are shown by their signed links, straight from the store.
+    CONTENT_SECURITY_POLICY["img-src"].append(storage_origin(STORAGES["default"]))
 # No page needs these; a page that is ever injected cannot ask for them either.
 PERMISSIONS_POLICY = {
     feature: []
@@ -275,15 +372,29 @@ PERMISSIONS_POLICY = {
     ]
 }
 
+# LOG_FORMAT=json writes one JSON object a line (for a log collector); plain is for people.
+# Every line a request or the task it queued writes carries its request id (orderdesk/request_log.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "orderdesk.request_log.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "orderdesk.request_log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own console handler would print each of its lines a second time beside root's
     # ("Watching for file changes" twice under runserver looked like two reloaders).
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+# Celery workers log through the same handlers and format as the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Web app: sign-in and pages (issue 3) ---
 # Our apps come before allauth so their templates (sign-in page, layout) win.

@@ -500,7 +500,11 @@ def poll_all_stores() -> int:
 
 
 def process_delivery(delivery_id: int) -> str:
-    """Take in the order a stored webhook delivery carries, once; logs it as a sync run."""
+    """Take in the order a stored webhook delivery carries, once; logs it as a sync run.
+
+    One transaction from the delivery's lock to its outcome: a worker that dies midway leaves
+    it received (for the task's redelivery or the poll), never processed without its order.
+    """
     with transaction.atomic():
         delivery = (
             # Only the delivery row: joined rows locked too would be taken in no fixed order.
@@ -513,22 +517,28 @@ def process_delivery(delivery_id: int) -> str:
         if not delivery.store.is_active:
             # Kept as received: resuming the store takes it in.
             return delivery.outcome
-        delivery.outcome = InboundDelivery.Outcome.PROCESSED
+        store = delivery.store
+        run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=SyncRun.Kind.WEBHOOK)
+        payload = json.loads(delivery.body)
+        parse = (
+            shopify.order_from_webhook
+            if store.channel == Store.Channel.SHOPIFY
+            else woocommerce.order_from_json
+        )
+        if (
+            delivery.topic == "orders/cancelled"
+            and isinstance(payload, dict)
+            and not payload.get("cancelled_at")
+        ):
+            payload = {**payload, "cancelled_at": payload.get("updated_at") or timezone.now().isoformat()}
+        _take_one(store, run, payload, parse, notify=True)
+        _end_run(run)
+        delivery.outcome = (
+            InboundDelivery.Outcome.FAILED if run.failed_count else InboundDelivery.Outcome.PROCESSED
+        )
         delivery.processed_at = timezone.now()
         delivery.save(update_fields=["outcome", "processed_at"])
-    store = delivery.store
-    run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=SyncRun.Kind.WEBHOOK)
-    payload = json.loads(delivery.body)
-    parse = (
-        shopify.order_from_webhook if store.channel == Store.Channel.SHOPIFY else woocommerce.order_from_json
-    )
-    if delivery.topic == "orders/cancelled" and isinstance(payload, dict) and not payload.get("cancelled_at"):
-        payload = {**payload, "cancelled_at": payload.get("updated_at") or timezone.now().isoformat()}
-    _take_one(store, run, payload, parse, notify=True)
-    _end_run(run)
-    if run.failed_count:
-        InboundDelivery.objects.filter(pk=delivery.pk).update(outcome=InboundDelivery.Outcome.FAILED)
-    return InboundDelivery.Outcome.FAILED if run.failed_count else InboundDelivery.Outcome.PROCESSED
+    return delivery.outcome
 
 
 def process_after_commit(delivery_id: int) -> None:

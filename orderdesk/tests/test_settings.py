@@ -102,9 +102,9 @@ def test_storage_url_names_a_local_folder_and_refuses_what_is_not_supported(prod
         **production_like,
     )
     assert shown.stdout.strip() == "/srv/photos", shown.stderr
-    refused = manage("check", STORAGE_URL="s3://bucket", **production_like)
+    refused = manage("check", STORAGE_URL="ftp://files.example.com/photos", **production_like)
     assert refused.returncode != 0
-    assert "STORAGE_URL s3:// is not supported yet" in refused.stderr
+    assert "STORAGE_URL ftp:// is not supported" in refused.stderr
 
 
 def test_sign_up_is_closed_in_production_unless_opened_and_open_on_a_laptop(production_like):

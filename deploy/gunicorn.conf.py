@@ -1,0 +1,38 @@
+"""gunicorn's settings for Orderdesk's web processes (Procfile `web`), all from the environment
+through orderdesk/settings.py: WEB_CONCURRENCY, WEB_THREADS, WEB_TIMEOUT, WEB_GRACEFUL_TIMEOUT,
+WEB_KEEPALIVE, WEB_MAX_REQUESTS, HOST and PORT (README "Running in production")."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderdesk.settings")
+
+from django.conf import settings  # noqa: E402
+
+bind = [f"{settings.HOST}:{settings.PORT}"]
+workers = settings.WEB_CONCURRENCY
+# Threads per worker: requests that wait on the database or a store's API overlap.
+threads = settings.WEB_THREADS
+# A request running longer than this is killed with its worker (and logged).
+timeout = settings.WEB_TIMEOUT
+# On SIGTERM, requests already running get this long to finish before their worker is stopped.
+graceful_timeout = settings.WEB_GRACEFUL_TIMEOUT
+keepalive = settings.WEB_KEEPALIVE
+# A worker is replaced after this many requests (plus up to 10%), so slow leaks never pile up.
+max_requests = settings.WEB_MAX_REQUESTS
+max_requests_jitter = max(1, settings.WEB_MAX_REQUESTS // 10) if settings.WEB_MAX_REQUESTS else 0
+# Django imported once, before the fork: workers start in milliseconds and share memory.
+preload_app = True
+# Heartbeat files in memory: a worker on a slow disk is not taken for a hung one.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Each request is logged by Django (orderdesk/request_log.py) with its request id; gunicorn's
+# own lines go through the same handlers and format (LOG_FORMAT).
+accesslog = None
+logconfig_dict = {
+    **settings.LOGGING,
+    "loggers": {
+        **settings.LOGGING["loggers"],
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+    },
+}
+proc_name = "orderdesk-web"
