@@ -74,7 +74,7 @@ def open_cases(
     if mode not in AfterSalesCase.Mode.values:
         raise InvalidCase("Choose the after-sales mode.", field="mode")
     wanted = _wanted_units(lines)
-    text = _checked_text(text, "Say what happened, so the vendor can see the problem.", "text")
+    text = _checked_text(text, "Say what happened: the words that prove the problem.", "text")
     prepared = prepare_photos(photos)
 
     stored_photos = []

@@ -147,7 +147,7 @@ def claimable_lines(order: Order) -> list[ClaimableLine]:
             taken = held.get((line_id, vendor_id), 0)
             in_cases += taken
             free[vendor_id] = max(0, units - taken)
-            names.append(vendor_names.get(vendor_id, "You") if vendor_id else "You")
+            names.append(vendor_names.get(vendor_id, "a vendor") if vendor_id else "you")
         lines.append(
             ClaimableLine(
                 order_line_id=line.pk,

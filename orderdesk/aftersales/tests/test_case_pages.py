@@ -91,7 +91,7 @@ def test_an_empty_text_is_refused_beside_it_with_the_choices_kept(client):
     )
     body = refused.content.decode()
     assert refused.status_code == 422
-    assert "Say what happened, so the vendor can see the problem." in body
+    assert "Say what happened: the words that prove the problem." in body
     assert "Logistics issue" in body and "1 × Canvas tote" in body
 
 

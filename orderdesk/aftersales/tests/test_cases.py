@@ -325,7 +325,7 @@ def test_resolving_tells_the_customer_only_when_ticked():
         ("type", {"type": "lost"}, "Choose the after-sales type."),
         ("mode", {"mode": ""}, "Choose the after-sales mode."),
         ("lines", {"lines": []}, "Choose at least one product and how many."),
-        ("text", {"text": "   "}, "Say what happened, so the vendor can see the problem."),
+        ("text", {"text": "   "}, "Say what happened: the words that prove the problem."),
         ("text", {"text": "x" * 2001}, "Write at most 2,000 characters."),
     ],
 )
