@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission, can
 from orderdesk.errors import DomainError
+from orderdesk.notifications.queries import notifications_about
 from orderdesk.orders import actions as order_actions
 from orderdesk.orders.models import Order
 from orderdesk.refusals import show_refusal
@@ -237,7 +237,10 @@ def _case_context(request, case: AfterSalesCase, **bound_forms) -> dict:
         "delivers_resend": resend is not None and handler and resend.status == "in_transit",
         # Only the merchant's side sees what the customer paid and got back.
         "paid": actions.paid_by_customer(case.order) if merchant_side else None,
-        "today": timezone.localdate(timezone=actor.merchant.zone),
+        # The emails and SMS this case sent, and where each stands (the merchant's side only).
+        "case_messages": list(notifications_about(actor.merchant, "after_sales_case", case.pk))
+        if merchant_side
+        else [],
     }
 
 

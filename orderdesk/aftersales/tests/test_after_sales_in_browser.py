@@ -137,6 +137,19 @@ def test_confirm_after_sales_in_four_steps_then_the_vendor_answers(as_person, vi
     merchant.get_by_role("button", name="Mark resolved").click()
     expect(merchant.locator(".case-status")).to_have_text("Resolved")
     screenshot(merchant, "after-sales-case-resolved")
+    # Every step is on the order's timeline; the order lists its case.
+    merchant.get_by_role("link", name=f"Order {shipped.order.reference}").click()
+    timeline = merchant.locator(".timeline")
+    for step in (
+        "After-sales case opened",
+        "After-sales message",
+        "After-sales case accepted",
+        "After-sales case resolved",
+    ):
+        expect(timeline).to_contain_text(step)
+    expect(merchant.locator(".after-sales-card")).to_contain_text("Resolved")
+    expect(merchant.get_by_role("heading", name="after-sales resend")).to_be_visible()
+    screenshot(merchant, "after-sales-order-timeline")
 
     # The customer's page shows the resend with its tracking.
     customer = as_person(shipped.owner, viewport)

@@ -80,7 +80,11 @@ def test_the_customer_hears_of_the_resolved_case_with_the_resends_tracking(
     actions.accept_case(case.pk, by=shipped.vendor_user)
     case.refresh_from_db()
     move_order_shipment(
-        case.resend_shipment_id, by=shipped.vendor_user, to="in_transit", carrier="LBC", delivery_reference="R-77"
+        case.resend_shipment_id,
+        by=shipped.vendor_user,
+        to="in_transit",
+        carrier="LBC",
+        delivery_reference="R-77",
     )
     smtp.messages.clear()
     before = len(sms_files(sms_folder))
