@@ -208,3 +208,37 @@ def test_the_after_sales_view_lists_open_cases_first_oldest_first(client):
     positions = [body.index(f"Case #{case.pk}<") for case in (second, third, first)]
     assert positions == sorted(positions)
     assert "2 open cases" in body
+
+
+def test_the_after_sales_view_takes_the_same_queries_for_3_cases_as_for_30(client, django_assert_num_queries):
+    shipped = shipped_order()
+    for _ in range(3):
+        (case,) = actions.open_cases(
+            shipped.order.pk,
+            by=shipped.owner,
+            type="other",
+            mode="other",
+            lines=[CaseLineInput(shipped.tote.pk, 1)],
+            text="Scratched",
+        )
+        actions.close_case(case.pk, by=shipped.owner)
+    client = signed_in(client, shipped.owner)
+    url = reverse("aftersales:list")
+    client.get(url)  # the session's first read of its membership is not the page's
+
+    # Session, user, memberships; the live cases, the other cases (each with order and vendor).
+    with django_assert_num_queries(5):
+        assert client.get(url).status_code == 200
+    for _ in range(27):
+        (case,) = actions.open_cases(
+            shipped.order.pk,
+            by=shipped.owner,
+            type="other",
+            mode="other",
+            lines=[CaseLineInput(shipped.tote.pk, 1)],
+            text="Scratched",
+        )
+        actions.close_case(case.pk, by=shipped.owner)
+    with django_assert_num_queries(5):
+        body = client.get(url).content.decode()
+    assert body.count('<li class="case-row') == 30
