@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/", include("orderdesk.notifications.urls")),
     path("t/", include("orderdesk.customer_page.urls")),
     path("stores/", include("orderdesk.stores.urls")),
+    path("api/v1/", include("orderdesk.aftersales.api_urls")),
     path("api/", include("orderdesk.api.urls")),
 ]
 
