@@ -430,8 +430,8 @@ def _wanted_units(lines: Sequence[CaseLineInput]) -> dict[int, int]:
 
 
 def _split_by_shipper(wanted: dict[int, int], claimable: dict) -> dict[int | None, dict[int, int]]:
-    """{shipper: {order line: units}}: each line's units taken from its shippers in shipment
-    order, never more than each shipped and not yet in a case."""
+    """{shipper: {order line: units}}: each line's units taken from its shippers (vendors first,
+    the merchant last; see queries.shipped_units), never more than each shipped and not yet in a case."""
     split: dict[int | None, dict[int, int]] = {}
     for line_id, quantity in wanted.items():
         line = claimable.get(line_id)

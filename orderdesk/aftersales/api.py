@@ -137,6 +137,9 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
         pk = kwargs.get("pk")
         if pk is not None and not (pk.isdigit() and 0 < int(pk) <= MAX_ID):
             raise CaseNotFound()
+        # A case the key cannot see is not found, whatever the body says (404 before 400).
+        if pk is not None and not queries.cases_seen_by(request.actor).filter(pk=pk).exists():
+            raise CaseNotFound()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

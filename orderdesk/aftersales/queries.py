@@ -92,7 +92,7 @@ class ClaimableLine:
     ordered: int
     shipped: int
     in_cases: int
-    # Shipper (vendor id or None) → units shipped by it not in a case yet, in shipment order.
+    # Shipper (vendor id or None) → units shipped by it not in a case yet: vendors first, the merchant last.
     free_by_shipper: dict[int | None, int]
     shipper_names: list[str]
 
@@ -103,7 +103,8 @@ class ClaimableLine:
 
 def shipped_units(order_id: int) -> dict[tuple[int, int | None], int]:
     """{(order line, shipper vendor or None): units} in the order's own shipments that have left
-    (handed to the carrier at some point); resends are not counted. Ordered by first shipment."""
+    (handed to the carrier at some point); resends are not counted. Vendors come first (by id),
+    the merchant's own last, on every database: a claim is taken from them in this order."""
     rows = (
         FulfillmentLine.objects.filter(
             fulfillment__order_id=order_id,
@@ -112,9 +113,10 @@ def shipped_units(order_id: int) -> dict[tuple[int, int | None], int]:
         )
         .values("order_line_id", "fulfillment__vendor_id")
         .annotate(units=Sum("quantity"))
-        .order_by("order_line_id", "fulfillment__vendor_id")
+        .order_by()
     )
-    return {(row["order_line_id"], row["fulfillment__vendor_id"]): row["units"] for row in rows}
+    found = {(row["order_line_id"], row["fulfillment__vendor_id"]): row["units"] for row in rows}
+    return dict(sorted(found.items(), key=lambda item: (item[0][0], item[0][1] is None, item[0][1] or 0)))
 
 
 def units_in_cases(order_id: int) -> dict[tuple[int, int | None], int]:

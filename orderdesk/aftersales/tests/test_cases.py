@@ -335,3 +335,30 @@ def test_each_refusal_of_a_new_case_names_its_field(field, kwargs, message):
         open_case(shipped, **kwargs)
     assert (refusal.value.field, refusal.value.message) == (field, message)
     assert not AfterSalesCase.objects.exists()
+
+
+def test_a_line_shipped_partly_by_a_vendor_and_partly_by_the_merchant_makes_a_case_for_each():
+    from orderdesk.fulfillment.actions import ShipmentLine, create_shipment
+    from orderdesk.orders import actions as order_actions
+    from orderdesk.orders.tests.factories import pending_order
+
+    owner = owner_actor()
+    vendor = VendorFactory(merchant=owner.merchant)
+    order = pending_order(owner)
+    shirt = order.lines.order_by("pk").first()
+    shipment = create_shipment(order.pk, by=owner, vendor_id=vendor.pk, lines=[ShipmentLine(shirt.pk, 1)])
+    order_actions.move_order_shipment(shipment.pk, by=owner, to="in_transit", delivery_reference="V-1")
+    order_actions.ship_order_lines(
+        order.pk, by=owner, lines=[ShipmentLine(shirt.pk, 1)], status="in_transit", delivery_reference="M-1"
+    )
+
+    cases = actions.open_cases(
+        order.pk,
+        by=owner,
+        type="missing_item",
+        mode="resend",
+        lines=[CaseLineInput(shirt.pk, 2)],
+        text="Gone",
+    )
+
+    assert [(case.vendor_id, case.lines.get().quantity) for case in cases] == [(vendor.pk, 1), (None, 1)]
