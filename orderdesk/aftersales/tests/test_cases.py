@@ -362,3 +362,37 @@ def test_a_line_shipped_partly_by_a_vendor_and_partly_by_the_merchant_makes_a_ca
     )
 
     assert [(case.vendor_id, case.lines.get().quantity) for case in cases] == [(vendor.pk, 1), (None, 1)]
+
+
+def test_a_resend_on_a_partly_dispatched_order_neither_dispatches_it_nor_takes_units_left_to_ship():
+    import datetime
+
+    from django.utils import timezone
+
+    from orderdesk.orders import actions as order_actions
+
+    shipped = shipped_order(vendor_in_transit=False)
+    vendor_shipment = shipped.order.fulfillments.get()
+    order_actions.move_order_shipment(
+        vendor_shipment.pk, by=shipped.owner, to="in_transit", delivery_reference="V-9"
+    )
+    (case,) = open_case(shipped, lines=[CaseLineInput(shipped.shirt.pk, 2)])
+    resend = actions.accept_case(case.pk, by=shipped.vendor_user).resend_shipment
+
+    order_actions.move_order_shipment(
+        resend.pk, by=shipped.vendor_user, to="in_transit", delivery_reference="R-9"
+    )
+
+    order = Order.objects.get(pk=shipped.order.pk)
+    assert order.status == Order.Status.PENDING  # the tote has not left yet
+    dispatched = order_actions.dispatch_order(
+        order.pk,
+        by=shipped.owner,
+        delivery_reference="JT-9",
+        expected_on=timezone.localdate(timezone=shipped.owner.merchant.zone) + datetime.timedelta(days=1),
+    )
+    assert dispatched.status == Order.Status.DISPATCHED
+    merchants = Fulfillment.objects.get(order=order, delivery_reference="JT-9")
+    assert [(entry.order_line_id, entry.quantity) for entry in merchants.lines.all()] == [
+        (shipped.tote.pk, 1)
+    ]
