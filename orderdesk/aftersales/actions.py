@@ -228,12 +228,13 @@ def record_refund(case_id: int, *, by: Actor, amount: Decimal | str) -> AfterSal
             )
         if case.customer_refund is not None:
             raise CaseStatusRefused(f"Case #{case.pk} already has its refund recorded.", field="amount")
-        left = paid_by_customer(order) - refunded_so_far(order.pk)
+        paid, refunded = paid_by_customer(order), refunded_so_far(order.pk)
+        left = paid - refunded
         if amount > left:
             raise InvalidCase(
                 f"At most {format_money(max(left, Decimal('0')), order.currency)} can be refunded: "
-                f"the customer paid {format_money(paid_by_customer(order), order.currency)}"
-                f" and {format_money(refunded_so_far(order.pk), order.currency)} was refunded before.",
+                f"the customer paid {format_money(paid, order.currency)}"
+                f" and {format_money(refunded, order.currency)} was refunded before.",
                 field="amount",
             )
         case.customer_refund = amount

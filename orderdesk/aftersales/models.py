@@ -114,14 +114,6 @@ class AfterSalesCase(MerchantOwned):
     def is_live(self) -> bool:
         return self.status in LIVE
 
-    @property
-    def has_outcome(self) -> bool:
-        return (
-            self.resend_shipment_id is not None
-            or self.customer_refund is not None
-            or (self.vendor_credit is not None)
-        )
-
 
 Status = AfterSalesCase.Status
 
@@ -142,10 +134,6 @@ LIVE = frozenset({Status.OPEN, Status.ACCEPTED})
 REFUND_MODES = frozenset(
     {AfterSalesCase.Mode.REFUND, AfterSalesCase.Mode.PARTIAL_REFUND, AfterSalesCase.Mode.RETURN_AND_REFUND}
 )
-
-
-def can_move_case(case: AfterSalesCase, to: str) -> bool:
-    return to in CASE_TRANSITIONS[case.status]
 
 
 class CaseLine(MerchantOwned):

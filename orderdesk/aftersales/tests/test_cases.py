@@ -1,10 +1,12 @@
 """After-sales cases through their domain functions: who may take which step, what each writes."""
 
+import datetime
 import itertools
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.tests.factories import owner_actor
@@ -13,9 +15,12 @@ from orderdesk.aftersales.actions import CaseLineInput
 from orderdesk.aftersales.errors import CaseNotFound, CaseStatusRefused, InvalidCase
 from orderdesk.aftersales.models import CASE_TRANSITIONS, AfterSalesCase, CaseLine
 from orderdesk.aftersales.queries import claimable_lines, costs_and_refunds
+from orderdesk.fulfillment.actions import ShipmentLine, create_shipment
 from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.notifications.models import Notification
+from orderdesk.orders import actions as order_actions
 from orderdesk.orders.models import Order, OrderEvent
+from orderdesk.orders.tests.factories import pending_order
 from orderdesk.photos.errors import PhotoRefused
 from orderdesk.photos.tests.images import jpeg_upload
 from orderdesk.vendors.tests.factories import VendorFactory
@@ -338,10 +343,6 @@ def test_each_refusal_of_a_new_case_names_its_field(field, kwargs, message):
 
 
 def test_a_line_shipped_partly_by_a_vendor_and_partly_by_the_merchant_makes_a_case_for_each():
-    from orderdesk.fulfillment.actions import ShipmentLine, create_shipment
-    from orderdesk.orders import actions as order_actions
-    from orderdesk.orders.tests.factories import pending_order
-
     owner = owner_actor()
     vendor = VendorFactory(merchant=owner.merchant)
     order = pending_order(owner)
@@ -365,12 +366,6 @@ def test_a_line_shipped_partly_by_a_vendor_and_partly_by_the_merchant_makes_a_ca
 
 
 def test_a_resend_on_a_partly_dispatched_order_neither_dispatches_it_nor_takes_units_left_to_ship():
-    import datetime
-
-    from django.utils import timezone
-
-    from orderdesk.orders import actions as order_actions
-
     shipped = shipped_order(vendor_in_transit=False)
     vendor_shipment = shipped.order.fulfillments.get()
     order_actions.move_order_shipment(
