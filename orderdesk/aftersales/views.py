@@ -228,7 +228,11 @@ def _case_context(request, case: AfterSalesCase, **bound_forms) -> dict:
         "can_answer": can_answer,
         "asks_credit": case.vendor_id is not None and case.mode in REFUND_MODES,
         "is_resend": case.mode == AfterSalesCase.Mode.RESEND,
-        "can_refund": can_manage and case.status == "accepted" and case.customer_refund is None,
+        # A resend is put right by the new parcel; the other modes may end in money back.
+        "can_refund": can_manage
+        and case.status == "accepted"
+        and case.customer_refund is None
+        and case.mode != AfterSalesCase.Mode.RESEND,
         "can_resolve": can_manage and "resolved" in moves,
         "can_close": can_manage and "closed" in moves,
         "can_write": case.status not in ("resolved", "closed")
