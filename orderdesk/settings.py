@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "orderdesk.orders",
     "orderdesk.vendors",
     "orderdesk.fulfillment",
+    "orderdesk.aftersales",
     "orderdesk.notifications",
     "orderdesk.api",
 ]

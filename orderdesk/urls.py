@@ -13,9 +13,11 @@ urlpatterns = [
     path("account/", include("orderdesk.accounts.urls")),
     path("account/api-keys/", include("orderdesk.api.page_urls")),
     path("orders/", include("orderdesk.orders.urls")),
+    path("aftersales/", include("orderdesk.aftersales.urls")),
     path("notifications/", include("orderdesk.notifications.urls")),
     path("t/", include("orderdesk.customer_page.urls")),
     path("stores/", include("orderdesk.stores.urls")),
+    path("api/v1/", include("orderdesk.aftersales.api_urls")),
     path("api/", include("orderdesk.api.urls")),
 ]
 

@@ -45,9 +45,21 @@ class Permission(models.TextChoices):
     MANAGE_VENDORS = "manage_vendors", "manage vendors"
     MANAGE_API_KEYS = "manage_api_keys", "manage API keys"
     VIEW_REPORTS = "view_reports", "see sales and cost reports"
+    # After-sales: a vendor user sees and answers only its vendor's cases (aftersales.queries),
+    # never the order's prices nor the refund to the customer.
+    VIEW_AFTER_SALES = "view_after_sales", "see after-sales cases"
+    MANAGE_AFTER_SALES = "manage_after_sales", "open, resolve and close after-sales cases and record refunds"
+    ANSWER_AFTER_SALES = "answer_after_sales", "accept or reject after-sales cases"
 
+
+_AFTER_SALES_WORK = {
+    Permission.VIEW_AFTER_SALES,
+    Permission.MANAGE_AFTER_SALES,
+    Permission.ANSWER_AFTER_SALES,
+}
 
 _ORDER_WORK = {
+    *_AFTER_SALES_WORK,
     Permission.VIEW_ORDERS,
     Permission.RECORD_ORDERS,
     Permission.VERIFY_PAYMENTS,
@@ -64,8 +76,17 @@ _ORDER_WORK = {
 ALLOWED: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.STAFF: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS, Permission.VIEW_ACCOUNT}),
-    Role.VENDOR_USER: frozenset({Permission.VIEW_ORDERS, Permission.UPDATE_SHIPMENTS}),
-    Role.READ_ONLY_KEY: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_REPORTS}),
+    Role.VENDOR_USER: frozenset(
+        {
+            Permission.VIEW_ORDERS,
+            Permission.UPDATE_SHIPMENTS,
+            Permission.VIEW_AFTER_SALES,
+            Permission.ANSWER_AFTER_SALES,
+        }
+    ),
+    Role.READ_ONLY_KEY: frozenset(
+        {Permission.VIEW_ORDERS, Permission.VIEW_REPORTS, Permission.VIEW_AFTER_SALES}
+    ),
     Role.READ_WRITE_KEY: frozenset(_ORDER_WORK | {Permission.VIEW_REPORTS}),
     Role.SYSTEM: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS}),
 }

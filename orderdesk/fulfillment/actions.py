@@ -111,6 +111,7 @@ def create_shipment(
     status: str = Status.PENDING,
     handover: Handover | None = None,
     photos: Sequence = (),
+    resend: bool = False,
 ) -> Fulfillment:
     """A shipment of some of the order's lines by one party, Pending, Processing or In transit.
 
@@ -119,6 +120,8 @@ def create_shipment(
     `lines=None` ships every unit not yet in a shipment. In transit needs the `handover`
     (carrier, delivery reference, expected date). Raises InvalidShipment (no lines, a line of
     another order, more units than ordered and not yet shipped), ShippingStatusRefused, NotAllowed.
+    `resend=True` ships units again (after-sales): never more than ordered per line, whatever
+    was shipped, and the shipment stays outside what the order itself shipped.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
     if status not in STARTING_STATUSES:
@@ -135,13 +138,14 @@ def create_shipment(
         order = _locked_order(order_id, by)
         order_lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
         list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk"))
-        wanted = _wanted_units(order_lines, lines, already_shipped=_units_shipped(order.pk))
+        wanted = _wanted_units(order_lines, lines, already_shipped={} if resend else _units_shipped(order.pk))
         now = timezone.now()
         shipment = Fulfillment.objects.create(
             merchant_id=order.merchant_id,
             order_id=order.pk,
             shipped_by=shipped_by,
             vendor_id=vendor_id,
+            is_resend=resend,
             status=status,
             carrier=handover.carrier if handover else "",
             delivery_reference=handover.delivery_reference if handover else "",
@@ -307,7 +311,7 @@ def _locked_shipment(shipment_id, by: Actor) -> Fulfillment:
 
 def _units_shipped(order_id: int) -> dict[int, int]:
     rows = (
-        FulfillmentLine.objects.filter(fulfillment__order_id=order_id)
+        FulfillmentLine.objects.filter(fulfillment__order_id=order_id, fulfillment__is_resend=False)
         .values("order_line_id")
         .annotate(units=Sum("quantity"))
         .order_by()

@@ -180,6 +180,29 @@ def record_store_change_flagged(order: Order, *, by: Actor, summary: str) -> Ord
     )
 
 
+AFTER_SALES_KINDS = frozenset(
+    {
+        OrderEvent.Kind.AFTER_SALES_OPENED,
+        OrderEvent.Kind.AFTER_SALES_ACCEPTED,
+        OrderEvent.Kind.AFTER_SALES_REJECTED,
+        OrderEvent.Kind.AFTER_SALES_REFUNDED,
+        OrderEvent.Kind.AFTER_SALES_MESSAGE,
+        OrderEvent.Kind.AFTER_SALES_RESOLVED,
+        OrderEvent.Kind.AFTER_SALES_CLOSED,
+    }
+)
+
+
+def record_after_sales_step(
+    order: Order, *, by: Actor, kind: str, case_id: int, details: list[str]
+) -> OrderEvent:
+    """A step of an after-sales case of this order (orderdesk.aftersales.actions calls it):
+    `details` are the short sentences the timeline shows ("2 × Linen shirt", "Reason: …")."""
+    if kind not in AFTER_SALES_KINDS:
+        raise ValueError(f"“{kind}” is not an after-sales event.")
+    return _record(order, kind, by, {"case_id": case_id, "details": [str(line) for line in details]})
+
+
 # --- reading the payloads ---------------------------------------------------------
 
 
@@ -278,6 +301,17 @@ def _date(iso_date: str | None) -> datetime.date | None:
 def store_changes(event: OrderEvent) -> dict[str, dict]:
     """{field: {"before": …, "after": …}} of an updated-from-store event."""
     return (event.data or {}).get("changes") or {}
+
+
+def after_sales_details(event: OrderEvent) -> list[str]:
+    """The sentences an after-sales step carries, with the case's number first."""
+    data = event.data or {}
+    case = [f"Case #{data['case_id']}"] if data.get("case_id") else []
+    return case + list(data.get("details") or [])
+
+
+def after_sales_case_id(event: OrderEvent) -> int | None:
+    return (event.data or {}).get("case_id")
 
 
 def store_change_summary(event: OrderEvent) -> str:

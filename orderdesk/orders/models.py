@@ -189,6 +189,14 @@ class OrderEvent(MerchantOwned):
         UPDATED_FROM_STORE = "updated_from_store", "Updated from the store"
         # The store changed or cancelled an order that had already left Pending: not applied.
         STORE_CHANGE_FLAGGED = "store_change_flagged", "Store change needs your attention"
+        # After-sales cases on this order (orderdesk.aftersales writes them through events.py).
+        AFTER_SALES_OPENED = "after_sales_opened", "After-sales case opened"
+        AFTER_SALES_ACCEPTED = "after_sales_accepted", "After-sales case accepted"
+        AFTER_SALES_REJECTED = "after_sales_rejected", "After-sales case rejected"
+        AFTER_SALES_REFUNDED = "after_sales_refunded", "After-sales refund recorded"
+        AFTER_SALES_MESSAGE = "after_sales_message", "After-sales message"
+        AFTER_SALES_RESOLVED = "after_sales_resolved", "After-sales case resolved"
+        AFTER_SALES_CLOSED = "after_sales_closed", "After-sales case closed"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

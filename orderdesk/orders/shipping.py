@@ -39,6 +39,9 @@ def shipping_progress(order: Order) -> ShippingProgress:
     ordered = sum(line.quantity for line in order.lines.all())
     in_shipments = on_their_way = 0
     for shipment in order.fulfillments.all():
+        if shipment.is_resend:
+            # An after-sales resend ships units again; the order's own progress ignores it.
+            continue
         units = sum(entry.quantity for entry in shipment.lines.all())
         in_shipments += units
         if shipment.is_on_its_way:

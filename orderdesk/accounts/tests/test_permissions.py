@@ -28,6 +28,9 @@ manage_stores                  Y - - - - -
 manage_vendors                 Y - - - - -
 manage_api_keys                Y - - - - -
 view_reports                   Y - - Y Y -
+view_after_sales               Y Y Y Y Y Y
+manage_after_sales             Y Y - - Y Y
+answer_after_sales             Y Y Y - Y Y
 """
 COLUMNS = ["owner", "staff", "vendor_user", "read_only_key", "read_write_key", "system"]
 EXPECTED = {

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from orderdesk.accounts.actors import Actor
+from orderdesk.aftersales.actions import CaseLineInput, open_cases
 from orderdesk.catalog.models import Product, Variant
 from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.orders.tests.factories import dispatched_order, pending_order
@@ -18,10 +19,19 @@ def _shop_with_everything():
     key = api_key()
     owner = Actor.for_user(key.api_key.created_by)
     order = pending_order(owner)
-    dispatched_order(owner)
+    shipped = dispatched_order(owner)
     product = Product.objects.create(merchant=owner.merchant, title="Linen shirt")
     Variant.objects.create(merchant=owner.merchant, product=product, sku="LS-M", price="799.00")
+    (case,) = open_cases(
+        shipped.pk,
+        by=owner,
+        type="other",
+        mode="other",
+        lines=[CaseLineInput(shipped.lines.first().pk, 1)],
+        text="Test",
+    )
     return key, {
+        "after-sales-cases": case.pk,
         "orders": order.pk,
         "stores": order.store_id,
         "products": product.pk,

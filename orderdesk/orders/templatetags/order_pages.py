@@ -145,6 +145,8 @@ def event_details(event: OrderEvent) -> list[str]:
         return [_store_change(name, change) for name, change in events.store_changes(event).items()]
     if kind == OrderEvent.Kind.STORE_CHANGE_FLAGGED:
         return [events.store_change_summary(event)]
+    if kind in events.AFTER_SALES_KINDS:
+        return events.after_sales_details(event)
     return []
 
 

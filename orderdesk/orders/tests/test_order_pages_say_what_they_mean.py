@@ -131,7 +131,7 @@ def test_the_first_page_and_show_more_need_six_and_five_queries_for_twenty_rows(
         assert owner_client.get(more_url, headers={"HX-Request": "true"}).status_code == 200
 
 
-def test_the_order_page_of_an_order_with_shipments_and_events_needs_ten_queries(
+def test_the_order_page_of_an_order_with_shipments_and_events_needs_eleven_queries(
     owner_client, owner, django_assert_num_queries
 ):
     order = dispatched_order(owner)
@@ -139,7 +139,8 @@ def test_the_order_page_of_an_order_with_shipments_and_events_needs_ten_queries(
 
     # Session, user, membership; the order and its store, lines, shipments, their photos and
     # tracking events, the timeline, the messages.
-    with django_assert_num_queries(10):
+    # The eleventh is the order's after-sales cases (aftersales.queries.cases_of_order).
+    with django_assert_num_queries(11):
         page = owner_client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "Received by her sister" in page
 

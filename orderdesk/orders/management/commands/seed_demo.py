@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import F
@@ -134,6 +135,9 @@ class Command(BaseCommand):
             # starts after commit: the demo's outbox is history, not mail to send.
             with transaction.atomic():
                 self._order(actor, rng, number, stores, variants)
+        if apps.is_installed("orderdesk.aftersales"):
+            # After-sales cases in every status: that app adds them (orders never imports it).
+            call_command("seed_after_sales", owner=DEMO_EMAIL, stdout=self.stdout._out)
         self.stdout.write(
             self.style.SUCCESS(f"Demo merchant “{merchant.name}” with {orders} orders is ready.")
         )
