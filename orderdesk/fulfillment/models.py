@@ -43,7 +43,7 @@ class Fulfillment(MerchantOwned):
     # A second shipment of units already shipped once (an after-sales resend): it has its own
     # tracking and cost but is no part of what the order itself shipped (orders.shipping, the
     # units left to ship).
-    is_resend = models.BooleanField(default=False)
+    is_resend = models.BooleanField(default=False, db_default=False)
     photos = models.ManyToManyField("photos.Photo", blank=True, related_name="fulfillments")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
