@@ -274,6 +274,9 @@ def move_shipment(
             text = f"Marked delivered by {by.display_name}"
         else:
             text = f"{Status(to).label} ({by.display_name})"
+        if shipment.vendor_id is not None and by.party.vendor_id is None and by.user is not None:
+            # The merchant moved a vendor's shipment: the timeline says for whom.
+            text += f" — by {by.display_name} on behalf of {shipment.vendor.name}"
         count_shipment_change(shipment.merchant_id, shipment.vendor_id, before=shipment.status, after=to)
         shipment.status = to
         shipment.last_event_at = max(occurred_at or now, shipment.last_event_at or now)

@@ -30,7 +30,9 @@ def test_the_owner_invites_a_vendors_person_who_joins_as_its_vendor_user_and_lan
     page = owner_client.get(reverse("accounts:account")).content.decode()
     assert f'<option value="{vendor.pk}">A person of Cebu Weavers (vendor)</option>' in page
 
-    response = invite(owner_client, "agent@cebu.example", django_capture_on_commit_callbacks, vendor=vendor.pk)
+    response = invite(
+        owner_client, "agent@cebu.example", django_capture_on_commit_callbacks, vendor=vendor.pk
+    )
 
     assert response.status_code == 302
     invited = User.objects.get(email="agent@cebu.example")
