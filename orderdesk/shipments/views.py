@@ -142,7 +142,10 @@ def _shipment_page(request, shipment_id, *, refused=None, status=200):
         shipment = shipment_for_page(actor, shipment_id)
     except Fulfillment.DoesNotExist as missing:
         raise Http404("No such shipment.") from missing
-    moves = SHIPPING_TRANSITIONS[shipment.status] if can(actor, Permission.UPDATE_SHIPMENTS) else frozenset()
+    allowed = (
+        SHIPPING_TRANSITIONS[shipment.status] if can(actor, Permission.UPDATE_SHIPMENTS) else frozenset()
+    )
+    moves = {str(move) for move in allowed}
     refused = refused or {}
     context = {
         "shipment": shipment,
@@ -151,8 +154,12 @@ def _shipment_page(request, shipment_id, *, refused=None, status=200):
         "can_open_order": can(actor, Permission.VIEW_ORDERS),
         # A merchant acting on a vendor's shipment is told so before pressing anything.
         "on_behalf_of": shipment.vendor if actor.party.vendor_id is None and shipment.vendor else None,
-        "moves": {str(move) for move in moves},
+        "moves": moves,
         "refused": next(iter(refused), None),
+        # A move no longer offered (someone moved the shipment meanwhile) says why above the page.
+        "refused_elsewhere": [
+            error for to, form in refused.items() if str(to) not in moves for error in form.non_field_errors()
+        ],
     }
     for to, (name, form_class) in _FORMS.items():
         context[name] = refused.get(to) or form_class(
