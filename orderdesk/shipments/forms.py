@@ -42,7 +42,8 @@ class InTransitForm(forms.Form):
         required=False,
         max_length=MAX_TRACKING_URL_LENGTH + 50,
         help_text="The carrier's page for this parcel, if there is one (the customer sees it).",
-        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+        # A text input (the page's input style), typed with the phone's URL keyboard.
+        widget=forms.TextInput(attrs={"placeholder": "https://", "inputmode": "url", "autocomplete": "url"}),
     )
 
 
