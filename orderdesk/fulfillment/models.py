@@ -8,6 +8,9 @@ from django.utils import timezone
 from orderdesk.money import MONEY
 from orderdesk.tenancy import MerchantOwned
 
+# Shipments someone still has to move (everything but delivered).
+LIVE_STATUSES = ["pending", "processing", "in_transit", "exception"]
+
 
 class Fulfillment(MerchantOwned):
     """One shipment of some of an order's lines by one party: a vendor, or the merchant itself.
@@ -63,6 +66,18 @@ class Fulfillment(MerchantOwned):
             models.Index(fields=["merchant", "status", "created_at"], name="fulfillment_by_status"),
             # A vendor's work list across its merchants (the vendor portal).
             models.Index(fields=["vendor", "status", "created_at"], name="fulfillment_by_vendor"),
+            # "Needs attention" (fulfillment.queries.attention_count): live shipments silent the
+            # longest, and vendors' shipments past their processing days with no tracking number.
+            models.Index(
+                fields=["merchant", "last_event_at"],
+                condition=models.Q(status__in=LIVE_STATUSES),
+                name="fulfillment_live_by_last_event",
+            ),
+            models.Index(
+                fields=["merchant", "ship_by"],
+                condition=models.Q(status__in=LIVE_STATUSES, delivery_reference=""),
+                name="fulfillment_untracked_ship_by",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
