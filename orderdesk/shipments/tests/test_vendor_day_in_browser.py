@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from orderdesk.accounts.models import Membership
 from orderdesk.accounts.tests.factories import MembershipFactory, owner_actor
 from orderdesk.fulfillment.models import Fulfillment
+from orderdesk.orders.actions import move_order_shipment
 from orderdesk.orders.models import Order
 from orderdesk.orders.tests.factories import pending_order
 from orderdesk.vendors.tests.factories import VendorFactory
@@ -73,3 +74,28 @@ def test_a_vendors_day_accept_tracking_exception_delivered(visitor, screenshot, 
     shipment.refresh_from_db()
     assert shipment.status == Status.DELIVERED
     assert Order.objects.get(pk=order.pk).status == Order.Status.DISPATCHED
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_the_merchant_reads_shipping_status_from_tabs_or_the_drop_down(visitor, screenshot, viewport):
+    owner = owner_actor()
+    vendor = VendorFactory(merchant=owner.merchant, name="Cebu Weavers", processing_days=0)
+    waiting = vendor_shipment(owner, vendor)
+    on_its_way = vendor_shipment(owner, vendor)
+    move_order_shipment(
+        on_its_way.pk, by=owner, to=Status.IN_TRANSIT, carrier="LBC", delivery_reference="LBC1"
+    )
+    page = visitor(viewport)
+
+    page.goto("/shipments/")
+    sign_in(page, owner.user.email)
+    expect(page.locator(f"#shipment-{waiting.pk}")).to_contain_text("Needs attention")
+    if viewport == PHONE:
+        page.get_by_role("combobox", name="Shipping status").select_option("in_transit")
+    else:
+        page.get_by_role("navigation", name="Shipping status").get_by_role(
+            "link", name="In transit 1"
+        ).click()
+    expect(page.locator(f"#shipment-{on_its_way.pk}")).to_contain_text("LBC LBC1")
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "vendor-06-merchant-shipping-status")
