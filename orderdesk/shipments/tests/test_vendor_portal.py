@@ -191,3 +191,21 @@ def test_the_work_list_takes_a_fixed_number_of_queries_however_many_rows(
         vendor_shipment(owner, vendor)
     with django_assert_max_num_queries(len(few.captured_queries)):
         agent.get(reverse("shipments:list"))
+
+
+def test_the_portal_pages_carry_the_security_policies_and_nothing_inline(owner, owner_client):
+    from orderdesk.web.tests.test_security_headers import assert_nothing_inline, assert_policies
+
+    vendor = VendorFactory(merchant=owner.merchant)
+    shipment = vendor_shipment(owner, vendor)
+    agent = signed_in(vendor_person(vendor))
+    for client in (owner_client, agent):
+        for path in (reverse("shipments:list"), detail_url(shipment)):
+            for headers in ({}, {"HX-Request": "true"}):
+                response = client.get(path, headers=headers)
+                assert response.status_code == 200, path
+                assert_policies(response)
+                assert_nothing_inline(response)
+    refused = agent.post(reverse("shipments:exception", args=[shipment.pk]), {"reason": ""})
+    assert refused.status_code == 422
+    assert_nothing_inline(refused)
