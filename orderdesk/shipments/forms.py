@@ -54,3 +54,13 @@ class ExceptionForm(forms.Form):
         max_length=MAX_TEXT_LENGTH + 50,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class CarrierFeedForm(forms.Form):
+    secret = forms.CharField(
+        label="AfterShip webhook secret",
+        required=False,
+        max_length=250,
+        help_text="From AfterShip → Settings → Webhooks. Stored encrypted; never shown again.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:shipment_id>/in-transit/", views.in_transit, name="in_transit"),
     path("<int:shipment_id>/exception/", views.exception, name="exception"),
     path("<int:shipment_id>/delivered/", views.delivered, name="delivered"),
+    path("carrier-feed/", views.carrier_feed, name="carrier_feed"),
     # AfterShip posts here; the token in the path names the merchant's feed.
     path("feeds/<str:token>/aftership/", webhooks.aftership_webhook, name="aftership_webhook"),
 ]

@@ -30,7 +30,9 @@ from orderdesk.fulfillment.queries import (
 from orderdesk.orders.actions import move_order_shipment
 from orderdesk.refusals import show_refusal
 
-from .forms import AcceptForm, DeliveredForm, ExceptionForm, InTransitForm, ShipmentListForm
+from .actions import feed_url, set_carrier_feed_secret
+from .forms import AcceptForm, CarrierFeedForm, DeliveredForm, ExceptionForm, InTransitForm, ShipmentListForm
+from .models import CarrierFeed
 
 Status = Fulfillment.ShippingStatus
 
@@ -63,8 +65,35 @@ def shipment_list(request):
     ]
     context["current_label"] = Status(choice["status"]).label
     context["attention"], context["attention_capped"] = attention_count(actor)
-    template = "shipments/_list.html" if request.htmx else "shipments/list.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "shipments/_list.html", context)
+    return render(request, "shipments/list.html", context | _feed_context(request))
+
+
+@require_POST
+@permission_required(Permission.MANAGE_STORES)
+def carrier_feed(request):
+    """The owner sets the AfterShip webhook secret; the page then shows the address to paste."""
+    form = CarrierFeedForm(request.POST)
+    if form.is_valid():
+        try:
+            set_carrier_feed_secret(form.cleaned_data["secret"], by=request.actor)
+        except DomainError as refusal:
+            show_refusal(form, refusal)
+        else:
+            messages.success(
+                request, "AfterShip webhook secret saved. Paste the address below into AfterShip."
+            )
+            return redirect(f"{reverse('shipments:list')}#carrier-feed")
+    return render(request, "shipments/carrier_feed.html", _feed_context(request, form=form), status=422)
+
+
+def _feed_context(request, *, form=None) -> dict:
+    """The owner's card for the carrier-tracking feed (nobody else sees it)."""
+    if not can(request.actor, Permission.MANAGE_STORES):
+        return {}
+    feed = CarrierFeed.objects.for_merchant(request.merchant).first()
+    return {"feed_form": form or CarrierFeedForm(), "feed_url": feed_url(feed) if feed else ""}
 
 
 @permission_required(Permission.VIEW_SHIPMENTS)

@@ -248,3 +248,37 @@ def test_the_secret_is_stored_encrypted_and_the_command_prints_the_address(owner
     feed = CarrierFeed.objects.get(merchant=owner.merchant)
     assert "s3cret-value-xyz" not in feed.secret_encrypted
     assert f"/shipments/feeds/{feed.token}/aftership/" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_owner_turns_on_carrier_tracking_from_the_shipping_status_page(owner, owner_client):
+    from orderdesk.shipments.models import CarrierFeed
+
+    page = owner_client.get(reverse("shipments:list")).content.decode()
+    assert "Turn on carrier tracking" in page
+
+    refused = owner_client.post(reverse("shipments:carrier_feed"), {"secret": " "})
+    assert refused.status_code == 422 and "Enter AfterShip&#x27;s webhook secret." in refused.content.decode()
+    assert not CarrierFeed.objects.exists()
+
+    saved = owner_client.post(
+        reverse("shipments:carrier_feed"), {"secret": "from-aftership-123"}, follow=True
+    )
+
+    feed = CarrierFeed.objects.get(merchant=owner.merchant)
+    page = saved.content.decode()
+    assert f"/shipments/feeds/{feed.token}/aftership/" in page
+    assert "from-aftership-123" not in page and "from-aftership-123" not in feed.secret_encrypted
+
+
+@pytest.mark.django_db
+def test_staff_and_vendors_neither_see_nor_set_the_feed(owner):
+    from orderdesk.accounts.tests.factories import MembershipFactory
+
+    from .factories import signed_in, vendor_person
+
+    staff = signed_in(MembershipFactory(merchant=owner.merchant, role="staff"))
+    agent = signed_in(vendor_person(VendorFactory(merchant=owner.merchant)))
+    for client in (staff, agent):
+        assert "carrier tracking" not in client.get(reverse("shipments:list")).content.decode()
+        assert client.post(reverse("shipments:carrier_feed"), {"secret": "x" * 20}).status_code == 403
