@@ -1,6 +1,5 @@
 import pytest
 
-from orderdesk.web.tests.conftest import chromium, screenshot, visitor  # noqa: F401
 from orderdesk.web.tests.signed_in import fresh_cache, media_in_tmp, owner, owner_client  # noqa: F401
 
 

@@ -10,11 +10,10 @@ from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.orders.actions import move_order_shipment
 from orderdesk.orders.models import Order
 from orderdesk.orders.tests.factories import pending_order
+from orderdesk.shipments.tests.factories import vendor_shipment
 from orderdesk.vendors.tests.factories import VendorFactory
 from orderdesk.web.tests.conftest import DESKTOP, PHONE
 from orderdesk.web.tests.test_merchant_guide_in_browser import no_sideways_page_scroll, sign_in
-
-from .factories import vendor_shipment
 
 pytestmark = pytest.mark.browser
 Status = Fulfillment.ShippingStatus
