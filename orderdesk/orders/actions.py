@@ -647,7 +647,8 @@ def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "
 
 def _follow_shipments(change: _OrderChange, shipment: Fulfillment) -> None:
     """Apply the roll-up rule of orders.shipping after `shipment` changed: Pending → Dispatched
-    when every unit is on its way, with the dispatched event naming that shipment."""
+    when every unit is on its way, with the dispatched event naming that shipment; and, when the
+    merchant chose `fulfil_when_delivered`, Dispatched → Fulfilled once every shipment is delivered."""
     order = change.order
     to = status_following_shipments(order.status, shipping_progress(order))
     if to != order.status:
