@@ -509,3 +509,11 @@ CELERY_BEAT_SCHEDULE["stores-poll"] = {
     "task": "orderdesk.stores.tasks.poll_stores",
     "schedule": float(STORE_POLL_MINUTES * 60),
 }
+
+# --- The vendor portal and carrier tracking (issue 10) ---
+INSTALLED_APPS += ["orderdesk.shipments"]
+# A shipment not yet delivered with no tracking event for this many days is flagged "needs attention".
+SHIPMENT_SILENT_DAYS = env.int("SHIPMENT_SILENT_DAYS", default=5)
+# A carrier-tracking (AfterShip) webhook whose `ts` is older than this, or this far in the future,
+# is refused as a replay.
+CARRIER_WEBHOOK_MAX_AGE_SECONDS = env.int("CARRIER_WEBHOOK_MAX_AGE_SECONDS", default=86_400)

@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -44,32 +44,60 @@ def update_notification_contacts(*, by: Actor, phone: str, email: str) -> Mercha
     return merchant
 
 
-def invite_staff_member(email: str, *, by: Actor) -> User:
-    """Add a person to the actor's shop as staff and email them; owners only.
+def invite_staff_member(email: str, *, by: Actor, vendor_id: int | None = None) -> User:
+    """Add a person to the actor's shop and email them; owners only.
 
-    Someone new gets a link to choose a password; someone who already has an account
-    (with another shop, say) is told they can now act for this shop too. Inviting
-    someone who has not accepted yet sends the link again. Raises NotAllowed,
-    InvalidAccountDetails, InvitationRefused (already on the team). The email is queued in
-    the outbox, written by the worker and retried while the mail server is down.
+    Without `vendor_id` they join as staff; with it, as a vendor user of that vendor of the
+    shop (they see and ship only what is allocated to it, in the vendor portal). Someone new
+    gets a link to choose a password; someone who already has an account (with another
+    shop, say) is told they can now act for this shop too. Inviting someone who has not
+    accepted yet sends the link again (for the role and vendor of this invitation). Raises
+    NotAllowed, InvalidAccountDetails (no such vendor, an inactive one), InvitationRefused
+    (already on the team). The email is queued in the outbox, written by the worker and
+    retried while the mail server is down.
     """
     ensure_can(by, Permission.INVITE_PEOPLE)
     email = _checked_email(email, field="email")
     if not email:
         raise InvalidAccountDetails("Enter the email address of the person to invite.", field="email")
+    vendor = _vendor_to_join(by, vendor_id)
+    role = Membership.Role.VENDOR_USER if vendor is not None else Membership.Role.STAFF
     with transaction.atomic():
         user = User.objects.select_for_update().filter(email__iexact=email).first()
         if user is None:
             user = User(email=email)
             user.set_unusable_password()
             user.save()
-        _, joined = Membership.objects.get_or_create(
-            user=user, merchant=by.merchant, defaults={"role": Membership.Role.STAFF}
+        membership, joined = Membership.objects.get_or_create(
+            user=user, merchant=by.merchant, defaults={"role": role, "vendor": vendor}
         )
         if not joined and user.has_usable_password():
             raise InvitationRefused(f"{email} is already on your team.", field="email")
-        queue_invitation(user, merchant=by.merchant, invited_by=by.display_name)
+        if not joined and (membership.role, membership.vendor_id) != (role, vendor_id):
+            # Not accepted yet: this invitation replaces the one before.
+            if membership.role == Membership.Role.OWNER:
+                raise InvitationRefused(f"{email} is already on your team.", field="email")
+            membership.role, membership.vendor = role, vendor
+            membership.save(update_fields=["role", "vendor"])
+        queue_invitation(user, merchant=by.merchant, invited_by=by.display_name, vendor=vendor)
     return user
+
+
+def _vendor_to_join(by: Actor, vendor_id: int | None):
+    """The shop's active vendor an invitation names, or None (staff)."""
+    if vendor_id in (None, ""):
+        return None
+    # Through the membership's foreign key: vendors stand on accounts, not the other way.
+    vendors = Membership._meta.get_field("vendor").related_model.objects.for_merchant(by.merchant)
+    try:
+        vendor = vendors.get(pk=vendor_id)
+    except (ObjectDoesNotExist, ValueError, TypeError) as missing:
+        raise InvalidAccountDetails("That vendor does not exist.", field="vendor") from missing
+    if not vendor.is_active:
+        raise InvalidAccountDetails(
+            f"{vendor.name} is not active; make it active before inviting its people.", field="vendor"
+        )
+    return vendor
 
 
 def invitation_link(user: User) -> str:

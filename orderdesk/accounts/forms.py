@@ -52,6 +52,17 @@ class InviteForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
+    # Staff of the shop, or a person of one of its vendors (who then sees the vendor portal).
+    vendor = forms.ChoiceField(label="Joins as", required=False, choices=[("", "Staff of the shop")])
+
+    def __init__(self, *args, vendors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].choices = [("", "Staff of the shop")] + [
+            (str(vendor.pk), f"A person of {vendor.name} (vendor)") for vendor in vendors
+        ]
+        if len(self.fields["vendor"].choices) == 1:
+            # A shop without vendors invites staff only: no choice to show.
+            self.fields["vendor"].widget = forms.HiddenInput()
 
 
 PASSWORD_HELP = "At least 8 characters, not a common password, not only digits, not like your name or email."

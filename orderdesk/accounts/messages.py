@@ -19,7 +19,7 @@ INVITATION = "accounts.invitation"
 ACCOUNT_EMAIL = "accounts.email"
 
 
-def queue_invitation(user, *, merchant, invited_by: str) -> list[Notification]:
+def queue_invitation(user, *, merchant, invited_by: str, vendor=None) -> list[Notification]:
     """Queue the email that invites `user` to `merchant`; the worker writes it with a fresh link."""
     return queue_messages(
         [
@@ -33,7 +33,13 @@ def queue_invitation(user, *, merchant, invited_by: str) -> list[Notification]:
                 merchant_id=merchant.pk,
                 about_type="user",
                 about_id=str(user.pk),
-                payload={"user_id": user.pk, "merchant_id": merchant.pk, "invited_by": invited_by},
+                payload={
+                    "user_id": user.pk,
+                    "merchant_id": merchant.pk,
+                    "invited_by": invited_by,
+                    # A vendor's person is told whom they ship for (the vendor portal).
+                    "vendor_name": vendor.name if vendor is not None else "",
+                },
             )
         ]
     )
@@ -51,7 +57,11 @@ def compose_invitation(notification: Notification) -> Composed:
         merchant = Merchant.objects.get(pk=payload["merchant_id"])
     except (User.DoesNotExist, Merchant.DoesNotExist) as gone:
         raise PermanentFailure("The invited person or the shop no longer exists.") from gone
-    context = {"merchant": merchant, "invited_by": payload.get("invited_by", "")}
+    context = {
+        "merchant": merchant,
+        "invited_by": payload.get("invited_by", ""),
+        "vendor_name": payload.get("vendor_name", ""),
+    }
     if user.has_usable_password():
         # They sign in as they do for their other shop; a password link would reset their password.
         template = "accounts/email/added_to_shop"

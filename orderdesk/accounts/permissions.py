@@ -36,6 +36,7 @@ class Permission(models.TextChoices):
     FULFILL_ORDERS = "fulfill_orders", "mark orders fulfilled"
     CANCEL_ORDERS = "cancel_orders", "cancel orders"
     UPDATE_SHIPMENTS = "update_shipments", "update shipments and their tracking"
+    VIEW_SHIPMENTS = "view_shipments", "see shipments"
     RESEND_NOTIFICATIONS = "resend_notifications", "resend messages"
     VIEW_ACCOUNT = "view_account", "open the shop's Account page"
     MANAGE_NOTIFICATION_CONTACTS = "manage_notification_contacts", "change where notifications go"
@@ -67,25 +68,31 @@ _ORDER_WORK = {
     Permission.FULFILL_ORDERS,
     Permission.CANCEL_ORDERS,
     Permission.UPDATE_SHIPMENTS,
+    Permission.VIEW_SHIPMENTS,
 }
 
 # Owners run the shop: settings, people, stores, vendors, keys and the money figures.
-# Staff do the daily order work. A vendor user sees and ships what is allocated to its
-# vendor (the vendors issue scopes which orders). Keys and the system work on orders
+# Staff do the daily order work. A vendor user sees and ships only the shipments allocated
+# to its vendor (the vendor portal): never the merchant's orders, prices, totals or margin. Keys and the system work on orders
 # but never change who may do what.
 ALLOWED: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.STAFF: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS, Permission.VIEW_ACCOUNT}),
     Role.VENDOR_USER: frozenset(
         {
-            Permission.VIEW_ORDERS,
+            Permission.VIEW_SHIPMENTS,
             Permission.UPDATE_SHIPMENTS,
             Permission.VIEW_AFTER_SALES,
             Permission.ANSWER_AFTER_SALES,
         }
     ),
     Role.READ_ONLY_KEY: frozenset(
-        {Permission.VIEW_ORDERS, Permission.VIEW_REPORTS, Permission.VIEW_AFTER_SALES}
+        {
+            Permission.VIEW_ORDERS,
+            Permission.VIEW_SHIPMENTS,
+            Permission.VIEW_REPORTS,
+            Permission.VIEW_AFTER_SALES,
+        }
     ),
     Role.READ_WRITE_KEY: frozenset(_ORDER_WORK | {Permission.VIEW_REPORTS}),
     Role.SYSTEM: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS}),

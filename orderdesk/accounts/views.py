@@ -23,7 +23,7 @@ from .actors import NotAMember
 from .forms import InviteForm, NotificationContactsForm, ShopSignupForm
 from .models import Membership, User
 from .permissions import Permission, can
-from .queries import team_of
+from .queries import team_of, vendors_of
 
 
 @permission_required(Permission.VIEW_ACCOUNT)
@@ -76,10 +76,12 @@ def update_preferences(request):
 @require_POST
 @permission_required(Permission.VIEW_ACCOUNT)
 def invite(request):
-    form = InviteForm(request.POST)
+    form = InviteForm(request.POST, vendors=vendors_of(request.merchant))
     if form.is_valid():
         try:
-            invited = actions.invite_staff_member(form.cleaned_data["email"], by=request.actor)
+            invited = actions.invite_staff_member(
+                form.cleaned_data["email"], by=request.actor, vendor_id=form.cleaned_data["vendor"] or None
+            )
         except DomainError as refusal:
             show_refusal(form, refusal)
         else:
@@ -181,6 +183,6 @@ def _account_page(request, *, contacts_form=None, preferences_form=None, invite_
         ),
         "preferences_form": preferences_form
         or NotificationPreferenceForm(preferences=preferences_for(merchant)),
-        "invite_form": invite_form or InviteForm(),
+        "invite_form": invite_form or InviteForm(vendors=vendors_of(merchant)),
     }
     return render(request, "accounts/account.html", context, status=status)

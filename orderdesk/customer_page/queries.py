@@ -54,7 +54,7 @@ def order_for_customer_page(token: str) -> Order:
             Prefetch(
                 "fulfillments",
                 queryset=Fulfillment.objects.order_by("created_at", "id").prefetch_related(
-                    "photos", "tracking_events"
+                    "photos", "tracking_events", "lines__order_line"
                 ),
             ),
             Prefetch(

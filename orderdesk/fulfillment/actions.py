@@ -18,18 +18,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
+from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.errors import NotFound
 
+from .counts import count_shipment_change
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
 from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, TrackingEvent
+from .queries import shipments_for
 
 MAX_REFERENCE_LENGTH = 100
+MAX_TRACKING_URL_LENGTH = 500
 MAX_CARRIER_LENGTH = 100
 MAX_MESSAGE_LENGTH = 1000
 MAX_PLACE_LENGTH = 200
@@ -59,6 +65,8 @@ class Handover:
     delivery_reference: str
     expected_on: datetime.date | None
     message: str = ""
+    # The carrier's page for the parcel (http or https), or "".
+    tracking_url: str = ""
 
 
 def checked_handover(
@@ -69,6 +77,7 @@ def checked_handover(
     expected_on: datetime.date | None = None,
     message: str = "",
     expected_on_required: bool = False,
+    tracking_url: str = "",
 ) -> Handover:
     """The carrier's details trimmed and checked; raises InvalidShipment naming the field at fault."""
     carrier = (carrier or "").strip()
@@ -97,8 +106,30 @@ def checked_handover(
     if len(message) > MAX_MESSAGE_LENGTH:
         raise InvalidShipment(f"The message has at most {MAX_MESSAGE_LENGTH} characters.", field="message")
     return Handover(
-        carrier=carrier, delivery_reference=delivery_reference, expected_on=expected_on, message=message
+        carrier=carrier,
+        delivery_reference=delivery_reference,
+        expected_on=expected_on,
+        message=message,
+        tracking_url=_checked_tracking_url(tracking_url),
     )
+
+
+def _checked_tracking_url(url: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if len(url) > MAX_TRACKING_URL_LENGTH:
+        raise InvalidShipment(
+            f"A tracking link has at most {MAX_TRACKING_URL_LENGTH} characters.", field="tracking_url"
+        )
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as refusal:
+        raise InvalidShipment(
+            "The tracking link must be a web address starting with https:// or http://.",
+            field="tracking_url",
+        ) from refusal
+    return url
 
 
 def create_shipment(
@@ -124,6 +155,9 @@ def create_shipment(
     was shipped, and the shipment stays outside what the order itself shipped.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
+    if by.party.vendor_id is not None:
+        # Allocation is the merchant's: a vendor ships what it is given.
+        raise NotAllowed("Only the shop's owner and staff can allocate items to a shipment.")
     if status not in STARTING_STATUSES:
         raise ShippingStatusRefused(
             f"A new shipment starts pending, processing or in transit, not {Status(status).label.lower()}.",
@@ -140,6 +174,17 @@ def create_shipment(
         list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk"))
         wanted = _wanted_units(order_lines, lines, already_shipped={} if resend else _units_shipped(order.pk))
         now = timezone.now()
+        ship_by = None
+        if vendor_id is not None:
+            processing_days = (
+                _Vendor.objects.for_merchant(by.merchant)
+                .values_list("processing_days", flat=True)
+                .filter(pk=vendor_id)
+                .first()
+            )
+            if processing_days is None:
+                raise InvalidShipment("That vendor does not exist.", field="vendor")
+            ship_by = now + datetime.timedelta(days=processing_days)
         shipment = Fulfillment.objects.create(
             merchant_id=order.merchant_id,
             order_id=order.pk,
@@ -151,10 +196,14 @@ def create_shipment(
             delivery_reference=handover.delivery_reference if handover else "",
             expected_on=handover.expected_on if handover else None,
             message=handover.message if handover else "",
+            tracking_url=handover.tracking_url if handover else "",
             created_by=by.user,
             created_at=now,
             shipped_at=now if status == Status.IN_TRANSIT else None,
+            ship_by=ship_by,
+            last_event_at=now,
         )
+        count_shipment_change(order.merchant_id, vendor_id, before=None, after=status)
         FulfillmentLine.objects.bulk_create(
             FulfillmentLine(
                 merchant_id=order.merchant_id,
@@ -207,7 +256,8 @@ def move_shipment(
                 shipment.delivery_reference = handover.delivery_reference
                 shipment.expected_on = handover.expected_on or shipment.expected_on
                 shipment.message = handover.message or shipment.message
-                changed += ["carrier", "delivery_reference", "expected_on", "message"]
+                shipment.tracking_url = handover.tracking_url or shipment.tracking_url
+                changed += ["carrier", "delivery_reference", "expected_on", "message", "tracking_url"]
             if not shipment.delivery_reference:
                 raise InvalidShipment(
                     "Enter the courier's delivery reference number.", field="delivery_reference"
@@ -228,8 +278,13 @@ def move_shipment(
             text = f"Marked delivered by {by.display_name}"
         else:
             text = f"{Status(to).label} ({by.display_name})"
+        if shipment.vendor_id is not None and by.party.vendor_id is None and by.user is not None:
+            # The merchant moved a vendor's shipment: the timeline says for whom.
+            text += f" — by {by.display_name} on behalf of {shipment.vendor.name}"
+        count_shipment_change(shipment.merchant_id, shipment.vendor_id, before=shipment.status, after=to)
         shipment.status = to
-        shipment.save(update_fields=changed)
+        shipment.last_event_at = max(occurred_at or now, shipment.last_event_at or now)
+        shipment.save(update_fields=[*changed, "last_event_at"])
         _record_tracking_event(shipment, occurred_at=occurred_at or now, place=place, text=text)
     return shipment
 
@@ -259,7 +314,11 @@ def add_tracking_event(
         raise InvalidShipment("A tracking event cannot be in the future.", field="occurred_at")
     with transaction.atomic():
         shipment = _locked_shipment(shipment_id, by)
-        return _record_tracking_event(shipment, occurred_at=occurred_at or now, place=place, text=text)
+        occurred_at = occurred_at or now
+        if shipment.last_event_at is None or occurred_at > shipment.last_event_at:
+            shipment.last_event_at = occurred_at
+            shipment.save(update_fields=["last_event_at"])
+        return _record_tracking_event(shipment, occurred_at=occurred_at, place=place, text=text)
 
 
 def shipments_to_deliver(order_id: int, *, shipped_by: str = Fulfillment.Shipper.MERCHANT) -> list[int]:
@@ -284,8 +343,9 @@ def shipments_still_open(order_id: int) -> list[int]:
 
 # --- the pieces the actions share -------------------------------------------------
 
-# The order's table through the foreign key, so this app imports nothing from orders.
+# The order's and vendor's tables through the foreign keys, so this app imports neither app.
 _Order = Fulfillment._meta.get_field("order").related_model
+_Vendor = Fulfillment._meta.get_field("vendor").related_model
 
 
 def _locked_order(order_id, by: Actor):
@@ -296,13 +356,11 @@ def _locked_order(order_id, by: Actor):
 
 
 def _locked_shipment(shipment_id, by: Actor) -> Fulfillment:
-    """The shipment, locked after its order (and its order's lines), as every action locks."""
+    """The shipment, locked after its order (and its order's lines), as every action locks.
+
+    A vendor's person finds only their vendor's shipments; any other is ShipmentNotFound."""
     try:
-        order_id = (
-            Fulfillment.objects.for_merchant(by.merchant)
-            .values_list("order_id", flat=True)
-            .get(pk=shipment_id)
-        )
+        order_id = shipments_for(by).values_list("order_id", flat=True).get(pk=shipment_id)
     except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
         raise ShipmentNotFound() from missing
     _locked_order(order_id, by)

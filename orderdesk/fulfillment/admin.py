@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from orderdesk.backoffice import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Fulfillment, FulfillmentLine, TrackingEvent
+from .models import Fulfillment, FulfillmentLine, ShipmentStatusCount, TrackingEvent
 
 
 class FulfillmentLineInline(ReadOnlyInline):
@@ -40,3 +40,10 @@ class TrackingEventAdmin(ReadOnlyAdmin):
     search_fields = ["=fulfillment__delivery_reference"]
     show_full_result_count = False
     raw_id_fields = ["merchant", "fulfillment"]
+
+
+@admin.register(ShipmentStatusCount)
+class ShipmentStatusCountAdmin(ReadOnlyAdmin):
+    list_display = ["merchant", "vendor", "status", "count"]
+    list_filter = ["status"]
+    raw_id_fields = ["merchant", "vendor"]

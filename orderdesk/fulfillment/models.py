@@ -8,6 +8,9 @@ from django.utils import timezone
 from orderdesk.money import MONEY
 from orderdesk.tenancy import MerchantOwned
 
+# Shipments someone still has to move (everything but delivered).
+LIVE_STATUSES = ["pending", "processing", "in_transit", "exception"]
+
 
 class Fulfillment(MerchantOwned):
     """One shipment of some of an order's lines by one party: a vendor, or the merchant itself.
@@ -35,6 +38,8 @@ class Fulfillment(MerchantOwned):
     status = models.CharField(max_length=20, choices=ShippingStatus.choices, default=ShippingStatus.PENDING)
     carrier = models.CharField(max_length=100, blank=True)
     delivery_reference = models.CharField(max_length=100, blank=True)
+    # The carrier's page for this parcel, as the shipper gave it (shown to the customer).
+    tracking_url = models.URLField(max_length=500, blank=True, default="", db_default="")
     expected_on = models.DateField(null=True, blank=True)
     message = models.TextField(blank=True, help_text="For the customer")
     shipping_cost = models.DecimalField(
@@ -51,14 +56,32 @@ class Fulfillment(MerchantOwned):
     created_at = models.DateTimeField(default=timezone.now)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When a vendor should have handed it to the carrier (allocation + its processing days).
+    ship_by = models.DateTimeField(null=True, blank=True)
+    # The time of its newest tracking event: a live shipment silent too long needs attention.
+    last_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            # The carrier-tracking feed finds a shipment by the merchant and tracking number.
+            models.Index(fields=["merchant", "delivery_reference"], name="fulfillment_by_reference"),
             # Shipments by status across orders (vendor work lists, reports).
             models.Index(fields=["merchant", "status", "created_at"], name="fulfillment_by_status"),
             # A vendor's work list across its merchants (the vendor portal).
             models.Index(fields=["vendor", "status", "created_at"], name="fulfillment_by_vendor"),
+            # "Needs attention" (fulfillment.queries.attention_count): live shipments silent the
+            # longest, and vendors' shipments past their processing days with no tracking number.
+            models.Index(
+                fields=["merchant", "last_event_at"],
+                condition=models.Q(status__in=LIVE_STATUSES),
+                name="fulfillment_live_by_last_event",
+            ),
+            models.Index(
+                fields=["merchant", "ship_by"],
+                condition=models.Q(status__in=LIVE_STATUSES, delivery_reference=""),
+                name="fulfillment_untracked_ship_by",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -70,6 +93,11 @@ class Fulfillment(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.carrier or 'Shipment'} {self.delivery_reference}".strip()
+
+    @property
+    def is_live(self) -> bool:
+        """Neither delivered nor given up: someone still has to move it."""
+        return self.status != self.ShippingStatus.DELIVERED
 
     @property
     def is_on_its_way(self) -> bool:
@@ -128,3 +156,35 @@ class TrackingEvent(MerchantOwned):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+
+
+class ShipmentStatusCount(MerchantOwned):
+    """How many of a merchant's shipments, of one vendor (or the merchant's own), are in one
+    status: the shipping-status tab counts and the vendor work list's counts.
+
+    Counting a million rows on every page load is too slow, so the shipment actions keep
+    these in step in their own transaction; `counts.recount_shipments` rebuilds them.
+    """
+
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Fulfillment.ShippingStatus.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "vendor", "status"],
+                condition=models.Q(vendor__isnull=False),
+                name="one_shipment_count_per_vendor_status",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "status"],
+                condition=models.Q(vendor__isnull=True),
+                name="one_shipment_count_per_merchant_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}/{self.vendor_id}: {self.count} {self.status}"

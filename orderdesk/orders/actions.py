@@ -34,6 +34,7 @@ from orderdesk.errors import DomainError
 from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.fulfillment.errors import InvalidShipment, ShipmentNotFound
 from orderdesk.fulfillment.models import Fulfillment
+from orderdesk.fulfillment.queries import shipments_for
 from orderdesk.notifications.preferences import preferences_for
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 
@@ -43,6 +44,7 @@ from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefus
 from .inserts import insert
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
+from .shipment_messages import queue_shipment_notifications
 from .shipping import shipping_progress, status_following_shipments
 
 CENT = Decimal("0.01")
@@ -511,11 +513,16 @@ def move_order_shipment(
     message: str = "",
     reason: str = "",
     place: str = "",
+    tracking_url: str = "",
+    occurred_at: datetime.datetime | None = None,
 ) -> Fulfillment:
     """Move one of the order's shipments along SHIPPING_TRANSITIONS; the order follows.
 
     A Pending order whose every unit is then on its way becomes Dispatched and the customer
-    is told. Raises ShipmentNotFound, ShippingStatusRefused, InvalidShipment, NotAllowed.
+    is told; otherwise the shipment's own message goes out (in transit, delivered: the
+    customer; an exception: the merchant; see shipment_messages). A vendor's person moves
+    only their vendor's shipments. Raises ShipmentNotFound, ShippingStatusRefused,
+    InvalidShipment, NotAllowed.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
     handover = None
@@ -526,20 +533,19 @@ def move_order_shipment(
             delivery_reference=delivery_reference,
             expected_on=expected_on,
             message=message,
+            tracking_url=tracking_url,
         )
     try:
-        order_id = (
-            Fulfillment.objects.for_merchant(by.merchant)
-            .values_list("order_id", flat=True)
-            .get(pk=shipment_id)
-        )
+        order_id = shipments_for(by).values_list("order_id", flat=True).get(pk=shipment_id)
     except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
         raise ShipmentNotFound() from missing
     with _order_change(order_id, by) as change:
         shipment = fulfillment_actions.move_shipment(
-            shipment_id, by=by, to=to, handover=handover, reason=reason, place=place
+            shipment_id, by=by, to=to, handover=handover, reason=reason, place=place, occurred_at=occurred_at
         )
         _follow_shipments(change, shipment)
+        if change.event is None:
+            queue_shipment_notifications(change.order, shipment)
     return shipment
 
 
@@ -641,16 +647,36 @@ def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "
 
 def _follow_shipments(change: _OrderChange, shipment: Fulfillment) -> None:
     """Apply the roll-up rule of orders.shipping after `shipment` changed: Pending → Dispatched
-    when every unit is on its way, with the dispatched event naming that shipment."""
+    when every unit is on its way, with the dispatched event naming that shipment; and, when the
+    merchant chose `fulfil_when_delivered`, Dispatched → Fulfilled once every shipment is delivered."""
     order = change.order
     to = status_following_shipments(order.status, shipping_progress(order))
-    if to == order.status:
-        return
-    order.dispatched_at = timezone.now()
-    change.move(to, "dispatched_at")
-    change.shipment = shipment
-    change.event = events.record_order_dispatched(
-        order, by=change.by, status_before=change.status_before, shipment=shipment
+    if to != order.status:
+        order.dispatched_at = timezone.now()
+        change.move(to, "dispatched_at")
+        change.shipment = shipment
+        change.event = events.record_order_dispatched(
+            order, by=change.by, status_before=change.status_before, shipment=shipment
+        )
+    if order.merchant.fulfil_when_delivered and _every_unit_delivered(order):
+        # The merchant's setting: the last delivery fulfills the order, as their Fulfill would.
+        status_before = order.status
+        order.fulfilled_at = timezone.now()
+        order.fulfill_remarks = "Every shipment was delivered."
+        change.move(Order.Status.FULFILLED, "fulfilled_at", "fulfill_remarks")
+        change.event = events.record_order_fulfilled(order, by=change.by, status_before=status_before)
+
+
+def _every_unit_delivered(order: Order) -> bool:
+    """A Dispatched order whose every unit is in a shipment, and every shipment delivered."""
+    if order.status != Order.Status.DISPATCHED:
+        return False
+    shipments = list(order.fulfillments.all())
+    progress = shipping_progress(order)
+    return (
+        progress.units_in_shipments >= progress.units_ordered
+        and bool(shipments)
+        and all(shipment.status == Fulfillment.ShippingStatus.DELIVERED for shipment in shipments)
     )
 
 

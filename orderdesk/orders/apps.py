@@ -7,5 +7,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self):
         from .messages import register_order_messages
+        from .shipment_messages import register_shipment_messages
 
         register_order_messages()
+        register_shipment_messages()

@@ -38,9 +38,12 @@ def test_the_owner_sees_every_switch_grouped_by_event_and_all_on_at_first(owner_
         "When an order is dispatched",
         "When an order is fulfilled",
         "When an order is cancelled",
+        "When a vendor&#x27;s parcel goes in transit",
+        "When a vendor&#x27;s parcel is delivered",
+        "When a shipment meets an exception",
     ):
         assert f"<legend>{event}</legend>" in page
-    assert page.count("Tell me by") == 1 and page.count("Tell the customer by") == 3
+    assert page.count("Tell me by") == 2 and page.count("Tell the customer by") == 5
     for name in switches():
         assert f'name="{name}" id="id_{name}" checked' in page
 

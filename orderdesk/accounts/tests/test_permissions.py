@@ -12,13 +12,14 @@ from orderdesk.accounts.tests.factories import MembershipFactory, MerchantFactor
 
 # Y: allowed, -: refused. Columns: owner, staff, vendor user, read-only key, read-write key, system.
 EXPECTED_GRID = """
-view_orders                    Y Y Y Y Y Y
+view_orders                    Y Y - Y Y Y
 record_orders                  Y Y - - Y Y
 verify_payments                Y Y - - Y Y
 dispatch_orders                Y Y - - Y Y
 fulfill_orders                 Y Y - - Y Y
 cancel_orders                  Y Y - - Y Y
 update_shipments               Y Y Y - Y Y
+view_shipments                 Y Y Y Y Y Y
 resend_notifications           Y Y - - - Y
 view_account                   Y Y - - - -
 manage_notification_contacts   Y - - - - -

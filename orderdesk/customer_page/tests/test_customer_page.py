@@ -128,7 +128,7 @@ def test_the_page_takes_the_same_few_queries_however_long_the_order(client, djan
     long = dispatched_order(actor, lines=many_lines)
 
     # order+merchant, lines, shipments, photos, tracking events, timeline events
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         assert page_of(client, short).status_code == 200
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         assert page_of(client, long).status_code == 200

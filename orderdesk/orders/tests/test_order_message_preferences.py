@@ -106,7 +106,8 @@ def test_a_switch_that_does_not_exist_is_a_programming_error():
 def test_the_form_groups_hold_every_switch_once():
     grouped = [field.name for group in NotificationPreferenceForm().groups() for _, field in group.switches]
     assert sorted(grouped) == sorted(switches())
-    assert len(grouped) == 8
+    # The four order events' and the three shipment messages' switches, SMS and email each.
+    assert len(grouped) == 14
 
 
 def test_the_form_labels_say_who_hears_of_what():

@@ -157,7 +157,7 @@ def test_a_cash_on_delivery_order_confirmed_at_once_tells_the_merchant_it_is_cod
 def test_every_merchant_starts_with_every_notification_on():
     preferences = preferences_for(MerchantFactory())
     assert not NotificationPreference.objects.exists()
-    assert len(switches()) == 8
+    assert len(switches()) == 14
     assert all(preferences.is_on(name) for name in switches())
 
 

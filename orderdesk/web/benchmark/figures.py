@@ -33,6 +33,7 @@ from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.models import Order
 
 from . import fill, ingest
+from . import shipments as shipment_figures
 from .stats import summarize
 
 
@@ -190,6 +191,8 @@ READ_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Search a reference", search_reference),
     ("Search a phone", search_phone),
     ("Search a common name", search_common_name),
+    ("Vendor work list", shipment_figures.vendor_work_list),
+    ("Shipping-status tabs", shipment_figures.shipping_status_tabs),
 ]
 
 
