@@ -155,8 +155,9 @@ def create_shipment(
     was shipped, and the shipment stays outside what the order itself shipped.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
-    if by.party.vendor_id is not None:
-        # Allocation is the merchant's: a vendor ships what it is given.
+    if by.party.vendor_id is not None and not (resend and vendor_id == by.party.vendor_id):
+        # Allocation is the merchant's: a vendor ships what it is given, and what it agreed
+        # to send again itself when it accepts an after-sales resend.
         raise NotAllowed("Only the shop's owner and staff can allocate items to a shipment.")
     if status not in STARTING_STATUSES:
         raise ShippingStatusRefused(

@@ -44,3 +44,41 @@ def test_the_merchants_own_shipment_has_no_vendor_and_no_costs():
 
     assert (shipment.shipped_by, shipment.vendor_id) == (Fulfillment.Shipper.MERCHANT, None)
     assert {(entry.unit_cost, entry.shipping_cost) for entry in shipment.lines.all()} == {(None, None)}
+
+
+def vendor_actor(vendor):
+    from orderdesk.accounts.actors import Actor
+    from orderdesk.accounts.models import Membership
+    from orderdesk.accounts.tests.factories import MembershipFactory
+
+    membership = MembershipFactory(merchant=vendor.merchant, role=Membership.Role.VENDOR_USER, vendor=vendor)
+    return Actor.for_membership(membership)
+
+
+def test_a_vendor_ships_what_it_is_given_and_allocates_nothing_itself():
+    from orderdesk.accounts.errors import NotAllowed
+
+    owner = owner_actor()
+    order = pending_order(owner)
+    vendor = VendorFactory(merchant=owner.merchant)
+
+    with pytest.raises(NotAllowed, match="allocate items"):
+        actions.create_shipment(order.pk, by=vendor_actor(vendor), vendor_id=vendor.pk)
+
+    assert not Fulfillment.objects.filter(order=order).exists()
+
+
+def test_a_vendor_sends_again_only_as_itself():
+    from orderdesk.accounts.errors import NotAllowed
+
+    owner = owner_actor()
+    order = pending_order(owner)
+    vendor, other = VendorFactory(merchant=owner.merchant), VendorFactory(merchant=owner.merchant)
+    agent = vendor_actor(vendor)
+
+    with pytest.raises(NotAllowed):
+        actions.create_shipment(order.pk, by=agent, vendor_id=other.pk, resend=True)
+    resend = actions.create_shipment(order.pk, by=agent, vendor_id=vendor.pk, resend=True)
+
+    assert (resend.vendor_id, resend.is_resend) == (vendor.pk, True)
+    assert list(Fulfillment.objects.filter(order=order)) == [resend]
