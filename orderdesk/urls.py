@@ -16,6 +16,7 @@ urlpatterns = [
     path("notifications/", include("orderdesk.notifications.urls")),
     path("t/", include("orderdesk.customer_page.urls")),
     path("stores/", include("orderdesk.stores.urls")),
+    path("vendors/", include("orderdesk.vendors.urls")),
     path("api/", include("orderdesk.api.urls")),
 ]
 

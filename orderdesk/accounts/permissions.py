@@ -36,6 +36,7 @@ class Permission(models.TextChoices):
     FULFILL_ORDERS = "fulfill_orders", "mark orders fulfilled"
     CANCEL_ORDERS = "cancel_orders", "cancel orders"
     UPDATE_SHIPMENTS = "update_shipments", "update shipments and their tracking"
+    PLACE_WITH_VENDORS = "place_with_vendors", "place orders with vendors"
     RESEND_NOTIFICATIONS = "resend_notifications", "resend messages"
     VIEW_ACCOUNT = "view_account", "open the shop's Account page"
     MANAGE_NOTIFICATION_CONTACTS = "manage_notification_contacts", "change where notifications go"
@@ -55,6 +56,7 @@ _ORDER_WORK = {
     Permission.FULFILL_ORDERS,
     Permission.CANCEL_ORDERS,
     Permission.UPDATE_SHIPMENTS,
+    Permission.PLACE_WITH_VENDORS,
 }
 
 # Owners run the shop: settings, people, stores, vendors, keys and the money figures.

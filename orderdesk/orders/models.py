@@ -189,6 +189,9 @@ class OrderEvent(MerchantOwned):
         UPDATED_FROM_STORE = "updated_from_store", "Updated from the store"
         # The store changed or cancelled an order that had already left Pending: not applied.
         STORE_CHANGE_FLAGGED = "store_change_flagged", "Store change needs your attention"
+        # Lines allocated to vendors (auto-processing or the Pending tab's Place), or moved between them.
+        PLACED_WITH_VENDORS = "placed_with_vendors", "Placed with vendors"
+        MOVED_TO_VENDOR = "moved_to_vendor", "Items moved to another vendor"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -145,6 +145,11 @@ def event_details(event: OrderEvent) -> list[str]:
         return [_store_change(name, change) for name, change in events.store_changes(event).items()]
     if kind == OrderEvent.Kind.STORE_CHANGE_FLAGGED:
         return [events.store_change_summary(event)]
+    if kind == OrderEvent.Kind.PLACED_WITH_VENDORS:
+        parts = events.vendor_parts(event)
+        return [*parts, "Automatically (auto-processing)"] if events.placed_automatically(event) else parts
+    if kind == OrderEvent.Kind.MOVED_TO_VENDOR:
+        return [events.vendor_move(event)]
     return []
 
 

@@ -151,6 +151,12 @@
     if (input.matches && input.matches("input[type=file][data-max-files]")) {
       showPhotoProblem(input, photoProblem(input));
     }
+    // "Select all on the page": ticks or unticks every box of that name in its form.
+    if (input.matches && input.matches("input[type=checkbox][data-select-all]")) {
+      var boxes = (input.form || document).querySelectorAll(
+        "input[type=checkbox][name='" + input.getAttribute("data-select-all") + "']");
+      for (var b = 0; b < boxes.length; b++) boxes[b].checked = input.checked;
+    }
   });
 
   // Once a refused field is changed, its old message no longer applies.
