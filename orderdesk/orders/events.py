@@ -180,7 +180,9 @@ def record_store_change_flagged(order: Order, *, by: Actor, summary: str) -> Ord
     )
 
 
-def record_placed_with_vendors(order: Order, *, by: Actor, parts: list[dict[str, Any]], auto: bool) -> OrderEvent:
+def record_placed_with_vendors(
+    order: Order, *, by: Actor, parts: list[dict[str, Any]], auto: bool
+) -> OrderEvent:
     """Lines allocated to vendors: [{"vendor_id", "vendor", "shipment_id", "units"}], by auto-processing or not."""
     return _record(order, OrderEvent.Kind.PLACED_WITH_VENDORS, by, {"parts": parts, "auto": auto})
 

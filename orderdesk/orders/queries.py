@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from orderdesk.customers.phones import normalize_phone
@@ -66,17 +66,23 @@ def tab_counts(merchant, search: str = "") -> dict[str, int]:
 
 def order_for_page(merchant, order_id) -> Order:
     """One order with everything its page shows; Order.DoesNotExist outside the merchant."""
-    return (
+    order = (
         Order.objects.for_merchant(merchant)
         .select_related("store", "merchant")
         .prefetch_related(
             "lines",
             Prefetch(
                 "fulfillments",
-                # Carriers' tracking events are not on the page (yet): not read.
-                queryset=Fulfillment.objects.prefetch_related(
-                    "photos",
+                # Photos are read only for the shipments that have some (see below).
+                queryset=Fulfillment.objects.select_related("vendor")
+                .annotate(
+                    has_photos=Exists(
+                        Fulfillment.photos.through.objects.filter(fulfillment_id=OuterRef("pk"))
+                    )
+                )
+                .prefetch_related(
                     Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")),
+                    "tracking_events",
                 ),
             ),
             # The timeline shows actor_name, kept on the event: no join to the user.
@@ -84,6 +90,11 @@ def order_for_page(merchant, order_id) -> Order:
         )
         .get(pk=order_id)
     )
+    # A vendor's shipment has no dispatch photos: the page keeps its ten queries without them.
+    with_photos = [shipment for shipment in order.fulfillments.all() if shipment.has_photos]
+    if with_photos:
+        prefetch_related_objects(with_photos, "photos")
+    return order
 
 
 PAGE_SIZE = 20

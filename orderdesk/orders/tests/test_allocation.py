@@ -38,7 +38,19 @@ def shop():
     HostingFactory(variant=shirt, vendor=cebu, unit_cost=Decimal("300.00"), shipping_cost=Decimal("40.00"))
     HostingFactory(variant=tote, vendor=cebu, unit_cost=Decimal("120.00"), shipping_cost=Decimal("25.00"))
     HostingFactory(variant=mug, vendor=davao, unit_cost=Decimal("90.00"), shipping_cost=Decimal("30.00"))
-    return type("Shop", (), {"actor": actor, "cebu": cebu, "davao": davao, "shirt": shirt, "tote": tote, "mug": mug, "scarf": scarf})
+    return type(
+        "Shop",
+        (),
+        {
+            "actor": actor,
+            "cebu": cebu,
+            "davao": davao,
+            "shirt": shirt,
+            "tote": tote,
+            "mug": mug,
+            "scarf": scarf,
+        },
+    )
 
 
 def set_auto_processing(shop, on: bool) -> None:
@@ -63,7 +75,9 @@ def shipments_of(order):
 
 
 def test_a_paid_order_is_placed_with_one_shipment_per_vendor_and_unhosted_lines_stay(shop):
-    order = pending_order(shop.actor, lines=lines_of((shop.shirt, 2), (shop.tote, 1), (shop.mug, 3), (shop.scarf, 1)))
+    order = pending_order(
+        shop.actor, lines=lines_of((shop.shirt, 2), (shop.tote, 1), (shop.mug, 3), (shop.scarf, 1))
+    )
 
     assert shipments_of(order) == {
         "Cebu Source": {
@@ -76,7 +90,10 @@ def test_a_paid_order_is_placed_with_one_shipment_per_vendor_and_unhosted_lines_
         ("pending", "vendor")
     }
     event = order.events.get(kind=OrderEvent.Kind.PLACED_WITH_VENDORS)
-    assert [(p["vendor"], p["units"]) for p in event.data["parts"]] == [("Cebu Source", 3), ("Davao Makers", 3)]
+    assert [(p["vendor"], p["units"]) for p in event.data["parts"]] == [
+        ("Cebu Source", 3),
+        ("Davao Makers", 3),
+    ]
     assert event.data["auto"] is True
 
 
@@ -145,7 +162,9 @@ def test_a_product_hosted_after_the_order_came_in_is_placed_by_the_next_place(sh
 def test_a_cost_change_applies_to_later_allocations_only(shop):
     first = pending_order(shop.actor, lines=lines_of((shop.shirt, 1)))
     host_variants(
-        [shop.shirt.pk], HostingTerms(vendor_id=shop.cebu.pk, unit_cost="333.00", shipping_cost="44.00"), by=shop.actor
+        [shop.shirt.pk],
+        HostingTerms(vendor_id=shop.cebu.pk, unit_cost="333.00", shipping_cost="44.00"),
+        by=shop.actor,
     )
     second = pending_order(shop.actor, lines=lines_of((shop.shirt, 1)))
 
@@ -224,7 +243,12 @@ def test_moving_units_to_another_vendor_takes_its_hosting_costs_and_says_so(shop
         },
     }
     event = order.events.get(kind=OrderEvent.Kind.MOVED_TO_VENDOR)
-    assert event.data == {"title": "Linen shirt", "quantity": 2, "from_vendor": "Cebu Source", "to_vendor": "Davao Makers"}
+    assert event.data == {
+        "title": "Linen shirt",
+        "quantity": 2,
+        "from_vendor": "Cebu Source",
+        "to_vendor": "Davao Makers",
+    }
 
 
 def test_moving_every_unit_away_removes_the_empty_shipment_and_back_to_the_merchant_frees_them(shop):
@@ -232,7 +256,9 @@ def test_moving_every_unit_away_removes_the_empty_shipment_and_back_to_the_merch
     shipment = Fulfillment.objects.get(order=order)
     line = order.lines.get()
 
-    allocation.move_to_vendor(shipment.pk, by=shop.actor, order_line_id=line.pk, quantity=2, to_vendor_id=None)
+    allocation.move_to_vendor(
+        shipment.pk, by=shop.actor, order_line_id=line.pk, quantity=2, to_vendor_id=None
+    )
 
     assert not Fulfillment.objects.filter(order=order).exists()
     assert order.events.get(kind=OrderEvent.Kind.MOVED_TO_VENDOR).data["to_vendor"] == ""
@@ -244,7 +270,11 @@ def test_a_move_to_a_vendor_not_hosting_the_product_needs_its_cost(shop):
 
     with pytest.raises(allocation.AllocationRefused) as refusal:
         allocation.move_to_vendor(
-            shipment.pk, by=shop.actor, order_line_id=order.lines.get().pk, quantity=1, to_vendor_id=shop.cebu.pk
+            shipment.pk,
+            by=shop.actor,
+            order_line_id=order.lines.get().pk,
+            quantity=1,
+            to_vendor_id=shop.cebu.pk,
         )
 
     assert refusal.value.message == "Cebu Source does not host Clay mug: enter its unit cost."

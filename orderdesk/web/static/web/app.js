@@ -153,9 +153,12 @@
     }
     // "Select all on the page": ticks or unticks every box of that name in its form.
     if (input.matches && input.matches("input[type=checkbox][data-select-all]")) {
-      var boxes = (input.form || document).querySelectorAll(
-        "input[type=checkbox][name='" + input.getAttribute("data-select-all") + "']");
-      for (var b = 0; b < boxes.length; b++) boxes[b].checked = input.checked;
+      // form.elements also holds the boxes outside the form that name it (form="…").
+      var name = input.getAttribute("data-select-all");
+      var boxes = input.form ? input.form.elements : document.querySelectorAll("input[type=checkbox]");
+      for (var b = 0; b < boxes.length; b++) {
+        if (boxes[b].type === "checkbox" && boxes[b].name === name) boxes[b].checked = input.checked;
+      }
     }
   });
 
