@@ -109,6 +109,7 @@ def tracking(request):
         search=choice["search"],
         oldest_first=choice["sort"] == "oldest",
         after=choice["after"],
+        with_costs=can(request.actor, Permission.VIEW_REPORTS),
     )
     _prepare_rows(page.orders, request, back_url=_tracking_url(choice))
     context = {
@@ -181,6 +182,11 @@ def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
         order.buttons = buttons(order)
         order.today = today
         order.late = order.is_late(today)
+        # The margin column (owners): the total less what the order's vendors charge.
+        vendor_cost = getattr(order, "vendor_cost", None)
+        order.has_costs = vendor_cost is not None
+        if order.has_costs:
+            order.margin = order.total - vendor_cost
 
 
 @permission_required(Permission.DISPATCH_ORDERS)

@@ -19,7 +19,13 @@ pytestmark = pytest.mark.django_db
 
 
 def post_vendor(client, **fields):
-    data = {"name": "Cebu Source", "contact_email": "", "contact_phone": "", "currency": "PHP", "processing_days": "3"}
+    data = {
+        "name": "Cebu Source",
+        "contact_email": "",
+        "contact_phone": "",
+        "currency": "PHP",
+        "processing_days": "3",
+    }
     data.update(fields)
     return client.post(reverse("vendors:list"), data)
 
@@ -29,7 +35,11 @@ def test_the_owner_adds_a_vendor_with_its_phone_in_e164(owner_client, owner):
 
     assert answer.status_code == 302
     vendor = Vendor.objects.get(merchant=owner.merchant)
-    assert (vendor.name, vendor.contact_email, vendor.contact_phone) == ("Cebu Source", "ops@cebu.example", "+639175550101")
+    assert (vendor.name, vendor.contact_email, vendor.contact_phone) == (
+        "Cebu Source",
+        "ops@cebu.example",
+        "+639175550101",
+    )
     assert "Cebu Source" in owner_client.get(reverse("vendors:list")).content.decode()
 
 
@@ -60,12 +70,23 @@ def test_the_owner_edits_and_deactivates_a_vendor(owner_client, owner):
 
     owner_client.post(
         reverse("vendors:edit", args=[vendor.pk]),
-        {"name": "Cebu Source Co.", "contact_email": "", "contact_phone": "", "currency": "usd", "processing_days": "5"},
+        {
+            "name": "Cebu Source Co.",
+            "contact_email": "",
+            "contact_phone": "",
+            "currency": "usd",
+            "processing_days": "5",
+        },
     )
     owner_client.post(reverse("vendors:active", args=[vendor.pk]), {"active": "0"})
 
     vendor.refresh_from_db()
-    assert (vendor.name, vendor.currency, vendor.processing_days, vendor.is_active) == ("Cebu Source Co.", "USD", 5, False)
+    assert (vendor.name, vendor.currency, vendor.processing_days, vendor.is_active) == (
+        "Cebu Source Co.",
+        "USD",
+        5,
+        False,
+    )
 
 
 def test_staff_cannot_open_the_vendors_page(client, owner):
@@ -113,7 +134,10 @@ def test_the_hosting_page_lists_products_filters_the_unhosted_and_hosts_many_at_
         ("CT-1", Decimal("120.00"), Decimal("25.50")),
         ("MG-1", Decimal("120.00"), Decimal("25.50")),
     }
-    assert "Every product is hosted" in owner_client.get(reverse("vendors:hosting"), {"show": "unhosted"}).content.decode()
+    assert (
+        "Every product is hosted"
+        in owner_client.get(reverse("vendors:hosting"), {"show": "unhosted"}).content.decode()
+    )
 
 
 def test_re_hosting_moves_a_product_to_another_vendor_and_an_inactive_vendor_is_refused(owner):
@@ -134,7 +158,12 @@ def test_re_hosting_moves_a_product_to_another_vendor_and_an_inactive_vendor_is_
 
 @pytest.mark.parametrize(
     ("cost", "message"),
-    [("-1", "must be zero or more"), ("1.234", "more than two decimal places"), ("abc", "is not an amount"), ("", "Enter the unit cost")],
+    [
+        ("-1", "must be zero or more"),
+        ("1.234", "more than two decimal places"),
+        ("abc", "is not an amount"),
+        ("", "Enter the unit cost"),
+    ],
 )
 def test_a_cost_that_is_not_an_amount_is_refused_beside_its_field(owner, cost, message):
     vendor = VendorFactory(merchant=owner.merchant)
@@ -164,12 +193,13 @@ def test_the_csv_preview_lists_each_bad_row_with_its_reason_and_writes_nothing(o
         variant(owner.merchant, sku)
 
     answer = owner_client.post(
-        reverse("vendors:hosting_import"), {"file": SimpleUploadedFile("hosting.csv", CSV.encode(), "text/csv")}
+        reverse("vendors:hosting_import"),
+        {"file": SimpleUploadedFile("hosting.csv", CSV.encode(), "text/csv")},
     )
 
     page = answer.content.decode()
     assert answer.status_code == 200
-    assert "Line 4</strong> (NOPE): <span class=\"field-error\">No product has SKU NOPE." in page
+    assert 'Line 4</strong> (NOPE): <span class="field-error">No product has SKU NOPE.' in page
     assert "No vendor is named Nobody Ltd" in page
     assert "The unit cost must be zero or more." in page
     assert "SKU LS-M is already on line 2." in page
@@ -189,7 +219,9 @@ def test_importing_writes_the_good_rows_and_the_same_file_again_changes_nothing(
         digest = preview.context["digest"]
         owner_client.post(reverse("vendors:hosting_import_confirm"), {"digest": digest})
 
-    assert {(h.variant.sku, h.vendor, h.unit_cost, h.shipping_cost, h.vendor_sku) for h in Hosting.objects.all()} == {
+    assert {
+        (h.variant.sku, h.vendor, h.unit_cost, h.shipping_cost, h.vendor_sku) for h in Hosting.objects.all()
+    } == {
         ("LS-M", cebu, Decimal("320.00"), Decimal("45.00"), "CSC-LS-M"),
         ("CT-1", cebu, Decimal("120.00"), Decimal("0.00"), ""),
     }
@@ -199,7 +231,8 @@ def test_importing_writes_the_good_rows_and_the_same_file_again_changes_nothing(
 
 def test_a_file_without_the_columns_is_refused_beside_the_file_field(owner_client, owner):
     answer = owner_client.post(
-        reverse("vendors:hosting_import"), {"file": SimpleUploadedFile("h.csv", b"name,price\nx,1\n", "text/csv")}
+        reverse("vendors:hosting_import"),
+        {"file": SimpleUploadedFile("h.csv", b"name,price\nx,1\n", "text/csv")},
     )
 
     assert answer.status_code == 422
