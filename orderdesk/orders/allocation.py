@@ -224,10 +224,13 @@ def move_to_vendor(
         raise ShipmentNotFound() from missing
     with transaction.atomic():
         order = _locked_order(order_id, by)
-        lines = {line.pk: line for line in order.lines.select_for_update().select_related("variant__hosting")}
+        lines = {
+            line.pk: line
+            for line in order.lines.select_for_update(of=("self",)).select_related("variant__hosting")
+        }
         shipments = {
             shipment.pk: shipment
-            for shipment in Fulfillment.objects.select_for_update()
+            for shipment in Fulfillment.objects.select_for_update(of=("self",))
             .filter(order_id=order.pk)
             .select_related("vendor")
             .order_by("pk")
