@@ -17,6 +17,7 @@ auto-processing and a click) allocate it once: the second finds nothing left.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -293,7 +294,7 @@ def move_to_vendor(
             moved_to.units = quantity
             moved_to.vendor_email = target.contact_email
             queue_allocation_digests(
-                [moved_to], merchant_id=order.merchant_id, key=f"move:{moved_to.pk}:{line.pk}"
+                [moved_to], merchant_id=order.merchant_id, key=f"move:{moved_to.pk}:{line.pk}:{time.time_ns()}"
             )
         events.record_moved_to_vendor(
             order,
