@@ -115,3 +115,12 @@ def test_select_place_host_and_done_place_the_orders_with_their_vendors(
     expect(page.get_by_role("heading", name="Davao Makers")).to_be_visible()
     assert no_sideways_page_scroll(page)
     screenshot(page, "64-order-vendor-parts")
+
+    # The Hosting page: the scarf is still unhosted; the mug is Davao's at 90.00.
+    page.goto("/vendors/hosting/")
+    expect(page.get_by_text("Davao Makers", exact=False).first).to_be_visible()
+    page.get_by_label("Show").select_option("unhosted")
+    expect(page.get_by_label("Piña scarf")).to_be_visible()
+    expect(page.get_by_label("Clay mug")).to_have_count(0)
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "65-hosting-unhosted")

@@ -230,7 +230,9 @@ class Command(BaseCommand):
                 off = figure["without_auto"]
                 extra = (
                     f"  off: {off['p50_ms']}/{off['p95_ms']}/{off['p99_ms']} ms, {off['sql_max']} SQL; "
-                    f"extra p50 {figure['extra_p50_ms']} ms, p95 {figure['extra_p95_ms']} ms, +{figure['extra_sql']} SQL"
+                    f"extra p50 {figure['extra_p50_ms']} ms, p95 {figure['extra_p95_ms']} ms, +{figure['extra_sql']} SQL; "
+                    f"CPU p50 {figure['cpu_p50_ms']} vs {figure['cpu_p50_ms_without_auto']} ms "
+                    f"(+{figure['extra_cpu_p50_ms']})"
                 )
             if "lost_updates" in figure:
                 extra = f"  lost updates: {figure['lost_updates']}, failed: {figure['failed_posts']}"

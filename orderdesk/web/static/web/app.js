@@ -178,6 +178,9 @@
 
   // Capture phase: runs before htmx sees the submit, so a refused form is never sent.
   document.addEventListener("submit", function (event) {
+    // An Action menu closes once one of its actions is chosen.
+    var menu = event.target.querySelector && event.target.querySelector("details.action-menu[open]");
+    if (menu) menu.open = false;
     var inputs = event.target.querySelectorAll("input[type=file][data-max-files]");
     for (var i = 0; i < inputs.length; i++) {
       var problem = photoProblem(inputs[i]);
