@@ -118,9 +118,14 @@ def test_select_place_host_and_done_place_the_orders_with_their_vendors(
 
     # The Hosting page: the scarf is still unhosted; the mug is Davao's at 90.00.
     page.goto("/vendors/hosting/")
-    expect(page.get_by_text("Davao Makers", exact=False).first).to_be_visible()
+    expect(page.locator(".hosting-row", has_text="Clay mug")).to_contain_text("Davao Makers")
     page.get_by_label("Show").select_option("unhosted")
     expect(page.get_by_label("Piña scarf")).to_be_visible()
     expect(page.get_by_label("Clay mug")).to_have_count(0)
-    assert no_sideways_page_scroll(page)
+    screenshot(page, "65-hosting-unhosted")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > "
+        "document.documentElement.clientWidth + 1).map(e => e.tagName + '.' + e.className).slice(0, 8)"
+    )
+    assert no_sideways_page_scroll(page), wide
     screenshot(page, "65-hosting-unhosted")
