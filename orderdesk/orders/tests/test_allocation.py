@@ -309,3 +309,22 @@ def test_a_vendor_user_cannot_place_orders(shop):
         allocation.place_orders([order.pk], by=vendor_user)
     assert not Fulfillment.objects.filter(order=order).exists()
     assert Order.objects.get(pk=order.pk).status == "pending"
+
+
+def test_a_batch_of_paid_orders_is_placed_with_one_email_per_vendor_for_the_whole_batch(shop):
+    batch = [
+        actions.NewOrder(
+            customer=actions.CustomerDetails(name=f"Buyer {n}", phone="0917 555 0101", address="Makati"),
+            lines=lines_of((shop.shirt, 1), (shop.mug, 2), (shop.scarf, 1)),
+            payment_method="card",
+        )
+        for n in range(3)
+    ]
+
+    recorded = actions.record_orders(batch, by=shop.actor, payment_confirmed=True, notify=False)
+
+    for result in recorded:
+        assert set(shipments_of(result.order)) == {"Cebu Source", "Davao Makers"}
+    digests = Notification.objects.filter(topic=TOPIC)
+    assert sorted(d.recipient for d in digests) == ["cebu@vendor.example", "davao@vendor.example"]
+    assert all(len(d.payload["shipment_ids"]) == 3 for d in digests)
