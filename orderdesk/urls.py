@@ -19,6 +19,7 @@ urlpatterns = [
     path("stores/", include("orderdesk.stores.urls")),
     path("api/v1/", include("orderdesk.aftersales.api_urls")),
     path("shipments/", include("orderdesk.shipments.urls")),
+    path("vendors/", include("orderdesk.vendors.urls")),
     path("api/", include("orderdesk.api.urls")),
 ]
 

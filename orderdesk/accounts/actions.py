@@ -44,6 +44,18 @@ def update_notification_contacts(*, by: Actor, phone: str, email: str) -> Mercha
     return merchant
 
 
+def update_processing_settings(*, by: Actor, auto_processing: bool, fulfil_when_delivered: bool) -> Merchant:
+    """Turn auto-processing (allocate to vendors as orders enter Order Tracking) and fulfilling
+    when every shipment is delivered on or off; owners only. Raises NotAllowed."""
+    ensure_can(by, Permission.MANAGE_VENDORS)
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
+        merchant.auto_processing = bool(auto_processing)
+        merchant.fulfil_when_delivered = bool(fulfil_when_delivered)
+        merchant.save(update_fields=["auto_processing", "fulfil_when_delivered"])
+    return merchant
+
+
 def invite_staff_member(email: str, *, by: Actor, vendor_id: int | None = None) -> User:
     """Add a person to the actor's shop and email them; owners only.
 

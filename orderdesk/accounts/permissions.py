@@ -37,6 +37,7 @@ class Permission(models.TextChoices):
     CANCEL_ORDERS = "cancel_orders", "cancel orders"
     UPDATE_SHIPMENTS = "update_shipments", "update shipments and their tracking"
     VIEW_SHIPMENTS = "view_shipments", "see shipments"
+    PLACE_WITH_VENDORS = "place_with_vendors", "place orders with vendors"
     RESEND_NOTIFICATIONS = "resend_notifications", "resend messages"
     VIEW_ACCOUNT = "view_account", "open the shop's Account page"
     MANAGE_NOTIFICATION_CONTACTS = "manage_notification_contacts", "change where notifications go"
@@ -69,6 +70,7 @@ _ORDER_WORK = {
     Permission.CANCEL_ORDERS,
     Permission.UPDATE_SHIPMENTS,
     Permission.VIEW_SHIPMENTS,
+    Permission.PLACE_WITH_VENDORS,
 }
 
 # Owners run the shop: settings, people, stores, vendors, keys and the money figures.

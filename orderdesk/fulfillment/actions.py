@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -347,6 +347,7 @@ def shipments_still_open(order_id: int) -> list[int]:
 # The order's and vendor's tables through the foreign keys, so this app imports neither app.
 _Order = Fulfillment._meta.get_field("order").related_model
 _Vendor = Fulfillment._meta.get_field("vendor").related_model
+_OrderLine = FulfillmentLine._meta.get_field("order_line").related_model
 
 
 def _locked_order(order_id, by: Actor):
@@ -441,3 +442,200 @@ def _record_tracking_event(
         place=place,
         text=text,
     )
+
+
+# --- vendors' shipments: allocation and moving units ----------------------------------
+
+
+@dataclass(frozen=True)
+class VendorAllocation:
+    """Every unit of one order line not yet in a shipment goes to this vendor, at these costs per unit."""
+
+    vendor_id: int
+    order_line_id: int
+    unit_cost: Decimal | None
+    shipping_cost: Decimal | None
+
+
+def allocate_unshipped_units(
+    order,
+    *,
+    by: Actor,
+    order_lines: Sequence,
+    allocations: Sequence[VendorAllocation],
+    already_shipped: dict[int, int] | None = None,
+) -> list[Fulfillment]:
+    """One Pending shipment per vendor holding the units of its lines not yet in any shipment,
+    each with its cost snapshot, in a fixed handful of statements whatever the number of vendors.
+
+    For a caller inside a transaction that holds the order's row lock (every writer of an
+    order's shipments takes it first, so no other can add units meanwhile); `order_lines` are
+    the order's lines it read. A line with no unit left is skipped; a line of another order is
+    refused (InvalidShipment). `already_shipped` ({line id: units in shipments}) is what the
+    caller read under that lock, else it is read here. Returns the new shipments, each with
+    `units` set (NotAllowed).
+    """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
+    if not allocations:
+        return []
+    lines = {line.pk: line for line in order_lines}
+    shipped = dict(already_shipped) if already_shipped is not None else _units_shipped(order.pk)
+    parts: dict[int, list[tuple[VendorAllocation, int]]] = {}
+    for allocation in allocations:
+        line = lines.get(allocation.order_line_id)
+        if line is None or line.order_id != order.pk:
+            raise InvalidShipment("That item is not part of this order.", field="lines")
+        left = line.quantity - shipped.get(line.pk, 0)
+        if left > 0:
+            shipped[line.pk] = line.quantity
+            parts.setdefault(allocation.vendor_id, []).append((allocation, left))
+    if not parts:
+        return []
+    now = timezone.now()
+    shipments = [
+        Fulfillment(
+            merchant_id=order.merchant_id,
+            order_id=order.pk,
+            shipped_by=Fulfillment.Shipper.VENDOR,
+            vendor_id=vendor_id,
+            status=Status.PENDING,
+            created_by=by.user,
+            created_at=now,
+        )
+        for vendor_id in parts
+    ]
+    _insert_rows(shipments)
+    entries = []
+    for shipment, part in zip(shipments, parts.values(), strict=True):
+        shipment.units = sum(units for _, units in part)
+        entries += [
+            FulfillmentLine(
+                merchant_id=order.merchant_id,
+                fulfillment=shipment,
+                order_line_id=allocation.order_line_id,
+                quantity=units,
+                unit_cost=allocation.unit_cost,
+                shipping_cost=allocation.shipping_cost,
+            )
+            for allocation, units in part
+        ]
+    _insert_rows(entries)
+    text = f"Allocated by {by.display_name}"
+    _insert_rows(
+        [
+            TrackingEvent(
+                merchant_id=order.merchant_id,
+                fulfillment=shipment,
+                status=shipment.status,
+                occurred_at=now,
+                text=text,
+            )
+            for shipment in shipments
+        ]
+    )
+    return shipments
+
+
+def _insert_rows(rows: list) -> None:
+    """INSERT these new rows of one model in one statement, setting their ids (RETURNING).
+
+    What bulk_create does, without its general machinery: allocation runs inside every paid
+    order's transaction when auto-processing is on, where that machinery cost more than the
+    INSERT itself.
+    """
+    meta = rows[0]._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} RETURNING {quote(meta.pk.column)}"
+    )
+    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [found[0] for found in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+
+
+# A vendor's shipment can still change hands until the parcel goes to the carrier.
+NOT_YET_LEFT = frozenset({Status.PENDING, Status.PROCESSING})
+
+
+def take_units_out(
+    shipment_id: int, *, by: Actor, order_line_id: int, quantity: int, text: str = ""
+) -> int | None:
+    """Take units of one line out of a shipment that has not left (pending or processing);
+    a shipment left with no units is removed. Returns the shipment's id, or None when removed.
+
+    Raises ShipmentNotFound, ShippingStatusRefused (it has left), InvalidShipment (the line is
+    not in it, or not that many units), NotAllowed.
+    """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
+    with transaction.atomic():
+        shipment = _locked_shipment(shipment_id, by)
+        if shipment.status not in NOT_YET_LEFT:
+            raise ShippingStatusRefused(
+                f"Shipment {_shipment_label(shipment)} is {shipment.get_status_display().lower()}; "
+                "only a shipment not yet handed to the carrier can give items up.",
+                field="shipment",
+            )
+        entry = shipment.lines.select_for_update().filter(order_line_id=order_line_id).first()
+        if entry is None:
+            raise InvalidShipment("That item is not in this shipment.", field="lines")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= entry.quantity:
+            raise InvalidShipment(f"Move between 1 and {entry.quantity} of this item.", field="quantity")
+        if quantity == entry.quantity:
+            entry.delete()
+        else:
+            entry.quantity -= quantity
+            entry.save(update_fields=["quantity"])
+        if not shipment.lines.exists():
+            shipment.delete()
+            return None
+        _record_tracking_event(shipment, occurred_at=timezone.now(), text=text)
+    return shipment.pk
+
+
+def add_units(shipment_id: int, *, by: Actor, lines: Sequence[ShipmentLine], text: str = "") -> Fulfillment:
+    """Add units of the order's lines to a shipment that has not left, never beyond what was
+    ordered and is not yet in a shipment. A line already in it keeps its cost snapshot.
+
+    Raises ShipmentNotFound, ShippingStatusRefused, InvalidShipment, NotAllowed.
+    """
+    ensure_can(by, Permission.UPDATE_SHIPMENTS)
+    with transaction.atomic():
+        shipment = _locked_shipment(shipment_id, by)
+        if shipment.status not in NOT_YET_LEFT:
+            raise ShippingStatusRefused(
+                f"Shipment {_shipment_label(shipment)} is {shipment.get_status_display().lower()}; "
+                "items can no longer be added to it.",
+                field="shipment",
+            )
+        order_lines = {
+            line.pk: line
+            for line in _OrderLine.objects.select_for_update()
+            .filter(order_id=shipment.order_id)
+            .order_by("pk")
+        }
+        wanted = _wanted_units(order_lines, lines, already_shipped=_units_shipped(shipment.order_id))
+        costs = {entry.order_line_id: (entry.unit_cost, entry.shipping_cost) for entry in lines}
+        existing = {entry.order_line_id: entry for entry in shipment.lines.select_for_update()}
+        for line_id, quantity in wanted.items():
+            entry = existing.get(line_id)
+            if entry is not None:
+                entry.quantity += quantity
+                entry.save(update_fields=["quantity"])
+            else:
+                FulfillmentLine.objects.create(
+                    merchant_id=shipment.merchant_id,
+                    fulfillment=shipment,
+                    order_line_id=line_id,
+                    quantity=quantity,
+                    unit_cost=costs[line_id][0],
+                    shipping_cost=costs[line_id][1],
+                )
+        _record_tracking_event(shipment, occurred_at=timezone.now(), text=text)
+    return shipment

@@ -39,6 +39,7 @@ from orderdesk.notifications.preferences import preferences_for
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 
 from . import events
+from .allocation import allocate_many_on_entry, allocate_on_entry
 from .counts import count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .inserts import insert
@@ -218,6 +219,9 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
                 if queued:
                     written.append(events.notifications_queued_event(order, by=by, notifications=queued))
         events.write_events(written)
+        if payment_confirmed and merchant.auto_processing:
+            # Auto-processing (the guide's default): hosted lines go to their vendors at once.
+            allocate_on_entry(order, by=by)
     return order
 
 
@@ -341,6 +345,9 @@ def record_orders(
                         events.notifications_queued_event(order, by=by, notifications=queued[order.pk])
                     )
         events.write_events(written)
+        if payment_confirmed and merchant.auto_processing:
+            # Auto-processing: one hosting lookup for the batch, each vendor told once of it.
+            allocate_many_on_entry(orders, by=by)
     return results
 
 
@@ -714,7 +721,11 @@ def _enter_order_tracking(order: Order, *, by: Actor) -> OrderEvent:
     _move(order, Order.Status.PENDING)
     _mark_paid(order)
     order.save(update_fields=["status", "payment_status", "payment_verified_at", "due_on", "updated_at"])
-    return events.record_payment_verified(order, by=by, status_before=status_before)
+    event = events.record_payment_verified(order, by=by, status_before=status_before)
+    if order.merchant.auto_processing:
+        # Auto-processing (the guide's default): hosted lines go to their vendors at once.
+        allocate_on_entry(order, by=by)
+    return event
 
 
 def _mark_paid(order: Order) -> None:

@@ -6,8 +6,10 @@ class OrdersConfig(AppConfig):
     label = "orders"
 
     def ready(self):
+        from .allocation_messages import register_allocation_messages
         from .messages import register_order_messages
         from .shipment_messages import register_shipment_messages
 
         register_order_messages()
         register_shipment_messages()
+        register_allocation_messages()

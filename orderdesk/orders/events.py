@@ -201,6 +201,23 @@ def record_after_sales_step(
     if kind not in AFTER_SALES_KINDS:
         raise ValueError(f"“{kind}” is not an after-sales event.")
     return _record(order, kind, by, {"case_id": case_id, "details": [str(line) for line in details]})
+def record_placed_with_vendors(
+    order: Order, *, by: Actor, parts: list[dict[str, Any]], auto: bool
+) -> OrderEvent:
+    """Lines allocated to vendors: [{"vendor_id", "vendor", "shipment_id", "units"}], by auto-processing or not."""
+    return _record(order, OrderEvent.Kind.PLACED_WITH_VENDORS, by, {"parts": parts, "auto": auto})
+
+
+def record_moved_to_vendor(
+    order: Order, *, by: Actor, title: str, quantity: int, from_vendor: str, to_vendor: str
+) -> OrderEvent:
+    """Units of a line moved from one vendor's shipment to another vendor (or back to the merchant: to_vendor "")."""
+    return _record(
+        order,
+        OrderEvent.Kind.MOVED_TO_VENDOR,
+        by,
+        {"title": title, "quantity": quantity, "from_vendor": from_vendor, "to_vendor": to_vendor},
+    )
 
 
 # --- reading the payloads ---------------------------------------------------------
@@ -316,3 +333,22 @@ def after_sales_case_id(event: OrderEvent) -> int | None:
 
 def store_change_summary(event: OrderEvent) -> str:
     return (event.data or {}).get("summary", "")
+
+
+def vendor_parts(event: OrderEvent) -> list[str]:
+    """ "Cebu Source Co.: 2 items" for each vendor of a placed-with-vendors event."""
+    return [
+        f"{part.get('vendor', '')}: {part.get('units', 0)} item{'s' if part.get('units') != 1 else ''}"
+        for part in (event.data or {}).get("parts", [])
+    ]
+
+
+def placed_automatically(event: OrderEvent) -> bool:
+    return bool((event.data or {}).get("auto"))
+
+
+def vendor_move(event: OrderEvent) -> str:
+    """ "2 × Linen shirt from Cebu Source Co. to Davao Makers" of a moved-to-vendor event."""
+    data = event.data or {}
+    to = data.get("to_vendor") or "you (the merchant)"
+    return f"{data.get('quantity', 0)} × {data.get('title', '')} from {data.get('from_vendor', '')} to {to}"

@@ -197,6 +197,9 @@ class OrderEvent(MerchantOwned):
         AFTER_SALES_MESSAGE = "after_sales_message", "After-sales message"
         AFTER_SALES_RESOLVED = "after_sales_resolved", "After-sales case resolved"
         AFTER_SALES_CLOSED = "after_sales_closed", "After-sales case closed"
+        # Lines allocated to vendors (auto-processing or the Pending tab's Place), or moved between them.
+        PLACED_WITH_VENDORS = "placed_with_vendors", "Placed with vendors"
+        MOVED_TO_VENDOR = "moved_to_vendor", "Items moved to another vendor"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orderdesk.customers.phones import normalize_phone
@@ -66,17 +81,23 @@ def tab_counts(merchant, search: str = "") -> dict[str, int]:
 
 def order_for_page(merchant, order_id) -> Order:
     """One order with everything its page shows; Order.DoesNotExist outside the merchant."""
-    return (
+    order = (
         Order.objects.for_merchant(merchant)
         .select_related("store", "merchant")
         .prefetch_related(
             "lines",
             Prefetch(
                 "fulfillments",
-                # Carriers' tracking events are not on the page (yet): not read.
-                queryset=Fulfillment.objects.prefetch_related(
-                    "photos",
+                # Photos are read only for the shipments that have some (see below).
+                queryset=Fulfillment.objects.select_related("vendor")
+                .annotate(
+                    has_photos=Exists(
+                        Fulfillment.photos.through.objects.filter(fulfillment_id=OuterRef("pk"))
+                    )
+                )
+                .prefetch_related(
                     Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")),
+                    "tracking_events",
                 ),
             ),
             # The timeline shows actor_name, kept on the event: no join to the user.
@@ -84,6 +105,11 @@ def order_for_page(merchant, order_id) -> Order:
         )
         .get(pk=order_id)
     )
+    # A vendor's shipment has no dispatch photos: the page keeps its ten queries without them.
+    with_photos = [shipment for shipment in order.fulfillments.all() if shipment.has_photos]
+    if with_photos:
+        prefetch_related_objects(with_photos, "photos")
+    return order
 
 
 PAGE_SIZE = 20
@@ -153,6 +179,7 @@ def order_tracking_page(
     oldest_first: bool = False,
     after: str | None = None,
     size: int = PAGE_SIZE,
+    with_costs: bool = False,
 ) -> TrackingPage:
     """A page of one tab, by placed time then id, continuing after a cursor (keyset, never OFFSET).
 
@@ -164,6 +191,10 @@ def order_tracking_page(
         .filter(matching_search(merchant, search))
         .prefetch_related("lines")
     )
+    if with_costs:
+        # What the order's vendors charge (the allocated lines' snapshots), for the margin column:
+        # a correlated subquery run for the page's rows only, so no query of its own.
+        orders = orders.annotate(vendor_cost=Subquery(_vendor_cost_of_order()))
     orders = orders.order_by("placed_at", "id") if oldest_first else orders.order_by("-placed_at", "-id")
     position = _read_cursor(after)
     if position is not None:
@@ -180,6 +211,20 @@ def order_tracking_page(
         return TrackingPage(orders=rows, next_cursor=None)
     last = rows[size - 1]
     return TrackingPage(orders=rows[:size], next_cursor=_write_cursor(last.placed_at, last.pk))
+
+
+def _vendor_cost_of_order():
+    each = ExpressionWrapper(
+        F("quantity") * (F("unit_cost") + Coalesce(F("shipping_cost"), Value(Decimal("0")))),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    return (
+        FulfillmentLine.objects.filter(fulfillment__order_id=OuterRef("pk"), unit_cost__isnull=False)
+        .order_by()
+        .values("fulfillment__order_id")
+        .annotate(cost=Sum(each))
+        .values("cost")
+    )
 
 
 def _write_cursor(placed_at: datetime.datetime, order_id: int) -> str:

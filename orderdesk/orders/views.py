@@ -24,6 +24,7 @@ from orderdesk.photos.actions import describe_limits
 from orderdesk.refusals import UnreadableForm, show_refusal
 
 from . import actions, queries
+from .allocation_summary import vendor_parts
 from .errors import TransitionRefused
 from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm
 from .models import ORDER_TRANSITIONS, Order, can_move
@@ -108,6 +109,7 @@ def tracking(request):
         search=choice["search"],
         oldest_first=choice["sort"] == "oldest",
         after=choice["after"],
+        with_costs=can(request.actor, Permission.VIEW_REPORTS),
     )
     _prepare_rows(page.orders, request, back_url=_tracking_url(choice))
     context = {
@@ -115,6 +117,10 @@ def tracking(request):
         "choice": choice,
         "more_url": _tracking_url(choice, after=page.next_cursor),
     }
+    # Manual processing: the Pending tab's rows can be ticked and placed with vendors.
+    context["placeable"] = choice["status"] == Order.Status.PENDING and can(
+        request.actor, Permission.PLACE_WITH_VENDORS
+    )
     if request.htmx and choice["after"]:
         return render(request, "orders/_order_rows.html", context)
     counts = queries.tab_counts(request.merchant, choice["search"])
@@ -150,7 +156,20 @@ def detail(request, order_id: int):
         raise Http404("No such order.") from missing
     _prepare_rows([order], request, back_url=request.get_full_path())
     context = {"order": order, "order_messages": notifications_about(order.merchant, "order", order.pk)}
+    context.update(_vendor_section(request, order))
     return render(request, "orders/detail.html", context)
+
+
+def _vendor_section(request, order: Order) -> dict:
+    """The bottom of the order page: each vendor's part, costs and margin (owners see money figures)."""
+    costs = vendor_parts(order)
+    return {
+        "costs": costs,
+        "show_costs": can(request.actor, Permission.VIEW_REPORTS),
+        "can_move": can(request.actor, Permission.PLACE_WITH_VENDORS)
+        and order.status == Order.Status.PENDING,
+        "merchant_shipments": [s for s in order.fulfillments.all() if s.vendor_id is None],
+    }
 
 
 def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
@@ -163,6 +182,11 @@ def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
         order.buttons = buttons(order)
         order.today = today
         order.late = order.is_late(today)
+        # The margin column (owners): the total less what the order's vendors charge.
+        vendor_cost = getattr(order, "vendor_cost", None)
+        order.has_costs = vendor_cost is not None
+        if order.has_costs:
+            order.margin = order.total - vendor_cost
 
 
 @permission_required(Permission.DISPATCH_ORDERS)

@@ -20,6 +20,7 @@ fulfill_orders                 Y Y - - Y Y
 cancel_orders                  Y Y - - Y Y
 update_shipments               Y Y Y - Y Y
 view_shipments                 Y Y Y Y Y Y
+place_with_vendors             Y Y - - Y Y
 resend_notifications           Y Y - - - Y
 view_account                   Y Y - - - -
 manage_notification_contacts   Y - - - - -

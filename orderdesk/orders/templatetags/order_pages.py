@@ -147,6 +147,11 @@ def event_details(event: OrderEvent) -> list[str]:
         return [events.store_change_summary(event)]
     if kind in events.AFTER_SALES_KINDS:
         return events.after_sales_details(event)
+    if kind == OrderEvent.Kind.PLACED_WITH_VENDORS:
+        parts = events.vendor_parts(event)
+        return [*parts, "Automatically (auto-processing)"] if events.placed_automatically(event) else parts
+    if kind == OrderEvent.Kind.MOVED_TO_VENDOR:
+        return [events.vendor_move(event)]
     return []
 
 

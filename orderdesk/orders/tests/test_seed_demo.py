@@ -1,8 +1,9 @@
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
 from orderdesk.accounts.models import Merchant, User
-from orderdesk.fulfillment.models import Fulfillment
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.orders.queries import TRACKING_TABS
 from orderdesk.photos.models import Photo
@@ -36,3 +37,21 @@ def test_seed_demo_if_empty_leaves_an_existing_database_alone():
     call_command("seed_demo", orders=5, if_empty=True)
     assert Merchant.objects.count() == 1
     assert Order.objects.count() == orders
+
+
+def test_seed_demo_has_vendors_hosting_and_multi_vendor_orders_in_every_shipping_status():
+    call_command("seed_demo", orders=80)
+
+    vendor_shipments = Fulfillment.objects.filter(vendor__isnull=False)
+    assert set(vendor_shipments.values_list("status", flat=True)) == set(Fulfillment.ShippingStatus.values)
+    multi_vendor = (
+        Order.objects.filter(fulfillments__vendor__isnull=False)
+        .annotate(vendors=Count("fulfillments__vendor", distinct=True))
+        .filter(vendors__gt=1)
+    )
+    assert multi_vendor.exists()
+    # Some pending orders wait to be placed by hand, holding products a vendor hosts.
+    assert Order.objects.filter(
+        status="pending", fulfillments__isnull=True, lines__variant__hosting__isnull=False
+    ).exists()
+    assert FulfillmentLine.objects.filter(unit_cost__isnull=False).exists()

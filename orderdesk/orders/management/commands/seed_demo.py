@@ -23,11 +23,13 @@ from PIL import Image, ImageDraw
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Membership, Merchant, User
 from orderdesk.catalog.models import Product, Variant
+from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.fulfillment.models import Fulfillment, TrackingEvent
 from orderdesk.notifications.models import Notification
 from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.models import Order, OrderEvent
+from orderdesk.vendors.models import Hosting, Vendor
 
 DEMO_EMAIL = "demo@orderdesk.local"
 DEMO_PASSWORD = "orderdesk-demo"
@@ -100,6 +102,28 @@ PAYMENTS = [
     Order.PaymentMethod.BANK_TRANSFER,
     Order.PaymentMethod.CASH_ON_DELIVERY,
 ]
+# The demo's source agents, and which products (by catalog index) each hosts at what cost per
+# unit (product, shipping). The rattan fan and the soap set are left unhosted: the merchant
+# ships them, and the Pending tab's Place lists them.
+VENDORS = [
+    (
+        "Cebu Source Co.",
+        "orders@cebusource.example",
+        "+639175550111",
+        2,
+        {0: ("520.00", "45.00"), 3: ("760.00", "90.00")},
+    ),
+    (
+        "Ilocos Weavers Guild",
+        "hello@ilocosweavers.example",
+        "+639185550122",
+        4,
+        {1: ("1100.00", "80.00"), 7: ("900.00", "40.00")},
+    ),
+    ("Batangas Roasters", "", "+639275550133", 1, {2: ("230.00", "35.00"), 4: ("1500.00", "60.00")}),
+]
+VENDOR_PLACES = ["Mandaue sorting hub", "Pasig hub", "Calamba transit hub", "Out for delivery"]
+
 # How the demo orders are spread over the statuses.
 STATUS_MIX = (
     [Order.Status.PENDING] * 30
@@ -128,6 +152,7 @@ class Command(BaseCommand):
         actor = Actor.for_user(owner)
         stores = self._stores(merchant)
         variants = self._catalog(merchant)
+        self._vendors(merchant, variants)
         # In-process delivery would log every demo message it finds already sent.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         for number in range(orders):
@@ -186,6 +211,60 @@ class Command(BaseCommand):
                 )
         return variants
 
+    def _vendors(self, merchant, variants):
+        by_product: dict[int, list] = {}
+        for variant in variants:
+            by_product.setdefault(variant.product_id, []).append(variant)
+        products = list(by_product.values())
+        for name, email, phone, days, hosted in VENDORS:
+            vendor = Vendor.objects.create(
+                merchant=merchant, name=name, contact_email=email, contact_phone=phone, processing_days=days
+            )
+            for index, (unit_cost, shipping_cost) in hosted.items():
+                for variant in products[index]:
+                    Hosting.objects.create(
+                        merchant=merchant,
+                        variant=variant,
+                        vendor=vendor,
+                        vendor_sku=f"{name[:3].upper()}-{variant.sku}",
+                        unit_cost=Decimal(unit_cost),
+                        shipping_cost=Decimal(shipping_cost),
+                    )
+
+    def _move_vendor_shipments(self, actor, rng, order, *, to: str) -> None:
+        """Take the order's vendor shipments to `to` the way vendors do: accept, hand to the carrier
+        (with a carrier's checkpoint or two), deliver; an exception says why."""
+        road = ["processing", "in_transit", "delivered"]
+        for shipment in Fulfillment.objects.filter(order_id=order.pk, vendor__isnull=False).order_by("pk"):
+            goal = to if to != "mixed" else rng.choice(["pending", "processing", "in_transit", "exception"])
+            steps = (
+                road[: road.index(goal) + 1]
+                if goal in road
+                else (["processing", "exception"] if goal == "exception" else [])
+            )
+            for step in steps:
+                if step == "in_transit":
+                    courier = rng.choice(COURIERS[:4])
+                    actions.move_order_shipment(
+                        shipment.pk,
+                        by=actor,
+                        to=step,
+                        carrier=courier,
+                        delivery_reference=f"{courier[:2].upper()}{rng.randrange(10**9, 10**10)}",
+                    )
+                    fulfillment_actions.add_tracking_event(
+                        shipment.pk, by=actor, place=rng.choice(VENDOR_PLACES), text="Arrived at the hub"
+                    )
+                elif step == "exception":
+                    actions.move_order_shipment(
+                        shipment.pk,
+                        by=actor,
+                        to=step,
+                        reason=rng.choice(["Out of stock at the vendor", "Address could not be found"]),
+                    )
+                else:
+                    actions.move_order_shipment(shipment.pk, by=actor, to=step)
+
     def _order(self, actor, rng, number, stores, variants):
         Store = apps.get_model("stores", "Store")  # noqa: N806
         target = rng.choice(STATUS_MIX)
@@ -218,11 +297,25 @@ class Command(BaseCommand):
             external_id=f"{5000 + number}" if store.channel == Store.Channel.SHOPIFY else None,
         )
         order = actions.record_order(new, by=actor)
+        # A few pending orders came in while auto-processing was off: Place them from the Pending tab.
+        manual = target == Order.Status.PENDING and rng.random() < 0.3
+        if manual:
+            Merchant.objects.filter(pk=actor.merchant.pk).update(auto_processing=False)
         if target != Order.Status.AWAITING_PAYMENT:
             actions.verify_payment(order.pk, by=actor)
-        if target in (Order.Status.DISPATCHED, Order.Status.FULFILLED) or (
+        if manual:
+            Merchant.objects.filter(pk=actor.merchant.pk).update(auto_processing=True)
+        ships = target in (Order.Status.DISPATCHED, Order.Status.FULFILLED) or (
             target == Order.Status.CANCELLED and rng.random() < 0.3
-        ):
+        )
+        if target == Order.Status.PENDING:
+            self._move_vendor_shipments(actor, rng, order, to="mixed")
+        elif ships:
+            self._move_vendor_shipments(
+                actor, rng, order, to="delivered" if target == Order.Status.FULFILLED else "in_transit"
+            )
+        order.refresh_from_db()
+        if ships and order.status == Order.Status.PENDING:
             actions.dispatch_order(
                 order.pk,
                 by=actor,
@@ -252,6 +345,10 @@ class Command(BaseCommand):
         )
         move_back_in_time(order, datetime.timedelta(days=age_days, minutes=rng.randint(0, 600)))
         Notification.objects.filter(about_type="order", about_id=str(order.pk)).update(
+            status=Notification.Status.SENT, sent_at=F("created_at")
+        )
+        # The vendors' digests of this order are history too.
+        Notification.objects.filter(about_type="vendor", status=Notification.Status.PENDING).update(
             status=Notification.Status.SENT, sent_at=F("created_at")
         )
 

@@ -226,6 +226,14 @@ class Command(BaseCommand):
             elif figure.get("sql_min") != sql:
                 sql = f"{figure['sql_min']}–{sql}"
             extra = f"  CPU {figure['cpu_ms_per_order']} ms/order" if "cpu_ms_per_order" in figure else ""
+            if "extra_p50_ms" in figure:
+                off = figure["without_auto"]
+                extra = (
+                    f"  off: {off['p50_ms']}/{off['p95_ms']}/{off['p99_ms']} ms, {off['sql_max']} SQL; "
+                    f"extra p50 {figure['extra_p50_ms']} ms, p95 {figure['extra_p95_ms']} ms, +{figure['extra_sql']} SQL; "
+                    f"CPU p50 {figure['cpu_p50_ms']} vs {figure['cpu_p50_ms_without_auto']} ms "
+                    f"(+{figure['extra_cpu_p50_ms']})"
+                )
             if "lost_updates" in figure:
                 extra = f"  lost updates: {figure['lost_updates']}, failed: {figure['failed_posts']}"
             self.stdout.write(

@@ -151,6 +151,15 @@
     if (input.matches && input.matches("input[type=file][data-max-files]")) {
       showPhotoProblem(input, photoProblem(input));
     }
+    // "Select all on the page": ticks or unticks every box of that name in its form.
+    if (input.matches && input.matches("input[type=checkbox][data-select-all]")) {
+      // form.elements also holds the boxes outside the form that name it (form="…").
+      var name = input.getAttribute("data-select-all");
+      var boxes = input.form ? input.form.elements : document.querySelectorAll("input[type=checkbox]");
+      for (var b = 0; b < boxes.length; b++) {
+        if (boxes[b].type === "checkbox" && boxes[b].name === name) boxes[b].checked = input.checked;
+      }
+    }
   });
 
   // Once a refused field is changed, its old message no longer applies.
@@ -169,6 +178,9 @@
 
   // Capture phase: runs before htmx sees the submit, so a refused form is never sent.
   document.addEventListener("submit", function (event) {
+    // An Action menu closes once one of its actions is chosen.
+    var menu = event.target.querySelector && event.target.querySelector("details.action-menu[open]");
+    if (menu) menu.open = false;
     var inputs = event.target.querySelectorAll("input[type=file][data-max-files]");
     for (var i = 0; i < inputs.length; i++) {
       var problem = photoProblem(inputs[i]);

@@ -1,0 +1,30 @@
+"""The bench's figure of what auto-processing adds to placing a paid order (3 lines, 2 vendors)."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from orderdesk.notifications.models import Notification
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bench_times_auto_allocation_against_the_same_order_without_it(tmp_path, settings):
+    settings.STATIC_ROOT = tmp_path / "static"
+    output = tmp_path / "bench.json"
+
+    call_command(
+        "bench",
+        orders=20,
+        requests=4,
+        output=str(output),
+        only="Auto-allocation (2 vendors)",
+        stdout=open(tmp_path / "out.txt", "w"),  # noqa: SIM115
+    )
+
+    figure = json.loads(output.read_text())["figures"]["Auto-allocation (2 vendors)"]
+    assert figure["requests"] == 4 and figure["without_auto"]["requests"] == 4
+    # The hosted lines with units shipped, shipments, their lines, tracking events, the event, the digests.
+    assert figure["extra_sql"] == 6
+    assert Notification.objects.filter(topic="vendor.allocated", status="sent").count() == 2 * 5
+    assert "extra_p50_ms" in figure and "extra p50" in (tmp_path / "out.txt").read_text()
