@@ -40,6 +40,7 @@ from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_p
 from . import events
 from .counts import count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
+from .handovers import announce_handover
 from .inserts import insert
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
@@ -643,6 +644,7 @@ def _follow_shipments(change: _OrderChange, shipment: Fulfillment) -> None:
     """Apply the roll-up rule of orders.shipping after `shipment` changed: Pending → Dispatched
     when every unit is on its way, with the dispatched event naming that shipment."""
     order = change.order
+    announce_handover(order, shipment, by=change.by)
     to = status_following_shipments(order.status, shipping_progress(order))
     if to == order.status:
         return

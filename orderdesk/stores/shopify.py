@@ -10,7 +10,7 @@ import requests
 
 from . import incoming
 from .credentials import decrypt_credentials
-from .errors import MalformedStoreOrder, StoreUnreachable
+from .errors import MalformedStoreOrder, StoreUnreachable, TrackingRefused
 from .incoming import IncomingLine, IncomingOrder
 from .models import SHOPIFY_API_VERSION, Store
 from .transport import StoreApi
@@ -38,6 +38,34 @@ query Orders($first: Int!, $after: String, $query: String) {
   }
 }
 """
+
+
+# The order's fulfillment orders (one per location it ships from) and their open items.
+FULFILLMENT_ORDERS_QUERY = """
+query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 20) {
+      nodes {
+        id status
+        lineItems(first: 100) { nodes { id totalQuantity remainingQuantity lineItem { sku name } } }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_CREATE_MUTATION = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}
+"""
+
+# Fulfillment orders in these states still take fulfillments.
+_ACTIONABLE = ("OPEN", "IN_PROGRESS")
 
 
 def api_base_url(store: Store) -> str:
@@ -116,6 +144,40 @@ class ShopifyClient:
             if not page.get("hasNextPage"):
                 return
             after = page.get("endCursor")
+
+    def open_fulfillment_orders(self, order_id: str) -> list[dict]:
+        """The order's fulfillment orders that still take fulfillments, with their line items;
+        raises TrackingRefused when Shopify has no such order."""
+        data = self.query(FULFILLMENT_ORDERS_QUERY, {"id": f"gid://shopify/Order/{order_id}"})
+        order = data.get("order")
+        if not order:
+            raise TrackingRefused(f"Shopify has no order {order_id}.")
+        nodes = (order.get("fulfillmentOrders") or {}).get("nodes") or []
+        return [node for node in nodes if isinstance(node, dict) and node.get("status") in _ACTIONABLE]
+
+    def create_fulfillment(self, fulfillment_order_id: str, items: list[dict], *, tracking: dict) -> str:
+        """fulfillmentCreate for these items ({id, quantity}) of one fulfillment order, with the
+        tracking info; the customer is not emailed (Orderdesk tells them). Returns its id."""
+        data = self.query(
+            FULFILLMENT_CREATE_MUTATION,
+            {
+                "fulfillment": {
+                    "lineItemsByFulfillmentOrder": [
+                        {"fulfillmentOrderId": fulfillment_order_id, "fulfillmentOrderLineItems": items}
+                    ],
+                    "notifyCustomer": False,
+                    "trackingInfo": tracking,
+                }
+            },
+        )
+        created = data.get("fulfillmentCreate") or {}
+        errors = [e for e in created.get("userErrors") or [] if isinstance(e, dict)]
+        if errors:
+            raise TrackingRefused(
+                "Shopify refused the fulfillment: " + "; ".join(str(e.get("message")) for e in errors)[:300]
+            )
+        fulfillment = created.get("fulfillment") or {}
+        return str(fulfillment.get("id") or "")
 
 
 def _shopify_time(moment: datetime.datetime) -> str:

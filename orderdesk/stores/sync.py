@@ -32,6 +32,7 @@ from orderdesk.orders.models import Order
 from . import shopify, woocommerce
 from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, SyncRefused
 from .incoming import IncomingOrder
+from .messages import queue_backfill_summary, queue_connection_broken
 from .models import InboundDelivery, Store, StoreOrderLink, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -263,6 +264,9 @@ def sync_store(
         connection_state=Store.ConnectionState.OK,
         broken_since=None,
     )
+    if backfill:
+        # Quiet per order (notify=False above): the merchant hears of the backfill once.
+        queue_backfill_summary(store, run)
     return run
 
 
@@ -456,6 +460,8 @@ def mark_connection_broken(store: Store, *, reason: str) -> bool:
         if first_time:
             locked.broken_since = timezone.now()
         locked.save(update_fields=["connection_state", "last_sync_error", "broken_since"])
+        if first_time:
+            queue_connection_broken(locked)
     if first_time:
         logger.warning("Store %s (%s) refused our credentials: %s", store.pk, store.name, reason)
     return first_time

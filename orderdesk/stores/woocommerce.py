@@ -10,7 +10,7 @@ import requests
 
 from . import incoming
 from .credentials import decrypt_credentials
-from .errors import MalformedStoreOrder, StoreUnreachable
+from .errors import MalformedStoreOrder, StoreUnreachable, TrackingRefused
 from .incoming import IncomingLine, IncomingOrder
 from .models import Store
 from .transport import StoreApi
@@ -86,6 +86,34 @@ class WooCommerceClient:
             if page >= total_pages or not answer:
                 return
             page += 1
+
+    def order_notes(self, order_id: str) -> list[dict]:
+        """The order's notes, newest first (GET /orders/<id>/notes)."""
+        answer = self.api.json_of(self.api.call("GET", f"{self.base}/orders/{_order_id(order_id)}/notes"))
+        if not isinstance(answer, list):
+            raise StoreUnreachable("The site did not answer with a list of order notes.")
+        return [note for note in answer if isinstance(note, dict)]
+
+    def add_order_note(self, order_id: str, note: str, *, customer_note: bool = False) -> str:
+        """A note on the order (private unless `customer_note`, which WooCommerce emails); its id."""
+        response = self.api.call(
+            "POST",
+            f"{self.base}/orders/{_order_id(order_id)}/notes",
+            json={"note": note, "customer_note": customer_note},
+        )
+        answer = self.api.json_of(response)
+        return str(answer.get("id", "")) if isinstance(answer, dict) else ""
+
+    def set_order_status(self, order_id: str, status: str) -> None:
+        """PUT /orders/<id> with the new status (completed once everything has shipped)."""
+        self.api.call("PUT", f"{self.base}/orders/{_order_id(order_id)}", json={"status": status})
+
+
+def _order_id(order_id: str) -> str:
+    # An id from the store is a number; anything else must never reach the URL's path.
+    if not str(order_id).isdigit():
+        raise TrackingRefused(f"“{order_id}” is not a WooCommerce order id.")
+    return str(order_id)
 
 
 def _woo_time(moment: datetime.datetime) -> str:
