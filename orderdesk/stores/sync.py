@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
@@ -276,6 +277,11 @@ def start_sync(store_id: int, *, kind: str) -> None:
     def start() -> None:
         from .tasks import sync_store_task
 
+        if _in_a_thread_of_this_process():
+            from .background import sync_thread
+
+            sync_thread.submit(lambda: sync_store_task(store_id, kind))
+            return
         try:
             sync_store_task.delay(store_id, kind)
         except Exception:
@@ -421,6 +427,14 @@ def _raw_external_id(raw) -> str:
     return str(raw.get("legacyResourceId") or raw.get("id") or "?") if isinstance(raw, dict) else "?"
 
 
+def _in_a_thread_of_this_process() -> bool:
+    """Without a Celery broker, store jobs run in a thread of this process (STORE_BACKGROUND_THREAD),
+    never inline in the request that asked for them."""
+    from orderdesk.celery import app
+
+    return bool(app.conf.task_always_eager and settings.STORE_BACKGROUND_THREAD)
+
+
 def _take_one(store: Store, run: SyncRun, raw, parse, *, notify: bool) -> datetime.datetime | None:
     external_id = _raw_external_id(raw)
     try:
@@ -479,9 +493,12 @@ def prune_sync_log(*, now: datetime.datetime | None = None) -> int:
     return removed + gone
 
 
-def poll_all_stores() -> int:
+def poll_all_stores(*, only_due: bool = False) -> int:
     """The periodic poll: every active, connected store with credentials; and webhook
-    deliveries left unprocessed (the process stopped after storing one) are taken in."""
+    deliveries left unprocessed (the process stopped after storing one) are taken in.
+
+    `only_due` polls only the stores not synced in the last STORE_POLL_MINUTES (for a loop or
+    cron that runs every minute without Celery beat)."""
     stuck = InboundDelivery.objects.filter(
         outcome=InboundDelivery.Outcome.RECEIVED,
         store__is_active=True,
@@ -493,6 +510,11 @@ def poll_all_stores() -> int:
     stores = Store.objects.filter(
         channel__in=[Store.Channel.SHOPIFY, Store.Channel.WOOCOMMERCE], is_active=True, removed_at=None
     ).exclude(connection_state=Store.ConnectionState.BROKEN)
+    if only_due:
+        due = timezone.now() - datetime.timedelta(minutes=settings.STORE_POLL_MINUTES)
+        stores = stores.filter(Q(last_synced_at=None) | Q(last_synced_at__lte=due)).exclude(
+            sync_runs__outcome=SyncRun.Outcome.RUNNING
+        )
     for store_id in stores.values_list("pk", flat=True):
         try:
             sync_store(store_id, kind=SyncRun.Kind.POLL)
@@ -553,6 +575,11 @@ def process_after_commit(delivery_id: int) -> None:
     def start() -> None:
         from .tasks import process_delivery_task
 
+        if _in_a_thread_of_this_process():
+            from .background import webhook_thread
+
+            webhook_thread.submit(lambda: process_delivery(delivery_id))
+            return
         try:
             process_delivery_task.delay(delivery_id)
         except Exception:

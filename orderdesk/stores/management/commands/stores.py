@@ -5,7 +5,8 @@ manage.py stores add --owner EMAIL --channel shopify --name NAME --url lakbay.my
                      [--api-base-url URL]      secrets left out are asked for without echo
 manage.py stores list [--owner EMAIL]           every store with its state and webhook URL
 manage.py stores test ID                        ask the store who it is with the saved credentials
-manage.py stores sync ID [--backfill] | --all   take orders in, with a progress line
+manage.py stores sync ID [--backfill] | --all   take orders in, with a progress bar
+manage.py stores poll                           poll the stores due (cron it every minute without Celery beat)
 """
 
 import getpass
@@ -19,7 +20,7 @@ from orderdesk.errors import DomainError
 from orderdesk.stores import actions
 from orderdesk.stores.models import Store, SyncRun
 from orderdesk.stores.queries import webhook_url
-from orderdesk.stores.sync import sync_store
+from orderdesk.stores.sync import poll_all_stores, sync_store
 
 SECRETS = {
     Store.Channel.SHOPIFY: [
@@ -39,7 +40,9 @@ class Command(BaseCommand):
     help = "Add, list, test and sync store connections."
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="{add,list,test,sync}")
+        commands = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{add,list,test,sync,poll}"
+        )
         add = commands.add_parser("add", help="Connect a store for the shop this owner runs.")
         add.add_argument(
             "--owner", required=True, help="Email of the shop's owner (the command acts as them)."
@@ -62,6 +65,11 @@ class Command(BaseCommand):
             help="Paid, unfulfilled orders of the last STORE_BACKFILL_DAYS days.",
         )
         sync.add_argument("--all", action="store_true", help="Poll every active connected store.")
+        commands.add_parser(
+            "poll",
+            help="Poll the stores not synced in the last STORE_POLL_MINUTES, and take in webhook "
+            "deliveries left unprocessed (run it every minute when there is no Celery beat).",
+        )
 
     def handle(self, *args, subcommand, **options):
         try:
@@ -164,6 +172,11 @@ class Command(BaseCommand):
                 self.stderr.write(f"  order {failure['external_id']}: {failure['reason']}")
         if failed:
             raise CommandError("Some stores could not be synced.")
+
+    def _poll(self, **options):
+        polled = poll_all_stores(only_due=True)
+        if options.get("verbosity", 1) > 1:
+            self.stdout.write(f"Polled {polled} store{'s' if polled != 1 else ''}.")
 
     def _progress(self, name: str, run: SyncRun) -> None:
         self.stdout.write(
