@@ -203,6 +203,16 @@ def record_after_sales_step(
     return _record(order, kind, by, {"case_id": case_id, "details": [str(line) for line in details]})
 
 
+def record_store_change_dismissed(order: Order, *, by: Actor, summary: str) -> OrderEvent:
+    """The merchant dismissed the store's flagged change (it stays as it was, not applied)."""
+    return _record(
+        order,
+        OrderEvent.Kind.STORE_CHANGE_DISMISSED,
+        by,
+        {"store": order.store.name, "external_id": order.external_id, "summary": summary},
+    )
+
+
 # --- reading the payloads ---------------------------------------------------------
 
 

@@ -197,6 +197,8 @@ class OrderEvent(MerchantOwned):
         AFTER_SALES_MESSAGE = "after_sales_message", "After-sales message"
         AFTER_SALES_RESOLVED = "after_sales_resolved", "After-sales case resolved"
         AFTER_SALES_CLOSED = "after_sales_closed", "After-sales case closed"
+        # The merchant saw that flagged change and put it aside.
+        STORE_CHANGE_DISMISSED = "store_change_dismissed", "Store change dismissed"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -32,3 +32,7 @@ class SyncRefused(DomainError):
 
 class TrackingRefused(DomainError):
     """The store would not take a shipment's tracking (no such order, nothing left to fulfill)."""
+
+
+class NothingToDismiss(DomainError):
+    """The order has no flagged store change (any more)."""

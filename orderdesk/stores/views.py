@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission
-from orderdesk.errors import DomainError
+from orderdesk.errors import DomainError, NotFound
 from orderdesk.refusals import show_refusal
 
 from . import actions, csv_import
@@ -201,3 +202,18 @@ def csv_confirm(request, store_id: int):
         f"{run.failed_count} failed.",
     )
     return redirect("stores:detail", store_id=store.pk)
+
+
+@require_POST
+@permission_required(Permission.RECORD_ORDERS)
+def dismiss_store_change(request, order_id: int):
+    """The merchant puts aside a store's change flagged on an order; back to the order's page."""
+    try:
+        order = actions.dismiss_store_change(order_id, by=request.actor)
+    except NotFound as missing:
+        raise Http404(missing.message) from missing
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"The store's change to order {order.reference} is dismissed.")
+    return redirect(reverse("orders:detail", args=[order_id]))
