@@ -19,8 +19,12 @@ PAGE_SIZE = 50
 
 SHOP_QUERY = "query Shop { shop { name currencyCode } }"
 
+ORDERS_COUNT_QUERY = (
+    "query OrdersCount($query: String) { ordersCount(query: $query, limit: null) { count precision } }"
+)
+
 ORDERS_QUERY = """
-query Orders($first: Int!, $after: String, $query: String) {
+query Orders($first: Int!, $after: String, $query: String, $withCount: Boolean!) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
       id legacyResourceId name createdAt updatedAt cancelledAt
@@ -36,6 +40,7 @@ query Orders($first: Int!, $after: String, $query: String) {
     }
     pageInfo { hasNextPage endCursor }
   }
+  ordersCount(query: $query, limit: null) @include(if: $withCount) { count precision }
 }
 """
 
@@ -90,6 +95,8 @@ class ShopifyClient:
         extra = {"sleep": sleep} if sleep else {}
         self.api = StoreApi(store_name=store.name, session=session, **extra)
         self.endpoint = f"{api_base_url(store)}/admin/api/{SHOPIFY_API_VERSION}/graphql.json"
+        # How many orders the run's pages hold in all, as the first page's ordersCount said.
+        self.expected_total: int | None = None
 
     def query(self, query: str, variables: dict | None = None) -> dict:
         """The query's data; waits out throttling (429, or a THROTTLED error) and retries."""
@@ -132,12 +139,16 @@ class ShopifyClient:
         if updated_after is not None:
             search = f"updated_at:>='{_shopify_time(updated_after)}'"
         else:
-            search = "financial_status:paid fulfillment_status:unfulfilled"
-            if created_after is not None:
-                search += f" created_at:>='{_shopify_time(created_after)}'"
+            search = _backfill_search(created_after)
         after = None
         while True:
-            data = self.query(ORDERS_QUERY, {"first": PAGE_SIZE, "after": after, "query": search})
+            data = self.query(
+                ORDERS_QUERY,
+                {"first": PAGE_SIZE, "after": after, "query": search, "withCount": after is None},
+            )
+            counted = data.get("ordersCount")
+            if isinstance(counted, dict) and isinstance(counted.get("count"), int | Decimal):
+                self.expected_total = int(counted["count"])
             orders = data.get("orders") or {}
             yield list(orders.get("nodes") or [])
             page = orders.get("pageInfo") or {}
@@ -178,6 +189,13 @@ class ShopifyClient:
             )
         fulfillment = created.get("fulfillment") or {}
         return str(fulfillment.get("id") or "")
+
+
+def _backfill_search(created_after: datetime.datetime | None) -> str:
+    search = "financial_status:paid fulfillment_status:unfulfilled"
+    if created_after is not None:
+        search += f" created_at:>='{_shopify_time(created_after)}'"
+    return search
 
 
 def _shopify_time(moment: datetime.datetime) -> str:

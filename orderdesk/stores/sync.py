@@ -237,8 +237,17 @@ def sync_store(
             for updated_at in _take_page(store, run, page, parse, notify=not backfill):
                 if updated_at and (newest_seen is None or updated_at > newest_seen):
                     newest_seen = updated_at
+            # The store's count of what this run will see, once its first page said (progress bar).
+            run.expected_count = client.expected_total
             run.save(
-                update_fields=["new_count", "updated_count", "unchanged_count", "failed_count", "failures"]
+                update_fields=[
+                    "new_count",
+                    "updated_count",
+                    "unchanged_count",
+                    "failed_count",
+                    "failures",
+                    "expected_count",
+                ]
             )
             if progress:
                 progress(run)

@@ -48,6 +48,8 @@ class WooCommerceClient:
         extra = {"sleep": sleep} if sleep else {}
         self.api = StoreApi(store_name=store.name, session=session, **extra)
         self.base = f"{api_base_url(store)}/wp-json/wc/v3"
+        # How many orders the run's pages hold in all, as the first page's X-WP-Total said.
+        self.expected_total: int | None = None
 
     def check(self) -> dict:
         """One order (or none): proves the keys may read orders."""
@@ -78,6 +80,11 @@ class WooCommerceClient:
             answer = self.api.json_of(response)
             if not isinstance(answer, list):
                 raise StoreUnreachable("The site did not answer with a list of orders.")
+            if page == 1:
+                try:
+                    self.expected_total = int(response.headers.get("X-WP-Total", ""))
+                except ValueError:
+                    self.expected_total = None
             yield answer
             try:
                 total_pages = int(response.headers.get("X-WP-TotalPages", "1"))

@@ -204,6 +204,8 @@ class ShopifyDouble(StoreDouble):
                 },
             }
         }
+        if variables.get("withCount"):
+            data["ordersCount"] = {"count": len(chosen), "precision": "EXACT"}
         return 200, {"data": data, "extensions": {"cost": cost}}, {}
 
     def fulfillment_orders_of(self, order_id: str) -> list[dict]:

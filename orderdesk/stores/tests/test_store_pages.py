@@ -77,6 +77,13 @@ def test_a_running_sync_log_polls_itself_until_the_run_ends(owner_client, owner)
     ).content.decode()
     assert 'hx-trigger="every 2s"' in partial
     assert "running: 50 orders so far" in partial
+    assert "<progress" in partial and "value=" not in partial.split("<progress")[1].split(">")[0]
+    SyncRun.objects.filter(pk=run.pk).update(expected_count=200)
+    partial = owner_client.get(
+        reverse("stores:detail", args=[store.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "running: 50 of 200 orders so far" in partial
+    assert 'max="100" value="25"' in partial
     SyncRun.objects.filter(pk=run.pk).update(outcome="done")
     partial = owner_client.get(
         reverse("stores:detail", args=[store.pk]), HTTP_HX_REQUEST="true"

@@ -179,9 +179,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Polled {polled} store{'s' if polled != 1 else ''}.")
 
     def _progress(self, name: str, run: SyncRun) -> None:
-        self.stdout.write(
-            f"\r{name}: {run.seen_count} orders · {run.new_count} new, {run.updated_count} updated, "
-            f"{run.unchanged_count} unchanged, {run.failed_count} failed",
-            ending="",
-        )
+        self.stdout.write(f"\r{progress_line(name, run)}", ending="")
         self.stdout.flush()
+
+
+BAR_WIDTH = 24
+
+
+def progress_line(name: str, run: SyncRun) -> str:
+    """One line, rewritten in place: a bar when the store said how many orders there are."""
+    counts = (
+        f"{run.new_count} new, {run.updated_count} updated, {run.unchanged_count} unchanged, "
+        f"{run.failed_count} failed"
+    )
+    if run.percent_done is None:
+        return f"{name}: {run.seen_count} orders · {counts}"
+    filled = BAR_WIDTH * run.percent_done // 100
+    bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+    return f"{name}: [{bar}] {run.percent_done:>3}% {run.seen_count}/{run.expected_count} · {counts}"
