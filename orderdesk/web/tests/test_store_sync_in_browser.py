@@ -11,6 +11,7 @@ from orderdesk.orders.models import Order
 from orderdesk.stores import actions as store_actions
 from orderdesk.stores import csv_import
 from orderdesk.stores.actions import StoreDetails
+from orderdesk.stores.background import sync_thread
 from orderdesk.stores.tests.peers import SHOPIFY_TOKEN, ShopifyDouble, shopify_node
 from orderdesk.web.tests.conftest import DESKTOP, PHONE
 from orderdesk.web.tests.test_merchant_guide_in_browser import no_sideways_page_scroll, sign_in
@@ -22,16 +23,26 @@ pytestmark = pytest.mark.browser
 def shopify_double():
     recent = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     double = ShopifyDouble(
-        [shopify_node(n, createdAt=recent, updatedAt=recent) for n in (4001, 4002, 4003)]
+        [shopify_node(n, createdAt=recent, updatedAt=recent) for n in range(4001, 4121)]
     ).start()
+    # The check and the first page answer at once; the next two pages take a while, so the
+    # store page shows the backfill under way.
+    double.script("answered at once")
+    double.script("answered at once")
+    double.stall_next(4)
+    double.stall_next(2)
     yield double
     double.stop()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
 def test_the_owner_connects_a_shopify_store_and_its_paid_orders_appear_in_order_tracking(
-    chromium, live_server, transactional_db, shopify_double, screenshot, viewport
+    chromium, live_server, transactional_db, shopify_double, screenshot, viewport, settings, request
 ):
+    # The backfill runs beside the request, as without Celery in production.
+    settings.STORE_BACKGROUND_THREAD = True
+    settings.STORE_API_TIMEOUT_SECONDS = 10
+    request.addfinalizer(lambda: sync_thread.wait_until_idle(timeout=60))
     actor = owner_actor()
     context = chromium.new_context(viewport=viewport, base_url=live_server.url)
     context.set_default_timeout(15_000)
@@ -51,13 +62,20 @@ def test_the_owner_connects_a_shopify_store_and_its_paid_orders_appear_in_order_
     page.get_by_role("button", name="Connect store").click()
     expect(page.get_by_role("heading", name="Lakbay Shopify")).to_be_visible()
     expect(page.get_by_text("Connected to Lakbay Crafts (PHP).")).to_be_visible()
-    expect(page.get_by_text("3 new, 0 updated, 0 unchanged, 0 failed")).to_be_visible()
+    expect(page.get_by_text("running: 50 of 120 orders so far")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Backfill progress")).to_be_visible()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "31-store-backfill-running")
+    expect(page.get_by_text("120 new, 0 updated, 0 unchanged, 0 failed")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("progressbar")).to_have_count(0)
     expect(page.get_by_text("/webhooks/shopify/")).to_be_visible()
     assert no_sideways_page_scroll(page)
     screenshot(page, "31-store-backfilled")
     page.goto("/orders/")
-    for order in Order.objects.filter(external_id__in=["4001", "4002", "4003"]):
+    for order in Order.objects.filter(external_id__in=["4118", "4119", "4120"]):
         expect(page.locator(f"#order-{order.pk}")).to_be_visible()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "31-store-orders-in-order-tracking")
     context.close()
 
 
