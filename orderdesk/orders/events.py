@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderdesk.accounts.actors import Actor
+from orderdesk.notifications.models import Notification
 
 from .inserts import insert
 from .models import Order, OrderEvent
@@ -233,6 +234,9 @@ class Dispatched:
     photos: int
 
 
+_CHANNEL_LABELS = dict(Notification.Channel.choices)
+
+
 @dataclass(frozen=True)
 class MessageMention:
     """A message named in the timeline: its channel and recipient."""
@@ -242,7 +246,8 @@ class MessageMention:
 
     @property
     def channel_label(self) -> str:
-        return "SMS" if self.channel == "sms" else "Email"
+        # Every outbox channel by its name ("Store" for tracking sent to the order's store).
+        return _CHANNEL_LABELS.get(self.channel, "Email")
 
 
 def status_change(event: OrderEvent) -> tuple[str, str] | None:

@@ -212,6 +212,7 @@ def test_a_revoked_token_fails_the_push_marks_the_store_broken_and_resend_works_
     assert store.connection_state == Store.ConnectionState.BROKEN
     page = owner_client.get(f"/orders/{order.pk}/").content.decode()
     assert "Tracking sent to the store" in page
+    assert "Store to Lakbay Shopify" in page  # the timeline's "Notifications queued"
     assert f'action="/notifications/{row.pk}/resend/"' in page
 
     shopify_double.token = "shpat_new_token"

@@ -106,3 +106,61 @@ def test_a_csv_preview_shows_the_error_row_and_imports_the_rest_on_confirm(
     expect(page.get_by_text("Imported: 1 new, 0 updated, 0 unchanged, 1 failed.")).to_be_visible()
     assert Order.objects.get().external_id == "1001"
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_a_store_change_after_dispatch_and_a_failed_tracking_push_show_on_the_order_page(
+    chromium, live_server, transactional_db, screenshot, viewport
+):
+    from orderdesk.notifications.delivery import deliver_due_notifications
+    from orderdesk.orders import actions as order_actions
+    from orderdesk.stores.shopify import order_from_webhook
+    from orderdesk.stores.sync import apply_incoming_order
+    from orderdesk.stores.tests.peers import shopify_webhook_order
+
+    actor = owner_actor()
+    double = ShopifyDouble([shopify_node(4201)], token="shpat_revoked_token").start()
+    try:
+        store = store_actions.add_store(
+            StoreDetails(
+                channel="shopify",
+                name="Lakbay Shopify",
+                url="lakbay.myshopify.com",
+                api_base_url=double.base_url,
+                access_token=SHOPIFY_TOKEN,
+                webhook_secret="app-secret",
+            ),
+            by=actor,
+        )
+        apply_incoming_order(store, order_from_webhook(shopify_webhook_order(4201)), notify=False)
+        order = Order.objects.get(external_id="4201")
+        order_actions.dispatch_order(
+            order.pk,
+            by=actor,
+            delivery_reference="JT-4201",
+            expected_on=timezone.localdate(timezone=actor.merchant.zone) + datetime.timedelta(days=2),
+        )
+        deliver_due_notifications()
+        cancelled = shopify_webhook_order(4201, cancelled_at="2026-11-21T10:00:00+08:00")
+        apply_incoming_order(store, order_from_webhook(cancelled))
+    finally:
+        double.stop()
+    context = chromium.new_context(viewport=viewport, base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"/orders/{order.pk}/")
+    sign_in(page, actor.user.email)
+    banner = page.get_by_role("alert").filter(has_text="Store change needs your attention")
+    expect(banner).to_contain_text("Lakbay Shopify cancelled this order after it was dispatched.")
+    failed = page.locator(".notification-failed").filter(has_text="Tracking sent to the store")
+    expect(failed).to_contain_text("refused the credentials (HTTP 401)")
+    expect(failed.get_by_role("button", name="Resend")).to_be_visible()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "33-order-store-change-and-failed-tracking")
+    page.goto("/orders/?status=dispatched")
+    expect(page.locator(f"#order-{order.pk}").get_by_text("Store change")).to_be_visible()
+    page.goto(f"/orders/{order.pk}/")
+    banner.get_by_role("button", name="Dismiss").click()
+    expect(page.get_by_text("The store's change to order")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Store change needs your attention")).to_have_count(0)
+    context.close()
