@@ -107,7 +107,8 @@ def check_store_connection(store_id: int, *, by: Actor) -> str:
             client.check()
             said = f"Connected to {store.url}: the keys may read orders."
     except ConnectionRefused as refused:
-        mark_connection_broken(store, reason=refused.message)
+        # The owner pressed Test (or just connected) and reads the refusal: no email as well.
+        mark_connection_broken(store, reason=refused.message, tell_owner=False)
         raise
     except StoreUnreachable:
         raise

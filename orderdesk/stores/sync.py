@@ -473,8 +473,9 @@ def _end_run(run: SyncRun, *, error: str = "") -> None:
     run.save()
 
 
-def mark_connection_broken(store: Store, *, reason: str) -> bool:
-    """Mark the store's credentials refused; True the first time (when the owner is told)."""
+def mark_connection_broken(store: Store, *, reason: str, tell_owner: bool = True) -> bool:
+    """Mark the store's credentials refused; True the first time, when the owners are emailed
+    (unless `tell_owner` is off: the owner is looking at the refusal on the page already)."""
     with transaction.atomic():
         locked = Store.objects.select_for_update().get(pk=store.pk)
         first_time = locked.broken_since is None
@@ -483,7 +484,7 @@ def mark_connection_broken(store: Store, *, reason: str) -> bool:
         if first_time:
             locked.broken_since = timezone.now()
         locked.save(update_fields=["connection_state", "last_sync_error", "broken_since"])
-        if first_time:
+        if first_time and tell_owner:
             queue_connection_broken(locked)
     if first_time:
         logger.warning("Store %s (%s) refused our credentials: %s", store.pk, store.name, reason)

@@ -100,3 +100,16 @@ def test_a_successful_sync_clears_the_breakage_and_a_new_one_tells_the_owner_aga
     sync_store(store.pk, kind=SyncRun.Kind.POLL)
 
     assert Notification.objects.filter(topic="store.connection_broken").count() == 2
+
+
+def test_an_owner_testing_a_refused_connection_reads_it_on_the_page_and_gets_no_email(owner, shopify_double):
+    from orderdesk.stores.actions import check_store_connection
+    from orderdesk.stores.errors import ConnectionRefused
+
+    store = shopify_store(owner, api_base_url=shopify_double.base_url, token="shpat_revoked_0000")
+
+    with pytest.raises(ConnectionRefused):
+        check_store_connection(store.pk, by=owner)
+
+    assert Store.objects.get().connection_state == Store.ConnectionState.BROKEN
+    assert not Notification.objects.filter(topic="store.connection_broken").exists()
