@@ -10,7 +10,7 @@ import requests
 
 from . import incoming
 from .credentials import decrypt_credentials
-from .errors import MalformedStoreOrder, StoreUnreachable, TrackingRefused
+from .errors import MalformedStoreOrder, RequestRefused, StoreUnreachable, TrackingRefused
 from .incoming import IncomingLine, IncomingOrder
 from .models import SHOPIFY_API_VERSION, Store
 from .transport import StoreApi
@@ -114,6 +114,16 @@ class ShopifyClient:
             ):
                 self.api.wait(_seconds_until_affordable(cost))
                 continue
+            if any(
+                (e.get("extensions") or {}).get("code") == "ACCESS_DENIED"
+                for e in errors
+                if isinstance(e, dict)
+            ):
+                # A scope the app lacks: asking again will not help until the merchant grants it.
+                raise RequestRefused(
+                    "Shopify refused the query: "
+                    + "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))[:300]
+                )
             if errors:
                 messages = "; ".join(
                     str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors

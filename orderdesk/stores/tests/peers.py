@@ -138,6 +138,8 @@ class ShopifyDouble(StoreDouble):
         self.fulfillment_orders: dict[str, list[dict]] = {}
         # Each fulfillmentCreate that succeeded: its input and the fulfillment's id.
         self.fulfillments: list[dict] = []
+        # Whether the app was granted the fulfillment order scopes (tracking back to the store).
+        self.may_fulfill = True
 
     def throttle_next(self):
         """The next query is refused with a THROTTLED error and an empty bucket."""
@@ -173,6 +175,28 @@ class ShopifyDouble(StoreDouble):
                 200,
                 {
                     "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                    "extensions": {"cost": cost},
+                },
+                {},
+            )
+        if ("fulfillmentCreate" in query or "fulfillmentOrders" in query) and not self.may_fulfill:
+            field = "fulfillmentCreate" if "fulfillmentCreate" in query else "fulfillmentOrders"
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": f"Access denied for {field} field. Required access: "
+                            "`read_merchant_managed_fulfillment_orders` access scope.",
+                            "locations": [{"line": 4, "column": 5}],
+                            "extensions": {
+                                "code": "ACCESS_DENIED",
+                                "documentation": "https://shopify.dev/api/usage/access-scopes",
+                                "requiredAccess": "`read_merchant_managed_fulfillment_orders` access scope.",
+                            },
+                        }
+                    ],
+                    "data": {"order": None},
                     "extensions": {"cost": cost},
                 },
                 {},

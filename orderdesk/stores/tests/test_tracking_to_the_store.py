@@ -303,3 +303,16 @@ def test_the_shopify_token_is_sent_on_every_push(owner, shopify_double):
     _dispatch(order, owner)
     deliver_due_notifications()
     assert {r.headers["x-shopify-access-token"] for r in shopify_double.requests} == {SHOPIFY_TOKEN}
+
+
+def test_a_shopify_app_without_the_fulfillment_scope_fails_at_once_naming_the_scope(owner, shopify_double):
+    order = _shopify_order(owner, shopify_double)
+    shopify_double.may_fulfill = False
+
+    _dispatch(order, owner)
+    deliver_due_notifications()
+
+    row = _store_rows(order).get()
+    assert (row.status, row.attempts) == (Notification.Status.FAILED, 1)
+    assert "read_merchant_managed_fulfillment_orders" in row.last_error
+    assert Store.objects.get().connection_state != Store.ConnectionState.BROKEN
