@@ -29,6 +29,8 @@ from .models import Store
 logger = logging.getLogger(__name__)
 
 TRACKING_TOPIC = "store.tracking"
+# WooCommerce statuses an order may be completed from.
+_STILL_OPEN_IN_WOOCOMMERCE = ("pending", "processing", "on-hold")
 
 
 def queue_tracking_push(order: Order, shipment: Fulfillment, by: Actor) -> list[Notification]:
@@ -82,7 +84,7 @@ def push_tracking(notification: Notification) -> str:
 
     Raises TemporaryFailure (the store is unreachable or slow: tried again later) or
     PermanentFailure (credentials refused — the store is marked broken —, the order unknown to
-    the store, nothing left to fulfill): the order page shows it with a Resend button.
+    the store, a scope the app lacks, items that match nothing open): the order page shows it with a Resend button.
     """
     from .sync import client_for, mark_connection_broken
 
@@ -139,7 +141,7 @@ def _push_to_shopify(client, order: Order, shipment: Fulfillment) -> str:
                 "None of the shipment's items matches an unfulfilled item of the Shopify order "
                 "(by SKU or name), so Shopify was not told."
             )
-        return "already fulfilled in Shopify"
+        return "nothing left to fulfill in Shopify"
     tracking = {
         "company": _carrier(shipment),
         "number": shipment.delivery_reference,
@@ -172,9 +174,11 @@ def _push_to_woocommerce(client, order: Order, shipment: Fulfillment) -> str:
         None,
     )
     note_id = str(existing["id"]) if existing else client.add_order_note(order.external_id, note)
-    if order.status in (Order.Status.DISPATCHED, Order.Status.FULFILLED) or (
+    everything_shipped = order.status in (Order.Status.DISPATCHED, Order.Status.FULFILLED) or (
         shipping_progress(order).all_on_their_way
-    ):
+    )
+    # Never over a cancellation or refund made in the store (that is flagged for the merchant).
+    if everything_shipped and client.order_status(order.external_id) in _STILL_OPEN_IN_WOOCOMMERCE:
         client.set_order_status(order.external_id, "completed")
     return f"note {note_id}"
 

@@ -111,6 +111,11 @@ class WooCommerceClient:
         answer = self.api.json_of(response)
         return str(answer.get("id", "")) if isinstance(answer, dict) else ""
 
+    def order_status(self, order_id: str) -> str:
+        """The order's status in the store now (GET /orders/<id>)."""
+        answer = self.api.json_of(self.api.call("GET", f"{self.base}/orders/{_order_id(order_id)}"))
+        return str(answer.get("status", "")) if isinstance(answer, dict) else ""
+
     def set_order_status(self, order_id: str, status: str) -> None:
         """PUT /orders/<id> with the new status (completed once everything has shipped)."""
         self.api.call("PUT", f"{self.base}/orders/{_order_id(order_id)}", json={"status": status})

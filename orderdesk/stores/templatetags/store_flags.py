@@ -3,6 +3,8 @@ apps below stores: `{% load store_flags %}`, then the banner or the list's marke
 
 from django import template
 
+from orderdesk.stores.models import StoreOrderLink
+
 register = template.Library()
 
 
@@ -12,7 +14,7 @@ def flagged_store_change(order) -> str:
     page's query joined it (select_related "store_link"), else asks once."""
     try:
         link = order.store_link
-    except order._meta.get_field("store_link").related_model.DoesNotExist:
+    except StoreOrderLink.DoesNotExist:
         return ""
     return link.flagged_change if link is not None else ""
 

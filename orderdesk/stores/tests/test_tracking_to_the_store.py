@@ -144,7 +144,7 @@ def test_items_shopify_already_counts_as_fulfilled_are_not_fulfilled_twice(owner
     deliver_due_notifications()
 
     [row] = _store_rows(order)
-    assert (row.status, row.provider_message_id) == ("sent", "already fulfilled in Shopify")
+    assert (row.status, row.provider_message_id) == ("sent", "nothing left to fulfill in Shopify")
     assert not _graphql(shopify_double, "fulfillmentCreate")
 
 
@@ -316,3 +316,15 @@ def test_a_shopify_app_without_the_fulfillment_scope_fails_at_once_naming_the_sc
     assert (row.status, row.attempts) == (Notification.Status.FAILED, 1)
     assert "read_merchant_managed_fulfillment_orders" in row.last_error
     assert Store.objects.get().connection_state != Store.ConnectionState.BROKEN
+
+
+def test_a_woocommerce_order_cancelled_in_the_store_is_never_completed_over_it(owner, woo_double):
+    order = _woo_order(owner, woo_double)
+    _dispatch(order, owner)
+    woo_double.orders[0]["status"] = "cancelled"
+
+    deliver_due_notifications()
+
+    assert len(woo_double.notes[6001]) == 1
+    assert woo_double.orders[0]["status"] == "cancelled"
+    assert not [r for r in woo_double.requests if r.method == "PUT"]
