@@ -520,6 +520,8 @@ def poll_all_stores(*, only_due: bool = False) -> int:
     stores = Store.objects.filter(
         channel__in=[Store.Channel.SHOPIFY, Store.Channel.WOOCOMMERCE], is_active=True, removed_at=None
     ).exclude(connection_state=Store.ConnectionState.BROKEN)
+    # A store without credentials (the demo data's) has nothing to poll with.
+    stores = stores.exclude(credentials_encrypted="")
     if only_due:
         due = timezone.now() - datetime.timedelta(minutes=settings.STORE_POLL_MINUTES)
         stores = stores.filter(Q(last_synced_at=None) | Q(last_synced_at__lte=due)).exclude(

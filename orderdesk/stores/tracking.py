@@ -37,7 +37,14 @@ def queue_tracking_push(order: Order, shipment: Fulfillment, by: Actor) -> list[
     """Queue the push of this shipment's tracking to the store the order came from (a handover
     listener, inside the order's transaction). Once per shipment and delivery reference."""
     store = order.store
-    if store is None or not store.is_connected_store or store.removed_at is not None or not order.external_id:
+    if (
+        store is None
+        or not store.is_connected_store
+        or store.removed_at is not None
+        # No credentials (the demo data's store, say): the store cannot be told anything.
+        or not store.credentials_encrypted
+        or not order.external_id
+    ):
         return []
     reference = hashlib.sha256(shipment.delivery_reference.encode()).hexdigest()[:16]
     queued = queue_messages(

@@ -80,6 +80,8 @@ def test_stores_poll_polls_only_the_stores_not_synced_for_store_poll_minutes(own
     fresh = shopify_store(owner, api_base_url=shopify_double.base_url, name="Fresh")
     stale = shopify_store(owner, api_base_url=shopify_double.base_url, name="Stale")
     never = shopify_store(owner, api_base_url=shopify_double.base_url, name="Never")
+    demo = shopify_store(owner, api_base_url=shopify_double.base_url, name="Demo")
+    Store.objects.filter(pk=demo.pk).update(credentials_encrypted="")
     now = timezone.now()
     Store.objects.filter(pk=fresh.pk).update(last_synced_at=now - datetime.timedelta(minutes=2))
     Store.objects.filter(pk=stale.pk).update(last_synced_at=now - datetime.timedelta(minutes=6))

@@ -181,6 +181,13 @@ def test_an_order_from_no_connected_store_sends_nothing_to_a_store(owner):
     assert not _store_rows(order).exists()
 
 
+def test_an_order_of_a_store_without_credentials_sends_nothing_to_it(owner, shopify_double):
+    order = _shopify_order(owner, shopify_double)
+    Store.objects.filter(pk=order.store_id).update(credentials_encrypted="")
+    _dispatch(order, owner)
+    assert not _store_rows(order).exists()
+
+
 def test_a_slow_store_is_tried_again_later(owner, shopify_double):
     order = _shopify_order(owner, shopify_double)
     _dispatch(order, owner)
