@@ -29,16 +29,18 @@ run:
 	@$(UV) run python manage.py migrate --no-input -v0
 	@echo "[3/4] Adding demo data (first run only; about a minute)…"
 	@$(UV) run python manage.py seed_demo --if-empty >/dev/null
-	@echo "[4/4] Starting the server and, beside it, the sweep that retries failed messages…"
+	@echo "[4/4] Starting the server and, beside it, the sweep that retries failed messages and polls stores…"
 	@echo ""
 	@echo "  Orderdesk is running at http://$(HOST):$(PORT)/"
 	@echo "  Sign in as demo@orderdesk.local with password orderdesk-demo"
 	@echo "  (Django admin at http://$(HOST):$(PORT)/admin/ as admin@orderdesk.local, same password)"
 	@echo ""
-	@# Without Celery, failed messages are retried by the sweep: once a minute, one loop in this
-	@# shell (never inside runserver, whose reloader would start a second one).
+	@# Without Celery, failed messages are retried by the sweep and connected stores are polled
+	@# (each every STORE_POLL_MINUTES): once a minute, one loop in this shell (never inside
+	@# runserver, whose reloader would start a second one).
 	@trap 'kill $$sweeper 2>/dev/null' EXIT; \
-	  ( while sleep 60; do $(UV) run python manage.py notifications sweep >/dev/null; done ) & sweeper=$$!; \
+	  ( while sleep 60; do $(UV) run python manage.py notifications sweep >/dev/null; \
+	    $(UV) run python manage.py stores poll >/dev/null; done ) & sweeper=$$!; \
 	  $(UV) run python manage.py runserver $(HOST):$(PORT)
 
 # Speed at scale (README "Speed at scale"); SQLite unless DATABASE_URL names PostgreSQL.

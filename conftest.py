@@ -62,3 +62,10 @@ def _fast_password_hashing(settings):
 def _deliver_notifications_inline(settings):
     # In order and in the test's own transaction; the tests of the delivery thread turn it on.
     settings.NOTIFICATION_DELIVERY_THREAD = False
+
+
+@pytest.fixture(autouse=True)
+def _run_store_jobs_inline(settings):
+    # Webhook deliveries and syncs after commit, in the test's thread; stores' own tests of the
+    # background threads (and the browser tests watching a backfill) turn them on.
+    settings.STORE_BACKGROUND_THREAD = False

@@ -505,6 +505,9 @@ STORE_POLL_MINUTES = env.int("STORE_POLL_MINUTES", default=5)
 STORE_API_TIMEOUT_SECONDS = env.int("STORE_API_TIMEOUT_SECONDS", default=20)
 # A webhook body over this size is refused with 413.
 STORE_WEBHOOK_MAX_BYTES = env.int("STORE_WEBHOOK_MAX_BYTES", default=1_048_576)
+# Without a Celery broker, webhook deliveries and syncs run in threads of the web process after
+# commit, so the request answers at once. (The tests turn it off to run them inline, in order.)
+STORE_BACKGROUND_THREAD = True
 CELERY_BEAT_SCHEDULE["stores-poll"] = {
     "task": "orderdesk.stores.tasks.poll_stores",
     "schedule": float(STORE_POLL_MINUTES * 60),

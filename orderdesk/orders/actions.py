@@ -42,6 +42,7 @@ from . import events
 from .allocation import allocate_many_on_entry, allocate_on_entry
 from .counts import count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
+from .handovers import announce_handover
 from .inserts import insert
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
@@ -657,6 +658,7 @@ def _follow_shipments(change: _OrderChange, shipment: Fulfillment) -> None:
     when every unit is on its way, with the dispatched event naming that shipment; and, when the
     merchant chose `fulfil_when_delivered`, Dispatched → Fulfilled once every shipment is delivered."""
     order = change.order
+    announce_handover(order, shipment, by=change.by)
     to = status_following_shipments(order.status, shipping_progress(order))
     if to != order.status:
         order.dispatched_at = timezone.now()

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderdesk.accounts.actors import Actor
+from orderdesk.notifications.models import Notification
 
 from .inserts import insert
 from .models import Order, OrderEvent
@@ -201,6 +202,8 @@ def record_after_sales_step(
     if kind not in AFTER_SALES_KINDS:
         raise ValueError(f"“{kind}” is not an after-sales event.")
     return _record(order, kind, by, {"case_id": case_id, "details": [str(line) for line in details]})
+
+
 def record_placed_with_vendors(
     order: Order, *, by: Actor, parts: list[dict[str, Any]], auto: bool
 ) -> OrderEvent:
@@ -217,6 +220,16 @@ def record_moved_to_vendor(
         OrderEvent.Kind.MOVED_TO_VENDOR,
         by,
         {"title": title, "quantity": quantity, "from_vendor": from_vendor, "to_vendor": to_vendor},
+    )
+
+
+def record_store_change_dismissed(order: Order, *, by: Actor, summary: str) -> OrderEvent:
+    """The merchant dismissed the store's flagged change (it stays as it was, not applied)."""
+    return _record(
+        order,
+        OrderEvent.Kind.STORE_CHANGE_DISMISSED,
+        by,
+        {"store": order.store.name, "external_id": order.external_id, "summary": summary},
     )
 
 
@@ -240,6 +253,9 @@ class Dispatched:
     photos: int
 
 
+_CHANNEL_LABELS = dict(Notification.Channel.choices)
+
+
 @dataclass(frozen=True)
 class MessageMention:
     """A message named in the timeline: its channel and recipient."""
@@ -249,7 +265,8 @@ class MessageMention:
 
     @property
     def channel_label(self) -> str:
-        return "SMS" if self.channel == "sms" else "Email"
+        # Every outbox channel by its name ("Store" for tracking sent to the order's store).
+        return _CHANNEL_LABELS.get(self.channel, "Email")
 
 
 def status_change(event: OrderEvent) -> tuple[str, str] | None:

@@ -200,6 +200,8 @@ class OrderEvent(MerchantOwned):
         # Lines allocated to vendors (auto-processing or the Pending tab's Place), or moved between them.
         PLACED_WITH_VENDORS = "placed_with_vendors", "Placed with vendors"
         MOVED_TO_VENDOR = "moved_to_vendor", "Items moved to another vendor"
+        # The merchant saw that flagged change and put it aside.
+        STORE_CHANGE_DISMISSED = "store_change_dismissed", "Store change dismissed"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

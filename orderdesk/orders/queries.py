@@ -83,7 +83,8 @@ def order_for_page(merchant, order_id) -> Order:
     """One order with everything its page shows; Order.DoesNotExist outside the merchant."""
     order = (
         Order.objects.for_merchant(merchant)
-        .select_related("store", "merchant")
+        # store_link: a store's change flagged on the order (a banner), in the same query.
+        .select_related("store", "merchant", "store_link")
         .prefetch_related(
             "lines",
             Prefetch(
@@ -189,6 +190,8 @@ def order_tracking_page(
         Order.objects.for_merchant(merchant)
         .filter(status=status)
         .filter(matching_search(merchant, search))
+        # A store's flagged change marks the row; joined, so the page needs no query per row.
+        .select_related("store_link")
         .prefetch_related("lines")
     )
     if with_costs:

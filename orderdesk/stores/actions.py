@@ -11,10 +11,19 @@ from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.orders import events as order_events
+from orderdesk.orders.errors import OrderNotFound
+from orderdesk.orders.models import Order
 
 from .credentials import encrypt_credentials, encrypt_text, hint_of
-from .errors import ConnectionRefused, InvalidStoreDetails, StoreNotFound, StoreUnreachable
-from .models import InboundDelivery, Store
+from .errors import (
+    ConnectionRefused,
+    InvalidStoreDetails,
+    NothingToDismiss,
+    StoreNotFound,
+    StoreUnreachable,
+)
+from .models import InboundDelivery, Store, StoreOrderLink
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 MAX_SECRET_LENGTH = 500
@@ -98,7 +107,8 @@ def check_store_connection(store_id: int, *, by: Actor) -> str:
             client.check()
             said = f"Connected to {store.url}: the keys may read orders."
     except ConnectionRefused as refused:
-        mark_connection_broken(store, reason=refused.message)
+        # The owner pressed Test (or just connected) and reads the refusal: no email as well.
+        mark_connection_broken(store, reason=refused.message, tell_owner=False)
         raise
     except StoreUnreachable:
         raise
@@ -167,6 +177,34 @@ def remove_store(store_id: int, *, by: Actor) -> Store:
         store.name = f"{store.name} (removed {store.removed_at:%Y-%m-%d %H:%M:%S})"[:200]
         store.save()
     return store
+
+
+def dismiss_store_change(order_id: int, *, by: Actor) -> Order:
+    """Put aside the store's change flagged on this order (made after it left Pending): the flag
+    goes, nothing of the change is applied, and the timeline says who dismissed what.
+
+    Raises NotAllowed, OrderNotFound, NothingToDismiss (no flag, or dismissed meanwhile).
+    """
+    ensure_can(by, Permission.RECORD_ORDERS)
+    with transaction.atomic():
+        try:
+            order = (
+                Order.objects.for_merchant(by.merchant)
+                .select_for_update(of=("self",))
+                .select_related("store")
+                .get(pk=order_id)
+            )
+        except (Order.DoesNotExist, ValueError, TypeError) as missing:
+            raise OrderNotFound() from missing
+        link = StoreOrderLink.objects.select_for_update().filter(order=order).first()
+        if link is None or not link.flagged_change:
+            raise NothingToDismiss(f"Order {order.reference} has no store change waiting for you.")
+        summary = link.flagged_change
+        link.flagged_change = ""
+        link.flagged_at = None
+        link.save(update_fields=["flagged_change", "flagged_at", "updated_at"])
+        order_events.record_store_change_dismissed(order, by=by, summary=summary)
+    return order
 
 
 def _set_active(store_id: int, by: Actor, *, active: bool) -> Store:

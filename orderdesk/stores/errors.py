@@ -18,9 +18,21 @@ class StoreUnreachable(DomainError):
     """The store's API did not answer usefully (timeout, 5xx, a malformed reply)."""
 
 
+class RequestRefused(StoreUnreachable):
+    """The store answered a request with a 4xx other than 401/403/429: asking again will not help."""
+
+
 class MalformedStoreOrder(DomainError):
     """One order from the store lacks what Orderdesk needs; the rest of the batch goes on."""
 
 
 class SyncRefused(DomainError):
     """The store cannot sync now (paused, removed, a CSV store)."""
+
+
+class TrackingRefused(DomainError):
+    """The store would not take a shipment's tracking (no such order, nothing left to fulfill)."""
+
+
+class NothingToDismiss(DomainError):
+    """The order has no flagged store change (any more)."""

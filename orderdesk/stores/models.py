@@ -122,6 +122,8 @@ class SyncRun(MerchantOwned):
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
+    # How many orders the store said the run would see (a backfill asks first), for its progress bar.
+    expected_count = models.PositiveIntegerField(null=True, blank=True)
     # [{"external_id": "...", "reason": "..."}] for each order that could not be taken in.
     failures = models.JSONField(default=list, blank=True)
     # Why the whole run stopped (store unreachable, credentials refused), if it did.
@@ -140,6 +142,13 @@ class SyncRun(MerchantOwned):
     @property
     def seen_count(self) -> int:
         return self.new_count + self.updated_count + self.unchanged_count + self.failed_count
+
+    @property
+    def percent_done(self) -> int | None:
+        """How far a run with a known total is, 0–100 (None when the store gave no total)."""
+        if not self.expected_count:
+            return None
+        return min(100, self.seen_count * 100 // self.expected_count)
 
 
 class InboundDelivery(MerchantOwned):

@@ -10,7 +10,7 @@ import requests
 
 from . import incoming
 from .credentials import decrypt_credentials
-from .errors import MalformedStoreOrder, StoreUnreachable
+from .errors import MalformedStoreOrder, RequestRefused, StoreUnreachable, TrackingRefused
 from .incoming import IncomingLine, IncomingOrder
 from .models import SHOPIFY_API_VERSION, Store
 from .transport import StoreApi
@@ -19,8 +19,12 @@ PAGE_SIZE = 50
 
 SHOP_QUERY = "query Shop { shop { name currencyCode } }"
 
+ORDERS_COUNT_QUERY = (
+    "query OrdersCount($query: String) { ordersCount(query: $query, limit: null) { count precision } }"
+)
+
 ORDERS_QUERY = """
-query Orders($first: Int!, $after: String, $query: String) {
+query Orders($first: Int!, $after: String, $query: String, $withCount: Boolean!) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
       id legacyResourceId name createdAt updatedAt cancelledAt
@@ -36,8 +40,37 @@ query Orders($first: Int!, $after: String, $query: String) {
     }
     pageInfo { hasNextPage endCursor }
   }
+  ordersCount(query: $query, limit: null) @include(if: $withCount) { count precision }
 }
 """
+
+
+# The order's fulfillment orders (one per location it ships from) and their open items.
+FULFILLMENT_ORDERS_QUERY = """
+query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 20) {
+      nodes {
+        id status
+        lineItems(first: 100) { nodes { id totalQuantity remainingQuantity lineItem { sku name } } }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_CREATE_MUTATION = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}
+"""
+
+# Fulfillment orders in these states still take fulfillments.
+_ACTIONABLE = ("OPEN", "IN_PROGRESS")
 
 
 def api_base_url(store: Store) -> str:
@@ -62,6 +95,8 @@ class ShopifyClient:
         extra = {"sleep": sleep} if sleep else {}
         self.api = StoreApi(store_name=store.name, session=session, **extra)
         self.endpoint = f"{api_base_url(store)}/admin/api/{SHOPIFY_API_VERSION}/graphql.json"
+        # How many orders the run's pages hold in all, as the first page's ordersCount said.
+        self.expected_total: int | None = None
 
     def query(self, query: str, variables: dict | None = None) -> dict:
         """The query's data; waits out throttling (429, or a THROTTLED error) and retries."""
@@ -79,6 +114,16 @@ class ShopifyClient:
             ):
                 self.api.wait(_seconds_until_affordable(cost))
                 continue
+            if any(
+                (e.get("extensions") or {}).get("code") == "ACCESS_DENIED"
+                for e in errors
+                if isinstance(e, dict)
+            ):
+                # A scope the app lacks: asking again will not help until the merchant grants it.
+                raise RequestRefused(
+                    "Shopify refused the query: "
+                    + "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))[:300]
+                )
             if errors:
                 messages = "; ".join(
                     str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
@@ -104,18 +149,63 @@ class ShopifyClient:
         if updated_after is not None:
             search = f"updated_at:>='{_shopify_time(updated_after)}'"
         else:
-            search = "financial_status:paid fulfillment_status:unfulfilled"
-            if created_after is not None:
-                search += f" created_at:>='{_shopify_time(created_after)}'"
+            search = _backfill_search(created_after)
         after = None
         while True:
-            data = self.query(ORDERS_QUERY, {"first": PAGE_SIZE, "after": after, "query": search})
+            data = self.query(
+                ORDERS_QUERY,
+                {"first": PAGE_SIZE, "after": after, "query": search, "withCount": after is None},
+            )
+            counted = data.get("ordersCount")
+            if isinstance(counted, dict) and isinstance(counted.get("count"), int | Decimal):
+                self.expected_total = int(counted["count"])
             orders = data.get("orders") or {}
             yield list(orders.get("nodes") or [])
             page = orders.get("pageInfo") or {}
             if not page.get("hasNextPage"):
                 return
             after = page.get("endCursor")
+
+    def open_fulfillment_orders(self, order_id: str) -> list[dict]:
+        """The order's fulfillment orders that still take fulfillments, with their line items;
+        raises TrackingRefused when Shopify has no such order."""
+        data = self.query(FULFILLMENT_ORDERS_QUERY, {"id": f"gid://shopify/Order/{order_id}"})
+        order = data.get("order")
+        if not order:
+            raise TrackingRefused(f"Shopify has no order {order_id}.")
+        nodes = (order.get("fulfillmentOrders") or {}).get("nodes") or []
+        return [node for node in nodes if isinstance(node, dict) and node.get("status") in _ACTIONABLE]
+
+    def create_fulfillment(self, fulfillment_order_id: str, items: list[dict], *, tracking: dict) -> str:
+        """fulfillmentCreate for these items ({id, quantity}) of one fulfillment order, with the
+        tracking info; the customer is not emailed (Orderdesk tells them). Returns its id."""
+        data = self.query(
+            FULFILLMENT_CREATE_MUTATION,
+            {
+                "fulfillment": {
+                    "lineItemsByFulfillmentOrder": [
+                        {"fulfillmentOrderId": fulfillment_order_id, "fulfillmentOrderLineItems": items}
+                    ],
+                    "notifyCustomer": False,
+                    "trackingInfo": tracking,
+                }
+            },
+        )
+        created = data.get("fulfillmentCreate") or {}
+        errors = [e for e in created.get("userErrors") or [] if isinstance(e, dict)]
+        if errors:
+            raise TrackingRefused(
+                "Shopify refused the fulfillment: " + "; ".join(str(e.get("message")) for e in errors)[:300]
+            )
+        fulfillment = created.get("fulfillment") or {}
+        return str(fulfillment.get("id") or "")
+
+
+def _backfill_search(created_after: datetime.datetime | None) -> str:
+    search = "financial_status:paid fulfillment_status:unfulfilled"
+    if created_after is not None:
+        search += f" created_at:>='{_shopify_time(created_after)}'"
+    return search
 
 
 def _shopify_time(moment: datetime.datetime) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
@@ -32,6 +33,7 @@ from orderdesk.orders.models import Order
 from . import shopify, woocommerce
 from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, SyncRefused
 from .incoming import IncomingOrder
+from .messages import queue_backfill_summary, queue_connection_broken
 from .models import InboundDelivery, Store, StoreOrderLink, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -235,8 +237,17 @@ def sync_store(
             for updated_at in _take_page(store, run, page, parse, notify=not backfill):
                 if updated_at and (newest_seen is None or updated_at > newest_seen):
                     newest_seen = updated_at
+            # The store's count of what this run will see, once its first page said (progress bar).
+            run.expected_count = client.expected_total
             run.save(
-                update_fields=["new_count", "updated_count", "unchanged_count", "failed_count", "failures"]
+                update_fields=[
+                    "new_count",
+                    "updated_count",
+                    "unchanged_count",
+                    "failed_count",
+                    "failures",
+                    "expected_count",
+                ]
             )
             if progress:
                 progress(run)
@@ -263,6 +274,9 @@ def sync_store(
         connection_state=Store.ConnectionState.OK,
         broken_since=None,
     )
+    if backfill:
+        # Quiet per order (notify=False above): the merchant hears of the backfill once.
+        queue_backfill_summary(store, run)
     return run
 
 
@@ -272,6 +286,11 @@ def start_sync(store_id: int, *, kind: str) -> None:
     def start() -> None:
         from .tasks import sync_store_task
 
+        if _in_a_thread_of_this_process():
+            from .background import sync_thread
+
+            sync_thread.submit(lambda: sync_store_task(store_id, kind))
+            return
         try:
             sync_store_task.delay(store_id, kind)
         except Exception:
@@ -417,6 +436,14 @@ def _raw_external_id(raw) -> str:
     return str(raw.get("legacyResourceId") or raw.get("id") or "?") if isinstance(raw, dict) else "?"
 
 
+def _in_a_thread_of_this_process() -> bool:
+    """Without a Celery broker, store jobs run in a thread of this process (STORE_BACKGROUND_THREAD),
+    never inline in the request that asked for them."""
+    from orderdesk.celery import app
+
+    return bool(app.conf.task_always_eager and settings.STORE_BACKGROUND_THREAD)
+
+
 def _take_one(store: Store, run: SyncRun, raw, parse, *, notify: bool) -> datetime.datetime | None:
     external_id = _raw_external_id(raw)
     try:
@@ -446,8 +473,9 @@ def _end_run(run: SyncRun, *, error: str = "") -> None:
     run.save()
 
 
-def mark_connection_broken(store: Store, *, reason: str) -> bool:
-    """Mark the store's credentials refused; True the first time (when the owner is told)."""
+def mark_connection_broken(store: Store, *, reason: str, tell_owner: bool = True) -> bool:
+    """Mark the store's credentials refused; True the first time, when the owners are emailed
+    (unless `tell_owner` is off: the owner is looking at the refusal on the page already)."""
     with transaction.atomic():
         locked = Store.objects.select_for_update().get(pk=store.pk)
         first_time = locked.broken_since is None
@@ -456,6 +484,8 @@ def mark_connection_broken(store: Store, *, reason: str) -> bool:
         if first_time:
             locked.broken_since = timezone.now()
         locked.save(update_fields=["connection_state", "last_sync_error", "broken_since"])
+        if first_time and tell_owner:
+            queue_connection_broken(locked)
     if first_time:
         logger.warning("Store %s (%s) refused our credentials: %s", store.pk, store.name, reason)
     return first_time
@@ -473,9 +503,12 @@ def prune_sync_log(*, now: datetime.datetime | None = None) -> int:
     return removed + gone
 
 
-def poll_all_stores() -> int:
+def poll_all_stores(*, only_due: bool = False) -> int:
     """The periodic poll: every active, connected store with credentials; and webhook
-    deliveries left unprocessed (the process stopped after storing one) are taken in."""
+    deliveries left unprocessed (the process stopped after storing one) are taken in.
+
+    `only_due` polls only the stores not synced in the last STORE_POLL_MINUTES (for a loop or
+    cron that runs every minute without Celery beat)."""
     stuck = InboundDelivery.objects.filter(
         outcome=InboundDelivery.Outcome.RECEIVED,
         store__is_active=True,
@@ -487,6 +520,13 @@ def poll_all_stores() -> int:
     stores = Store.objects.filter(
         channel__in=[Store.Channel.SHOPIFY, Store.Channel.WOOCOMMERCE], is_active=True, removed_at=None
     ).exclude(connection_state=Store.ConnectionState.BROKEN)
+    # A store without credentials (the demo data's) has nothing to poll with.
+    stores = stores.exclude(credentials_encrypted="")
+    if only_due:
+        due = timezone.now() - datetime.timedelta(minutes=settings.STORE_POLL_MINUTES)
+        stores = stores.filter(Q(last_synced_at=None) | Q(last_synced_at__lte=due)).exclude(
+            sync_runs__outcome=SyncRun.Outcome.RUNNING
+        )
     for store_id in stores.values_list("pk", flat=True):
         try:
             sync_store(store_id, kind=SyncRun.Kind.POLL)
@@ -547,6 +587,11 @@ def process_after_commit(delivery_id: int) -> None:
     def start() -> None:
         from .tasks import process_delivery_task
 
+        if _in_a_thread_of_this_process():
+            from .background import webhook_thread
+
+            webhook_thread.submit(lambda: process_delivery(delivery_id))
+            return
         try:
             process_delivery_task.delay(delivery_id)
         except Exception:

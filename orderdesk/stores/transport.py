@@ -10,7 +10,7 @@ from decimal import Decimal
 import requests
 from django.conf import settings
 
-from .errors import ConnectionRefused, StoreUnreachable
+from .errors import ConnectionRefused, RequestRefused, StoreUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class StoreApi:
                 self.wait(2 ** (server_errors - 1))
                 continue
             if response.status_code >= 400:
-                raise StoreUnreachable(
+                raise RequestRefused(
                     f"{self.store_name} answered HTTP {response.status_code}: {response.text[:200]}"
                 )
             return response

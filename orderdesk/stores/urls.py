@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:store_id>/pause/", views.pause, name="pause"),
     path("<int:store_id>/resume/", views.resume, name="resume"),
     path("<int:store_id>/remove/", views.remove, name="remove"),
+    path("orders/<int:order_id>/dismiss-change/", views.dismiss_store_change, name="dismiss_change"),
     path("<str:token>/webhooks/shopify/", webhooks.shopify_webhook, name="shopify_webhook"),
     path("<str:token>/webhooks/woocommerce/", webhooks.woocommerce_webhook, name="woocommerce_webhook"),
 ]

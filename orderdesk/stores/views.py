@@ -1,16 +1,19 @@
 """The owner's store pages: connect, look at one store (webhook URL, state, sync log), act on it."""
 
+import datetime
 import hashlib
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission
-from orderdesk.errors import DomainError
+from orderdesk.errors import DomainError, NotFound
 from orderdesk.refusals import show_refusal
 
 from . import actions, csv_import
@@ -62,19 +65,36 @@ def _check_then_backfill(request, store: Store) -> None:
 @permission_required(Permission.MANAGE_STORES)
 def detail(request, store_id: int):
     store = _store(request, store_id)
+    sync_log = sync_log_of(store)
+    log = {"store": store, "sync_log": sync_log, "sync_asked": _sync_asked(request, store, sync_log)}
     if request.htmx:
-        # The sync log polls itself while a run is going.
-        return render(request, "stores/_sync_log.html", {"store": store, "sync_log": sync_log_of(store)})
+        # The sync log polls itself while a run is going (or about to start).
+        return render(request, "stores/_sync_log.html", log)
     return render(
         request,
         "stores/detail.html",
-        {
-            "store": store,
-            "webhook_url": webhook_url(store),
-            "sync_log": sync_log_of(store),
-            "csv_form": CsvUploadForm(),
-        },
+        {**log, "webhook_url": webhook_url(store), "csv_form": CsvUploadForm()},
     )
+
+
+# How long the page waits for a sync it asked for to show up in the log.
+_SYNC_START_SECONDS = 60
+
+
+def _sync_asked(request, store: Store, sync_log) -> bool:
+    """A sync asked for from this session that has not started yet (the background job is on
+    its way): the log keeps polling until it shows."""
+    asked = request.session.get(f"stores-sync-asked-{store.pk}")
+    if not asked:
+        return False
+    asked_at = datetime.datetime.fromisoformat(asked)
+    latest = sync_log[0] if sync_log else None
+    if (latest and latest.started_at >= asked_at) or timezone.now() - asked_at > datetime.timedelta(
+        seconds=_SYNC_START_SECONDS
+    ):
+        del request.session[f"stores-sync-asked-{store.pk}"]
+        return False
+    return True
 
 
 def _act(request, store_id: int, act, done: str):
@@ -126,6 +146,7 @@ def sync_now(request, store_id: int):
         messages.error(request, f"{store.name} is paused; resume it to sync.")
     else:
         start_sync(store.pk, kind=_run_kind(request))
+        request.session[f"stores-sync-asked-{store.pk}"] = timezone.now().isoformat()
         messages.success(request, "Sync started; the log below shows its progress.")
     return redirect("stores:detail", store_id=store.pk)
 
@@ -201,3 +222,18 @@ def csv_confirm(request, store_id: int):
         f"{run.failed_count} failed.",
     )
     return redirect("stores:detail", store_id=store.pk)
+
+
+@require_POST
+@permission_required(Permission.RECORD_ORDERS)
+def dismiss_store_change(request, order_id: int):
+    """The merchant puts aside a store's change flagged on an order; back to the order's page."""
+    try:
+        order = actions.dismiss_store_change(order_id, by=request.actor)
+    except NotFound as missing:
+        raise Http404(missing.message) from missing
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"The store's change to order {order.reference} is dismissed.")
+    return redirect(reverse("orders:detail", args=[order_id]))

@@ -10,7 +10,7 @@ import requests
 
 from . import incoming
 from .credentials import decrypt_credentials
-from .errors import MalformedStoreOrder, StoreUnreachable
+from .errors import MalformedStoreOrder, StoreUnreachable, TrackingRefused
 from .incoming import IncomingLine, IncomingOrder
 from .models import Store
 from .transport import StoreApi
@@ -48,6 +48,8 @@ class WooCommerceClient:
         extra = {"sleep": sleep} if sleep else {}
         self.api = StoreApi(store_name=store.name, session=session, **extra)
         self.base = f"{api_base_url(store)}/wp-json/wc/v3"
+        # How many orders the run's pages hold in all, as the first page's X-WP-Total said.
+        self.expected_total: int | None = None
 
     def check(self) -> dict:
         """One order (or none): proves the keys may read orders."""
@@ -78,6 +80,11 @@ class WooCommerceClient:
             answer = self.api.json_of(response)
             if not isinstance(answer, list):
                 raise StoreUnreachable("The site did not answer with a list of orders.")
+            if page == 1:
+                try:
+                    self.expected_total = int(response.headers.get("X-WP-Total", ""))
+                except ValueError:
+                    self.expected_total = None
             yield answer
             try:
                 total_pages = int(response.headers.get("X-WP-TotalPages", "1"))
@@ -86,6 +93,39 @@ class WooCommerceClient:
             if page >= total_pages or not answer:
                 return
             page += 1
+
+    def order_notes(self, order_id: str) -> list[dict]:
+        """The order's notes, newest first (GET /orders/<id>/notes)."""
+        answer = self.api.json_of(self.api.call("GET", f"{self.base}/orders/{_order_id(order_id)}/notes"))
+        if not isinstance(answer, list):
+            raise StoreUnreachable("The site did not answer with a list of order notes.")
+        return [note for note in answer if isinstance(note, dict)]
+
+    def add_order_note(self, order_id: str, note: str, *, customer_note: bool = False) -> str:
+        """A note on the order (private unless `customer_note`, which WooCommerce emails); its id."""
+        response = self.api.call(
+            "POST",
+            f"{self.base}/orders/{_order_id(order_id)}/notes",
+            json={"note": note, "customer_note": customer_note},
+        )
+        answer = self.api.json_of(response)
+        return str(answer.get("id", "")) if isinstance(answer, dict) else ""
+
+    def order_status(self, order_id: str) -> str:
+        """The order's status in the store now (GET /orders/<id>)."""
+        answer = self.api.json_of(self.api.call("GET", f"{self.base}/orders/{_order_id(order_id)}"))
+        return str(answer.get("status", "")) if isinstance(answer, dict) else ""
+
+    def set_order_status(self, order_id: str, status: str) -> None:
+        """PUT /orders/<id> with the new status (completed once everything has shipped)."""
+        self.api.call("PUT", f"{self.base}/orders/{_order_id(order_id)}", json={"status": status})
+
+
+def _order_id(order_id: str) -> str:
+    # An id from the store is a number; anything else must never reach the URL's path.
+    if not str(order_id).isdigit():
+        raise TrackingRefused(f"“{order_id}” is not a WooCommerce order id.")
+    return str(order_id)
 
 
 def _woo_time(moment: datetime.datetime) -> str:

@@ -17,11 +17,10 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
+
+from orderdesk.testing.http_double import HttpDouble
 
 
 def free_port() -> int:
@@ -141,93 +140,12 @@ def parts_of(message) -> dict[str, str]:
 # --- HTTP provider doubles ---------------------------------------------------------
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    form: dict[str, str] = field(default_factory=dict)
-
-
-class ProviderDouble:
-    """Base: records every request; subclasses decide the answer in `answer(request)`."""
+class ProviderDouble(HttpDouble):
+    """Base of the SMS provider doubles: also keeps the messages the provider accepted to send."""
 
     def __init__(self):
-        self.requests: list[Received] = []
+        super().__init__()
         self.delivered: list[dict] = []  # messages the provider accepted to send
-        self._script: list[tuple] = []
-        self._lock = threading.Lock()
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length)
-                request = Received(
-                    method="POST",
-                    path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
-                )
-                if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                    request.form = {
-                        k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()
-                    }
-                with double._lock:
-                    double.requests.append(request)
-                    scripted = double._script.pop(0) if double._script else None
-                if scripted and scripted[0] == "fail":
-                    _, status, payload, headers = scripted
-                    return self._reply(status, payload, headers)
-                status, payload, headers = double.answer(request)
-                if scripted and scripted[0] == "stall":
-                    # The provider takes the message, but answers after the client gave up.
-                    time.sleep(scripted[1])
-                self._reply(status, payload, headers)
-
-            def _reply(self, status, payload, headers=None):
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in (headers or {}).items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, status: int, payload, headers: dict | None = None):
-        """The next request gets this answer without being processed."""
-        self._script.append(("fail", status, payload, headers or {}))
-
-    def stall_next(self, seconds: float):
-        """The next request is processed, but answered only after `seconds`."""
-        self._script.append(("stall", seconds))
-
-    def answer(self, request: Received) -> tuple[int, object, dict]:
-        raise NotImplementedError
 
 
 class TwilioDouble(ProviderDouble):

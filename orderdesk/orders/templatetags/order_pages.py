@@ -143,7 +143,7 @@ def event_details(event: OrderEvent) -> list[str]:
         return [f"{line} (was: {last_error})" if last_error else line]
     if kind == OrderEvent.Kind.UPDATED_FROM_STORE:
         return [_store_change(name, change) for name, change in events.store_changes(event).items()]
-    if kind == OrderEvent.Kind.STORE_CHANGE_FLAGGED:
+    if kind in (OrderEvent.Kind.STORE_CHANGE_FLAGGED, OrderEvent.Kind.STORE_CHANGE_DISMISSED):
         return [events.store_change_summary(event)]
     if kind in events.AFTER_SALES_KINDS:
         return events.after_sales_details(event)

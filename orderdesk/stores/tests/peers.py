@@ -9,103 +9,17 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+import re
+
+from orderdesk.testing.http_double import HttpDouble
 
 SHOPIFY_TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 WOO_KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 WOO_SECRET = "cs_0123456789abcdef0123456789abcdef01234567"
 
 
-@dataclass
-class Seen:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-
-class StoreDouble:
-    """Base: records requests, plays scripted faults, else asks `answer(request)`."""
-
-    def __init__(self):
-        self.requests: list[Seen] = []
-        self._script: list[tuple] = []
-        self._lock = threading.Lock()
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self, method):
-                length = int(self.headers.get("Content-Length", 0) or 0)
-                body = self.rfile.read(length) if length else b""
-                parts = urlsplit(self.path)
-                seen = Seen(
-                    method=method,
-                    path=parts.path,
-                    query={k: v[0] for k, v in parse_qs(parts.query).items()},
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
-                )
-                with double._lock:
-                    double.requests.append(seen)
-                    scripted = double._script.pop(0) if double._script else None
-                if scripted and scripted[0] == "fail":
-                    return self._reply(scripted[1], scripted[2], scripted[3])
-                if scripted and scripted[0] == "stall":
-                    time.sleep(scripted[1])
-                status, payload, headers = double.answer(seen, scripted)
-                self._reply(status, payload, headers)
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
-
-            def _reply(self, status, payload, headers=None):
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in (headers or {}).items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, status: int, payload, headers: dict | None = None):
-        self._script.append(("fail", status, payload, headers or {}))
-
-    def stall_next(self, seconds: float):
-        self._script.append(("stall", seconds))
-
-    def answer(self, request: Seen, scripted) -> tuple[int, object, dict]:
-        raise NotImplementedError
+class StoreDouble(HttpDouble):
+    """Base of the store doubles (the shared loopback server with its scripted faults)."""
 
 
 # --- Shopify ---------------------------------------------------------------------------
@@ -220,15 +134,22 @@ class ShopifyDouble(StoreDouble):
         self.orders = list(orders or [])
         self.token = token
         self.currently_available = 1000.0
+        # Fulfillment orders by order id, made from the order's line items when first asked for.
+        self.fulfillment_orders: dict[str, list[dict]] = {}
+        # Each fulfillmentCreate that succeeded: its input and the fulfillment's id.
+        self.fulfillments: list[dict] = []
+        # Whether the app was granted the fulfillment order scopes (tracking back to the store).
+        self.may_fulfill = True
 
     def throttle_next(self):
         """The next query is refused with a THROTTLED error and an empty bucket."""
-        self._script.append(("throttled",))
+        self.script("throttled")
 
     def queries(self) -> list[dict]:
         return [json.loads(r.body) for r in self.requests if r.method == "POST" and r.body]
 
-    def answer(self, request, scripted):
+    def answer(self, request):
+        scripted = request.scripted
         if not request.path.startswith("/admin/api/") or not request.path.endswith("/graphql.json"):
             return 404, {"errors": "Not Found"}, {}
         if request.headers.get("x-shopify-access-token") != self.token:
@@ -258,6 +179,32 @@ class ShopifyDouble(StoreDouble):
                 },
                 {},
             )
+        if ("fulfillmentCreate" in query or "fulfillmentOrders" in query) and not self.may_fulfill:
+            field = "fulfillmentCreate" if "fulfillmentCreate" in query else "fulfillmentOrders"
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": f"Access denied for {field} field. Required access: "
+                            "`read_merchant_managed_fulfillment_orders` access scope.",
+                            "locations": [{"line": 4, "column": 5}],
+                            "extensions": {
+                                "code": "ACCESS_DENIED",
+                                "documentation": "https://shopify.dev/api/usage/access-scopes",
+                                "requiredAccess": "`read_merchant_managed_fulfillment_orders` access scope.",
+                            },
+                        }
+                    ],
+                    "data": {"order": None},
+                    "extensions": {"cost": cost},
+                },
+                {},
+            )
+        if "fulfillmentCreate" in query:
+            return 200, {"data": self._fulfillment_create(variables), "extensions": {"cost": cost}}, {}
+        if "fulfillmentOrders" in query:
+            return 200, {"data": self._order_fulfillment_orders(variables), "extensions": {"cost": cost}}, {}
         if "shop {" in query:
             return (
                 200,
@@ -281,7 +228,113 @@ class ShopifyDouble(StoreDouble):
                 },
             }
         }
+        if variables.get("withCount"):
+            data["ordersCount"] = {"count": len(chosen), "precision": "EXACT"}
         return 200, {"data": data, "extensions": {"cost": cost}}, {}
+
+    def fulfillment_orders_of(self, order_id: str) -> list[dict]:
+        """The order's fulfillment orders (one per location: here one, at the shop's only location)."""
+        if order_id not in self.fulfillment_orders:
+            node = next(
+                (o for o in self.orders if isinstance(o, dict) and o.get("legacyResourceId") == order_id),
+                None,
+            )
+            if node is None:
+                return []
+            items = [
+                {
+                    "id": f"gid://shopify/FulfillmentOrderLineItem/{order_id}{index:02d}",
+                    "totalQuantity": item["quantity"],
+                    "remainingQuantity": item["quantity"],
+                    "lineItem": {"sku": item.get("sku"), "name": item["title"]},
+                }
+                for index, item in enumerate(node["lineItems"]["nodes"], start=1)
+            ]
+            self.fulfillment_orders[order_id] = [
+                {
+                    "id": f"gid://shopify/FulfillmentOrder/{order_id}01",
+                    "status": "OPEN",
+                    "assignedLocation": {"name": "Shop location"},
+                    "lineItems": {"nodes": items},
+                }
+            ]
+        return self.fulfillment_orders[order_id]
+
+    def _order_fulfillment_orders(self, variables: dict) -> dict:
+        order_id = str(variables.get("id", "")).rsplit("/", 1)[-1]
+        orders = self.fulfillment_orders_of(order_id)
+        if not orders:
+            return {"order": None}
+        return {
+            "order": {
+                "id": f"gid://shopify/Order/{order_id}",
+                "fulfillmentOrders": {"nodes": orders},
+            }
+        }
+
+    def _fulfillment_create(self, variables: dict) -> dict:
+        """fulfillmentCreate(fulfillment: FulfillmentInput!): its items fulfilled, or userErrors."""
+        fulfillment = variables.get("fulfillment") or {}
+
+        def refused(message: str) -> dict:
+            return {
+                "fulfillmentCreate": {
+                    "fulfillment": None,
+                    "userErrors": [{"field": ["fulfillment"], "message": message}],
+                }
+            }
+
+        by_id = {fo["id"]: fo for orders in self.fulfillment_orders.values() for fo in orders}
+        taken = []
+        for entry in fulfillment.get("lineItemsByFulfillmentOrder") or []:
+            order = by_id.get(entry.get("fulfillmentOrderId"))
+            if order is None:
+                return refused("Fulfillment order does not exist.")
+            if order["status"] not in ("OPEN", "IN_PROGRESS"):
+                return refused("Fulfillment order is not in an actionable state.")
+            items = {item["id"]: item for item in order["lineItems"]["nodes"]}
+            wanted = entry.get("fulfillmentOrderLineItems")
+            if not wanted:
+                wanted = [
+                    {"id": i["id"], "quantity": i["remainingQuantity"]}
+                    for i in items.values()
+                    if i["remainingQuantity"]
+                ]
+            for item in wanted:
+                line = items.get(item.get("id"))
+                if line is None:
+                    return refused("Fulfillment order line item does not exist.")
+                if not 0 < int(item.get("quantity", 0)) <= line["remainingQuantity"]:
+                    return refused("Invalid fulfillment order line item quantity requested.")
+                taken.append((order, line, int(item["quantity"])))
+        if not taken:
+            return refused("Line items by fulfillment order must not be empty.")
+        for _order, line, quantity in taken:
+            line["remainingQuantity"] -= quantity
+        for order in {id(o): o for o, _line, _q in taken}.values():
+            if all(i["remainingQuantity"] == 0 for i in order["lineItems"]["nodes"]):
+                order["status"] = "CLOSED"
+            else:
+                order["status"] = "IN_PROGRESS"
+        fulfillment_id = f"gid://shopify/Fulfillment/{9000 + len(self.fulfillments) + 1}"
+        tracking = fulfillment.get("trackingInfo") or {}
+        self.fulfillments.append({"id": fulfillment_id, "input": fulfillment})
+        return {
+            "fulfillmentCreate": {
+                "fulfillment": {
+                    "id": fulfillment_id,
+                    "status": "SUCCESS",
+                    "trackingInfo": [
+                        {
+                            "company": tracking.get("company"),
+                            "number": tracking.get("number"),
+                            "url": tracking.get("url"),
+                        }
+                    ],
+                },
+                "userErrors": [],
+            }
+        }
 
     def _matching(self, search: str) -> list[dict]:
         chosen = self.orders
@@ -381,8 +434,10 @@ class WooCommerceDouble(StoreDouble):
         super().__init__()
         self.orders = list(orders or [])
         self.key, self.secret = key, secret
+        # Order notes by order id, as POST /orders/<id>/notes created them.
+        self.notes: dict[int, list[dict]] = {}
 
-    def answer(self, request, scripted):
+    def answer(self, request):
         expected = "Basic " + base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
         if request.headers.get("authorization") != expected:
             return (
@@ -394,6 +449,9 @@ class WooCommerceDouble(StoreDouble):
                 },
                 {},
             )
+        one_order = _WOO_ORDER.match(request.path)
+        if one_order:
+            return self._one_order(request, int(one_order["id"]), one_order["notes"])
         if request.path != "/wp-json/wc/v3/orders":
             return (
                 404,
@@ -417,3 +475,51 @@ class WooCommerceDouble(StoreDouble):
         total_pages = max(1, -(-len(chosen) // per_page))
         body = chosen[(page - 1) * per_page : page * per_page]
         return 200, body, {"X-WP-Total": str(len(chosen)), "X-WP-TotalPages": str(total_pages)}
+
+    def _one_order(self, request, order_id: int, notes: str | None):
+        order = next((o for o in self.orders if isinstance(o, dict) and o.get("id") == order_id), None)
+        if order is None:
+            return (
+                404,
+                {
+                    "code": "woocommerce_rest_shop_order_invalid_id",
+                    "message": "Invalid ID.",
+                    "data": {"status": 404},
+                },
+                {},
+            )
+        if notes and request.method == "POST":
+            fields = request.json()
+            if not str(fields.get("note") or "").strip():
+                return (
+                    400,
+                    {
+                        "code": "rest_missing_callback_param",
+                        "message": "Missing parameter(s): note",
+                        "data": {"status": 400, "params": ["note"]},
+                    },
+                    {},
+                )
+            with self._lock:
+                note = {
+                    "id": 700 + sum(len(n) for n in self.notes.values()) + 1,
+                    "author": "system",
+                    "date_created": "2026-11-24T10:00:00",
+                    "date_created_gmt": "2026-11-24T02:00:00",
+                    "note": fields["note"],
+                    "customer_note": bool(fields.get("customer_note", False)),
+                }
+                self.notes.setdefault(order_id, []).append(note)
+            return 201, note, {}
+        if notes:
+            return 200, list(reversed(self.notes.get(order_id, []))), {}
+        if request.method == "PUT":
+            fields = request.json()
+            if "status" in fields:
+                order["status"] = fields["status"]
+            return 200, order, {}
+        return 200, order, {}
+
+
+# /wp-json/wc/v3/orders/<id> and /wp-json/wc/v3/orders/<id>/notes
+_WOO_ORDER = re.compile(r"^/wp-json/wc/v3/orders/(?P<id>\d+)(?P<notes>/notes)?/?$")

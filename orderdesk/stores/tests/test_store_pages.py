@@ -77,6 +77,13 @@ def test_a_running_sync_log_polls_itself_until_the_run_ends(owner_client, owner)
     ).content.decode()
     assert 'hx-trigger="every 2s"' in partial
     assert "running: 50 orders so far" in partial
+    assert "<progress" in partial and "value=" not in partial.split("<progress")[1].split(">")[0]
+    SyncRun.objects.filter(pk=run.pk).update(expected_count=200)
+    partial = owner_client.get(
+        reverse("stores:detail", args=[store.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "running: 50 of 200 orders so far" in partial
+    assert 'max="100" value="25"' in partial
     SyncRun.objects.filter(pk=run.pk).update(outcome="done")
     partial = owner_client.get(
         reverse("stores:detail", args=[store.pk]), HTTP_HX_REQUEST="true"
@@ -142,3 +149,26 @@ def test_the_account_page_marks_a_store_whose_credentials_were_refused(owner_cli
     assert "credentials refused" not in owner_client.get(reverse("accounts:account")).content.decode()
     Store.objects.filter(pk=store.pk).update(connection_state=Store.ConnectionState.BROKEN)
     assert "credentials refused" in owner_client.get(reverse("accounts:account")).content.decode()
+
+
+def test_after_sync_now_the_log_polls_until_the_asked_sync_has_run(owner_client, owner):
+    store = shopify_store(owner)
+    SyncRun.objects.create(
+        merchant=owner.merchant, store=store, kind="poll", outcome="done", started_at=timezone.now()
+    )
+    Store.objects.filter(pk=store.pk).update(last_synced_at=timezone.now(), connection_state="ok")
+    url = reverse("stores:detail", args=[store.pk])
+    assert 'hx-trigger="every 2s"' not in owner_client.get(url).content.decode()
+
+    owner_client.post(reverse("stores:sync", args=[store.pk]), {"kind": "poll"})
+
+    # The background job has not started the run yet: the log keeps asking.
+    assert 'hx-trigger="every 2s"' in owner_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    SyncRun.objects.create(
+        merchant=owner.merchant,
+        store=store,
+        kind="poll",
+        outcome="done",
+        started_at=timezone.now() + datetime.timedelta(seconds=1),
+    )
+    assert 'hx-trigger="every 2s"' not in owner_client.get(url, HTTP_HX_REQUEST="true").content.decode()

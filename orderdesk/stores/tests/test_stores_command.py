@@ -96,8 +96,40 @@ def test_test_and_sync_talk_to_the_store_and_sync_prints_progress(owner, shopify
     out, _ = run("test", str(store.pk))
     assert "Connected to Lakbay Crafts (PHP)." in out
     out, _ = run("sync", str(store.pk), "--backfill")
-    assert "\rLakbay Shopify: 3 orders · 3 new, 0 updated, 0 unchanged, 0 failed" in out
+    bar = "#" * 24
+    assert f"\rLakbay Shopify: [{bar}] 100% 3/3 · 3 new, 0 updated, 0 unchanged, 0 failed" in out
     assert Order.objects.count() == 3
+
+
+def test_the_progress_bar_fills_as_pages_come_in(owner, shopify_double):
+    recent = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    shopify_double.orders = [shopify_node(n, createdAt=recent, updatedAt=recent) for n in range(1, 201)]
+    store = shopify_store(owner, api_base_url=shopify_double.base_url)
+
+    out, _ = run("sync", str(store.pk), "--backfill")
+
+    lines = [line for line in out.split("\r") if line.strip()]
+    assert [line.split("]")[0].split("[")[1] for line in lines] == [
+        "#" * 6 + "-" * 18,
+        "#" * 12 + "-" * 12,
+        "#" * 18 + "-" * 6,
+        "#" * 24,
+    ]
+    assert " 25% 50/200 · 50 new" in lines[0]
+
+
+def test_a_poll_without_a_store_count_prints_a_plain_progress_line(owner, woo_double):
+    from .factories import woo_store
+    from .peers import woo_order
+
+    woo_double.orders = [woo_order(1)]
+    store = woo_store(owner, api_base_url=woo_double.base_url)
+    Store.objects.filter(pk=store.pk).update(sync_cursor="2026-11-01T00:00:00+00:00")
+    woo_double.fail_next(200, [woo_order(1)], {"X-WP-TotalPages": "1"})
+
+    out, _ = run("sync", str(store.pk))
+
+    assert "\rLakbay Woo: 1 orders · 1 new, 0 updated, 0 unchanged, 0 failed" in out
 
 
 def test_sync_of_a_store_refusing_its_token_fails_with_the_reason(owner, shopify_double):

@@ -11,6 +11,7 @@ from orderdesk.orders.models import Order
 from orderdesk.stores import actions as store_actions
 from orderdesk.stores import csv_import
 from orderdesk.stores.actions import StoreDetails
+from orderdesk.stores.background import sync_thread
 from orderdesk.stores.tests.peers import SHOPIFY_TOKEN, ShopifyDouble, shopify_node
 from orderdesk.web.tests.conftest import DESKTOP, PHONE
 from orderdesk.web.tests.test_merchant_guide_in_browser import no_sideways_page_scroll, sign_in
@@ -22,16 +23,26 @@ pytestmark = pytest.mark.browser
 def shopify_double():
     recent = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     double = ShopifyDouble(
-        [shopify_node(n, createdAt=recent, updatedAt=recent) for n in (4001, 4002, 4003)]
+        [shopify_node(n, createdAt=recent, updatedAt=recent) for n in range(4001, 4121)]
     ).start()
+    # The check and the first page answer at once; the next two pages take a while, so the
+    # store page shows the backfill under way.
+    double.script("answered at once")
+    double.script("answered at once")
+    double.stall_next(4)
+    double.stall_next(2)
     yield double
     double.stop()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
 def test_the_owner_connects_a_shopify_store_and_its_paid_orders_appear_in_order_tracking(
-    chromium, live_server, transactional_db, shopify_double, screenshot, viewport
+    chromium, live_server, transactional_db, shopify_double, screenshot, viewport, settings, request
 ):
+    # The backfill runs beside the request, as without Celery in production.
+    settings.STORE_BACKGROUND_THREAD = True
+    settings.STORE_API_TIMEOUT_SECONDS = 10
+    request.addfinalizer(lambda: sync_thread.wait_until_idle(timeout=60))
     actor = owner_actor()
     context = chromium.new_context(viewport=viewport, base_url=live_server.url)
     context.set_default_timeout(15_000)
@@ -51,13 +62,20 @@ def test_the_owner_connects_a_shopify_store_and_its_paid_orders_appear_in_order_
     page.get_by_role("button", name="Connect store").click()
     expect(page.get_by_role("heading", name="Lakbay Shopify")).to_be_visible()
     expect(page.get_by_text("Connected to Lakbay Crafts (PHP).")).to_be_visible()
-    expect(page.get_by_text("3 new, 0 updated, 0 unchanged, 0 failed")).to_be_visible()
+    expect(page.get_by_text("running: 50 of 120 orders so far")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Backfill progress")).to_be_visible()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "31-store-backfill-running")
+    expect(page.get_by_text("120 new, 0 updated, 0 unchanged, 0 failed")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("progressbar")).to_have_count(0)
     expect(page.get_by_text("/webhooks/shopify/")).to_be_visible()
     assert no_sideways_page_scroll(page)
     screenshot(page, "31-store-backfilled")
     page.goto("/orders/")
-    for order in Order.objects.filter(external_id__in=["4001", "4002", "4003"]):
+    for order in Order.objects.filter(external_id__in=["4118", "4119", "4120"]):
         expect(page.locator(f"#order-{order.pk}")).to_be_visible()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "31-store-orders-in-order-tracking")
     context.close()
 
 
@@ -87,4 +105,62 @@ def test_a_csv_preview_shows_the_error_row_and_imports_the_rest_on_confirm(
     page.get_by_role("button", name="Import 1 order").click()
     expect(page.get_by_text("Imported: 1 new, 0 updated, 0 unchanged, 1 failed.")).to_be_visible()
     assert Order.objects.get().external_id == "1001"
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_a_store_change_after_dispatch_and_a_failed_tracking_push_show_on_the_order_page(
+    chromium, live_server, transactional_db, screenshot, viewport
+):
+    from orderdesk.notifications.delivery import deliver_due_notifications
+    from orderdesk.orders import actions as order_actions
+    from orderdesk.stores.shopify import order_from_webhook
+    from orderdesk.stores.sync import apply_incoming_order
+    from orderdesk.stores.tests.peers import shopify_webhook_order
+
+    actor = owner_actor()
+    double = ShopifyDouble([shopify_node(4201)], token="shpat_revoked_token").start()
+    try:
+        store = store_actions.add_store(
+            StoreDetails(
+                channel="shopify",
+                name="Lakbay Shopify",
+                url="lakbay.myshopify.com",
+                api_base_url=double.base_url,
+                access_token=SHOPIFY_TOKEN,
+                webhook_secret="app-secret",
+            ),
+            by=actor,
+        )
+        apply_incoming_order(store, order_from_webhook(shopify_webhook_order(4201)), notify=False)
+        order = Order.objects.get(external_id="4201")
+        order_actions.dispatch_order(
+            order.pk,
+            by=actor,
+            delivery_reference="JT-4201",
+            expected_on=timezone.localdate(timezone=actor.merchant.zone) + datetime.timedelta(days=2),
+        )
+        deliver_due_notifications()
+        cancelled = shopify_webhook_order(4201, cancelled_at="2026-11-21T10:00:00+08:00")
+        apply_incoming_order(store, order_from_webhook(cancelled))
+    finally:
+        double.stop()
+    context = chromium.new_context(viewport=viewport, base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"/orders/{order.pk}/")
+    sign_in(page, actor.user.email)
+    banner = page.get_by_role("alert").filter(has_text="Store change needs your attention")
+    expect(banner).to_contain_text("Lakbay Shopify cancelled this order after it was dispatched.")
+    failed = page.locator(".notification-failed").filter(has_text="Tracking sent to the store")
+    expect(failed).to_contain_text("refused the credentials (HTTP 401)")
+    expect(failed.get_by_role("button", name="Resend")).to_be_visible()
+    assert no_sideways_page_scroll(page)
+    screenshot(page, "33-order-store-change-and-failed-tracking")
+    page.goto("/orders/?status=dispatched")
+    expect(page.locator(f"#order-{order.pk}").get_by_text("Store change")).to_be_visible()
+    page.goto(f"/orders/{order.pk}/")
+    banner.get_by_role("button", name="Dismiss").click()
+    expect(page.get_by_text("The store's change to order")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Store change needs your attention")).to_have_count(0)
     context.close()

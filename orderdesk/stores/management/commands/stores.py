@@ -5,7 +5,8 @@ manage.py stores add --owner EMAIL --channel shopify --name NAME --url lakbay.my
                      [--api-base-url URL]      secrets left out are asked for without echo
 manage.py stores list [--owner EMAIL]           every store with its state and webhook URL
 manage.py stores test ID                        ask the store who it is with the saved credentials
-manage.py stores sync ID [--backfill] | --all   take orders in, with a progress line
+manage.py stores sync ID [--backfill] | --all   take orders in, with a progress bar
+manage.py stores poll                           poll the stores due (cron it every minute without Celery beat)
 """
 
 import getpass
@@ -19,7 +20,7 @@ from orderdesk.errors import DomainError
 from orderdesk.stores import actions
 from orderdesk.stores.models import Store, SyncRun
 from orderdesk.stores.queries import webhook_url
-from orderdesk.stores.sync import sync_store
+from orderdesk.stores.sync import poll_all_stores, sync_store
 
 SECRETS = {
     Store.Channel.SHOPIFY: [
@@ -39,7 +40,9 @@ class Command(BaseCommand):
     help = "Add, list, test and sync store connections."
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="{add,list,test,sync}")
+        commands = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{add,list,test,sync,poll}"
+        )
         add = commands.add_parser("add", help="Connect a store for the shop this owner runs.")
         add.add_argument(
             "--owner", required=True, help="Email of the shop's owner (the command acts as them)."
@@ -62,6 +65,11 @@ class Command(BaseCommand):
             help="Paid, unfulfilled orders of the last STORE_BACKFILL_DAYS days.",
         )
         sync.add_argument("--all", action="store_true", help="Poll every active connected store.")
+        commands.add_parser(
+            "poll",
+            help="Poll the stores not synced in the last STORE_POLL_MINUTES, and take in webhook "
+            "deliveries left unprocessed (run it every minute when there is no Celery beat).",
+        )
 
     def handle(self, *args, subcommand, **options):
         try:
@@ -165,10 +173,27 @@ class Command(BaseCommand):
         if failed:
             raise CommandError("Some stores could not be synced.")
 
+    def _poll(self, **options):
+        polled = poll_all_stores(only_due=True)
+        if options.get("verbosity", 1) > 1:
+            self.stdout.write(f"Polled {polled} store{'s' if polled != 1 else ''}.")
+
     def _progress(self, name: str, run: SyncRun) -> None:
-        self.stdout.write(
-            f"\r{name}: {run.seen_count} orders · {run.new_count} new, {run.updated_count} updated, "
-            f"{run.unchanged_count} unchanged, {run.failed_count} failed",
-            ending="",
-        )
+        self.stdout.write(f"\r{progress_line(name, run)}", ending="")
         self.stdout.flush()
+
+
+BAR_WIDTH = 24
+
+
+def progress_line(name: str, run: SyncRun) -> str:
+    """One line, rewritten in place: a bar when the store said how many orders there are."""
+    counts = (
+        f"{run.new_count} new, {run.updated_count} updated, {run.unchanged_count} unchanged, "
+        f"{run.failed_count} failed"
+    )
+    if run.percent_done is None:
+        return f"{name}: {run.seen_count} orders · {counts}"
+    filled = BAR_WIDTH * run.percent_done // 100
+    bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+    return f"{name}: [{bar}] {run.percent_done:>3}% {run.seen_count}/{run.expected_count} · {counts}"

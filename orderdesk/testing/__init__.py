@@ -1,0 +1,1 @@
+"""Test support shared by the apps' tests (loopback peers); nothing here runs in production."""
