@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "orderdesk.aftersales",
     "orderdesk.notifications",
     "orderdesk.api",
+    "orderdesk.reports",
 ]
 
 MIDDLEWARE = [

@@ -69,13 +69,15 @@ _ORDER_WORK = {
     Permission.UPDATE_SHIPMENTS,
 }
 
-# Owners run the shop: settings, people, stores, vendors, keys and the money figures.
-# Staff do the daily order work. A vendor user sees and ships what is allocated to its
+# Owners run the shop: settings, people, stores, vendors and keys. Staff do the daily order
+# work and review the reports with the owner. A vendor user sees and ships what is allocated to its
 # vendor (the vendors issue scopes which orders). Keys and the system work on orders
-# but never change who may do what.
+# but never change who may do what, and never read the shop's sales and cost figures.
 ALLOWED: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.STAFF: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS, Permission.VIEW_ACCOUNT}),
+    Role.STAFF: frozenset(
+        _ORDER_WORK | {Permission.RESEND_NOTIFICATIONS, Permission.VIEW_ACCOUNT, Permission.VIEW_REPORTS}
+    ),
     Role.VENDOR_USER: frozenset(
         {
             Permission.VIEW_ORDERS,
@@ -84,10 +86,8 @@ ALLOWED: dict[Role, frozenset[Permission]] = {
             Permission.ANSWER_AFTER_SALES,
         }
     ),
-    Role.READ_ONLY_KEY: frozenset(
-        {Permission.VIEW_ORDERS, Permission.VIEW_REPORTS, Permission.VIEW_AFTER_SALES}
-    ),
-    Role.READ_WRITE_KEY: frozenset(_ORDER_WORK | {Permission.VIEW_REPORTS}),
+    Role.READ_ONLY_KEY: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_AFTER_SALES}),
+    Role.READ_WRITE_KEY: frozenset(_ORDER_WORK),
     Role.SYSTEM: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS}),
 }
 

@@ -1,0 +1,429 @@
+"""The read side of the Reports page: every figure of one period, as plain rows.
+
+Sales and statuses add up the daily roll-ups; the shipment, cost and vendor figures read the
+shipments of the period's orders. "The period's orders" are those placed within it, in the
+merchant's time zone, in the chosen store (or all).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DateField, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce, Trunc, TruncDate
+from django.utils import timezone
+
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
+from orderdesk.orders.models import LATE_STATUSES, Order
+from orderdesk.vendors.models import Vendor
+
+from .models import DailyOrderFigures
+from .period import ReportPeriod
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+# A shipment with the carrier longer than this without being delivered is stuck.
+STUCK_IN_TRANSIT_DAYS = 14
+# The product table shows the products that sold most; the export holds every one.
+TOP_PRODUCTS = 20
+
+# Orders that are sales: in Order Tracking and not cancelled.
+SALES_STATUSES = (Order.Status.PENDING, Order.Status.DISPATCHED, Order.Status.FULFILLED)
+
+
+def money(amount) -> Decimal:
+    return Decimal(amount or 0).quantize(CENT)
+
+
+def share(part: int, whole: int) -> Decimal | None:
+    """part / whole as a percentage with one decimal; None when there is nothing to divide."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class SalesRow:
+    bucket: datetime.date
+    label: str
+    orders: int
+    revenue: Decimal
+
+    @property
+    def average(self) -> Decimal | None:
+        return money(self.revenue / self.orders) if self.orders else None
+
+
+@dataclass(frozen=True)
+class CountRow:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class FulfillmentTimeRow:
+    bucket: datetime.date | None
+    label: str
+    shipments: int
+    # Average days from payment to the carrier, and to delivery (None: none got there yet).
+    days_to_in_transit: Decimal | None
+    delivered: int
+    days_to_delivered: Decimal | None
+    # Shipments handed to the carrier by the order's due day (payment day + processing days).
+    within_processing_days: int
+    shipped: int
+
+    @property
+    def within_processing_days_rate(self) -> Decimal | None:
+        return share(self.within_processing_days, self.shipped)
+
+
+@dataclass(frozen=True)
+class CostRow:
+    key: str
+    label: str
+    units: int
+    revenue: Decimal
+    cost: Decimal
+
+    @property
+    def margin(self) -> Decimal:
+        return self.revenue - self.cost
+
+    @property
+    def margin_rate(self) -> Decimal | None:
+        return (self.margin * 100 / self.revenue).quantize(Decimal("0.1")) if self.revenue else None
+
+
+@dataclass(frozen=True)
+class VendorScore:
+    vendor_id: int
+    name: str
+    processing_days: int
+    shipments: int
+    # Shipped within the vendor's processing days of being allocated, of those shipped or overdue.
+    on_time: int
+    judged: int
+    exceptions: int
+    orders: int
+    cost: Decimal
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return share(self.on_time, self.judged)
+
+    @property
+    def exception_rate(self) -> Decimal | None:
+        return share(self.exceptions, self.shipments)
+
+    @property
+    def average_cost_per_order(self) -> Decimal | None:
+        return money(self.cost / self.orders) if self.orders else None
+
+
+@dataclass
+class Report:
+    period: ReportPeriod
+    currency: str
+    sales: list[SalesRow] = field(default_factory=list)
+    statuses: list[CountRow] = field(default_factory=list)
+    shipping_statuses: list[CountRow] = field(default_factory=list)
+    late: int = 0
+    stuck: int = 0
+    fulfillment_times: list[FulfillmentTimeRow] = field(default_factory=list)
+    fulfillment_total: FulfillmentTimeRow | None = None
+    cost_by_vendor: list[CostRow] = field(default_factory=list)
+    cost_by_product: list[CostRow] = field(default_factory=list)
+    cost_by_period: list[CostRow] = field(default_factory=list)
+    scorecard: list[VendorScore] = field(default_factory=list)
+
+    @property
+    def orders(self) -> int:
+        return sum(row.orders for row in self.sales)
+
+    @property
+    def revenue(self) -> Decimal:
+        return money(sum((row.revenue for row in self.sales), ZERO))
+
+    @property
+    def average_order_value(self) -> Decimal | None:
+        return money(self.revenue / self.orders) if self.orders else None
+
+    @property
+    def cost(self) -> Decimal:
+        return money(sum((row.cost for row in self.cost_by_period), ZERO))
+
+    @property
+    def shipped_revenue(self) -> Decimal:
+        return money(sum((row.revenue for row in self.cost_by_period), ZERO))
+
+
+def build_report(merchant, period: ReportPeriod, *, today: datetime.date | None = None) -> Report:
+    """Every figure of the period for the merchant (the roll-ups as they stand: refresh them first)."""
+    today = today or timezone.localdate(timezone=merchant.zone)
+    report = Report(period=period, currency=merchant.currency)
+    _add_sales_and_statuses(report, merchant, period)
+    orders = period_orders(merchant, period)
+    _add_late_and_shipping(report, merchant, period, orders, today)
+    _add_fulfillment_times(report, merchant, period, orders)
+    _add_costs(report, merchant, period, orders)
+    _add_scorecard(report, merchant, period, orders, today)
+    return report
+
+
+def period_orders(merchant, period: ReportPeriod):
+    """The orders placed within the period (in the merchant's time zone), in its store if it has one."""
+    orders = Order.objects.for_merchant(merchant).filter(
+        placed_at__gte=period.starts_at, placed_at__lt=period.ends_before
+    )
+    if period.store_id:
+        orders = orders.filter(store_id=period.store_id)
+    return orders
+
+
+def _add_sales_and_statuses(report: Report, merchant, period: ReportPeriod) -> None:
+    figures = DailyOrderFigures.objects.for_merchant(merchant).filter(
+        day__gte=period.starts_on, day__lte=period.ends_on
+    )
+    if period.store_id:
+        figures = figures.filter(store_id=period.store_id)
+    sales = {bucket: [0, ZERO] for bucket in period.buckets()}
+    rows = (
+        figures.filter(status__in=SALES_STATUSES)
+        .annotate(bucket=Trunc("day", period.grain, output_field=DateField()))
+        .values("bucket")
+        .annotate(orders=Sum("order_count"), revenue=Sum("total_sum"))
+        .order_by()
+    )
+    for row in rows:
+        sales[_as_date(row["bucket"])] = [row["orders"], money(row["revenue"])]
+    report.sales = [
+        SalesRow(bucket=bucket, label=period.label(bucket), orders=orders, revenue=revenue)
+        for bucket, (orders, revenue) in sales.items()
+    ]
+    counts = dict(
+        figures.values("status").annotate(n=Sum("order_count")).order_by().values_list("status", "n")
+    )
+    report.statuses = [
+        CountRow(key=status.value, label=status.label, count=counts.get(status.value, 0))
+        for status in Order.Status
+    ]
+
+
+def _add_late_and_shipping(report: Report, merchant, period, orders, today: datetime.date) -> None:
+    # Order.is_late's rule, asked of the database.
+    report.late = orders.filter(status__in=LATE_STATUSES, due_on__lt=today).count()
+    shipments = Fulfillment.objects.for_merchant(merchant).filter(order__in=orders.values("pk"))
+    counts = dict(shipments.values("status").annotate(n=Count("id")).order_by().values_list("status", "n"))
+    report.shipping_statuses = [
+        CountRow(key=status.value, label=status.label, count=counts.get(status.value, 0))
+        for status in Fulfillment.ShippingStatus
+    ]
+    stuck_since = timezone.now() - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
+    report.stuck = shipments.filter(
+        Q(status=Fulfillment.ShippingStatus.EXCEPTION)
+        | Q(status=Fulfillment.ShippingStatus.IN_TRANSIT, shipped_at__lt=stuck_since)
+    ).count()
+
+
+def _add_fulfillment_times(report: Report, merchant, period: ReportPeriod, orders) -> None:
+    zone = merchant.zone
+    shipments = (
+        Fulfillment.objects.for_merchant(merchant)
+        .filter(order__in=orders.values("pk"), order__payment_verified_at__isnull=False)
+        .annotate(bucket=Trunc("order__placed_at", period.grain, output_field=DateField(), tzinfo=zone))
+        .values("bucket", "shipped_at", "delivered_at", "order__payment_verified_at", "order__due_on")
+        .annotate(shipped_on=TruncDate("shipped_at", tzinfo=zone))
+    )
+    # Durations are added up here rather than in SQL: SQLite and PostgreSQL disagree on their types.
+    totals: dict = defaultdict(lambda: [0, datetime.timedelta(), 0, datetime.timedelta(), 0, 0])
+    for row in shipments.iterator(chunk_size=5000):
+        paid_at = row["order__payment_verified_at"]
+        for key in (_as_date(row["bucket"]), None):
+            entry = totals[key]
+            entry[0] += 1
+            if row["shipped_at"]:
+                entry[1] += max(row["shipped_at"] - paid_at, datetime.timedelta())
+                entry[4] += 1
+                if row["order__due_on"] and row["shipped_on"] <= row["order__due_on"]:
+                    entry[5] += 1
+            if row["delivered_at"]:
+                entry[2] += 1
+                entry[3] += max(row["delivered_at"] - paid_at, datetime.timedelta())
+
+    def row_for(key, label):
+        count, to_transit, delivered, to_delivered, shipped, within = totals[key]
+        return FulfillmentTimeRow(
+            bucket=key,
+            label=label,
+            shipments=count,
+            days_to_in_transit=_days(to_transit / shipped) if shipped else None,
+            delivered=delivered,
+            days_to_delivered=_days(to_delivered / delivered) if delivered else None,
+            within_processing_days=within,
+            shipped=shipped,
+        )
+
+    report.fulfillment_times = [row_for(bucket, period.label(bucket)) for bucket in period.buckets()]
+    report.fulfillment_total = row_for(None, "All")
+
+
+def _days(duration: datetime.timedelta) -> Decimal:
+    return (Decimal(duration.total_seconds()) / 86400).quantize(Decimal("0.1"))
+
+
+def shipped_lines(merchant, orders):
+    """The shipped lines of these orders (cancelled ones left out), each with its revenue and cost."""
+    return (
+        FulfillmentLine.objects.for_merchant(merchant)
+        .filter(fulfillment__order__in=orders.exclude(status=Order.Status.CANCELLED).values("pk"))
+        .annotate(
+            line_revenue=F("quantity") * F("order_line__unit_price"),
+            line_cost=F("quantity") * (Coalesce("unit_cost", ZERO) + Coalesce("shipping_cost", ZERO)),
+        )
+    )
+
+
+def _cost_rows(lines, group_by: list[str]) -> list[dict]:
+    return list(
+        lines.values(*group_by)
+        .annotate(units=Sum("quantity"), revenue=Sum("line_revenue"), cost=Sum("line_cost"))
+        .order_by()
+    )
+
+
+def _add_costs(report: Report, merchant, period: ReportPeriod, orders) -> None:
+    lines = shipped_lines(merchant, orders)
+    names = dict(Vendor.objects.for_merchant(merchant).values_list("pk", "name"))
+    report.cost_by_vendor = sorted(
+        (
+            CostRow(
+                key=str(row["fulfillment__vendor_id"] or ""),
+                label=names.get(row["fulfillment__vendor_id"], "Shipped by the shop"),
+                units=row["units"],
+                revenue=money(row["revenue"]),
+                cost=money(row["cost"]),
+            )
+            for row in _cost_rows(lines, ["fulfillment__vendor_id"])
+        ),
+        key=lambda row: (-row.revenue, row.label),
+    )
+    products = sorted(
+        (
+            CostRow(
+                key=row["order_line__sku"] or row["order_line__title"],
+                label=_product_label(row["order_line__sku"], row["order_line__title"]),
+                units=row["units"],
+                revenue=money(row["revenue"]),
+                cost=money(row["cost"]),
+            )
+            for row in _cost_rows(lines, ["order_line__sku", "order_line__title"])
+        ),
+        key=lambda row: (-row.revenue, row.label),
+    )
+    report.cost_by_product = products[:TOP_PRODUCTS]
+    by_bucket = {
+        _as_date(row["bucket"]): row
+        for row in _cost_rows(
+            lines.annotate(
+                bucket=Trunc(
+                    "fulfillment__order__placed_at",
+                    period.grain,
+                    output_field=DateField(),
+                    tzinfo=merchant.zone,
+                )
+            ),
+            ["bucket"],
+        )
+    }
+    report.cost_by_period = [
+        CostRow(
+            key=bucket.isoformat(),
+            label=period.label(bucket),
+            units=(by_bucket.get(bucket) or {}).get("units") or 0,
+            revenue=money((by_bucket.get(bucket) or {}).get("revenue")),
+            cost=money((by_bucket.get(bucket) or {}).get("cost")),
+        )
+        for bucket in period.buckets()
+    ]
+
+
+def _product_label(sku: str, title: str) -> str:
+    return f"{title} ({sku})" if sku else title
+
+
+def _add_scorecard(report: Report, merchant, period: ReportPeriod, orders, today: datetime.date) -> None:
+    now = timezone.now()
+    vendors = {vendor.pk: vendor for vendor in Vendor.objects.for_merchant(merchant)}
+    shipments = Fulfillment.objects.for_merchant(merchant).filter(
+        order__in=orders.values("pk"), vendor__isnull=False
+    )
+    had_exception = Exists(
+        TrackingEvent.objects.filter(fulfillment=OuterRef("pk"), status=Fulfillment.ShippingStatus.EXCEPTION)
+    )
+    scores: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    # On time depends on each vendor's own processing days: one query per distinct number of days.
+    days_of = defaultdict(list)
+    for vendor in vendors.values():
+        days_of[vendor.processing_days].append(vendor.pk)
+    for days, vendor_ids in days_of.items():
+        allowed = datetime.timedelta(days=days)
+        rows = (
+            shipments.filter(vendor_id__in=vendor_ids)
+            .values("vendor_id")
+            .annotate(
+                shipments=Count("id"),
+                on_time=Count(
+                    "id", filter=Q(shipped_at__isnull=False, shipped_at__lte=F("created_at") + allowed)
+                ),
+                # Shipped late, or not shipped and already past the vendor's days.
+                late=Count(
+                    "id",
+                    filter=Q(shipped_at__gt=F("created_at") + allowed)
+                    | Q(shipped_at__isnull=True, created_at__lt=now - allowed),
+                ),
+                exceptions=Count("id", filter=Q(had_exception)),
+                orders=Count("order_id", distinct=True),
+            )
+            .order_by()
+        )
+        for row in rows:
+            score = scores[row["vendor_id"]]
+            score.update(row)
+    lines = shipped_lines(merchant, orders).filter(fulfillment__vendor__isnull=False)
+    costs = dict(
+        lines.values("fulfillment__vendor_id")
+        .annotate(cost=Sum("line_cost"))
+        .order_by()
+        .values_list("fulfillment__vendor_id", "cost")
+    )
+    report.scorecard = sorted(
+        (
+            VendorScore(
+                vendor_id=vendor_id,
+                name=vendors[vendor_id].name,
+                processing_days=vendors[vendor_id].processing_days,
+                shipments=score["shipments"],
+                on_time=score["on_time"],
+                judged=score["on_time"] + score["late"],
+                exceptions=score["exceptions"],
+                orders=score["orders"],
+                cost=money(costs.get(vendor_id)),
+            )
+            for vendor_id, score in scores.items()
+        ),
+        key=lambda score: (-score.shipments, score.name),
+    )
+
+
+def _as_date(value) -> datetime.date:
+    """A bucket as a date (SQLite hands back text, some backends datetimes)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value

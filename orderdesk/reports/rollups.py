@@ -1,0 +1,152 @@
+"""Keeping the daily order roll-ups in step with the orders, and checking them against a recount.
+
+The order actions belong to the orders app, which cannot know about reports; so instead of being
+told of each change, the roll-ups look for the orders changed since their last run (`updated_at`,
+which every order action sets) and rebuild the days those orders were placed on. The rebuild runs
+in the background (Celery beat, or a thread after a Reports page finds the figures stale) and from
+`manage.py reports rollup`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from orderdesk.orders.models import Order, OrderLine
+
+from .models import DailyOrderFigures, RollupState
+from .period import start_of_day
+
+# A transaction that set an order's updated_at before our last run may commit after it; looking
+# this far back again each time takes such late commits in.
+LATE_COMMIT_MARGIN = datetime.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    days_rebuilt: int
+    full: bool
+
+
+def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
+    """Rebuild the merchant's daily figures for every day an order of which changed since the last
+    run (all of them the first time, or with `full`). One run per merchant at a time (row lock)."""
+    zone = merchant.zone
+    with transaction.atomic():
+        state, created = RollupState.objects.select_for_update().get_or_create(
+            merchant=merchant, defaults={"counted_through": timezone.now()}
+        )
+        started = timezone.now()
+        orders = Order.objects.for_merchant(merchant)
+        if created or full:
+            DailyOrderFigures.objects.for_merchant(merchant).delete()
+            _write_figures(merchant, orders)
+            days_rebuilt = len(set(DailyOrderFigures.objects.for_merchant(merchant).values_list("day")))
+            full = True
+        else:
+            since = state.counted_through - LATE_COMMIT_MARGIN
+            days = set(
+                orders.filter(updated_at__gte=since)
+                .annotate(day=TruncDate("placed_at", tzinfo=zone))
+                .order_by()
+                .values_list("day", flat=True)
+                .distinct()
+            )
+            for first, last in _runs(sorted(days)):
+                DailyOrderFigures.objects.for_merchant(merchant).filter(day__range=(first, last)).delete()
+                _write_figures(
+                    merchant,
+                    orders.filter(
+                        placed_at__gte=start_of_day(first, zone),
+                        placed_at__lt=start_of_day(last + datetime.timedelta(days=1), zone),
+                    ),
+                )
+            days_rebuilt = len(days)
+        state.counted_through = started
+        state.refreshed_at = timezone.now()
+        state.save()
+    return RefreshOutcome(days_rebuilt=days_rebuilt, full=full)
+
+
+def _write_figures(merchant, orders) -> None:
+    zone = merchant.zone
+    by_key = {
+        (row["day"], row["store_id"], row["status"]): row
+        for row in orders.annotate(day=TruncDate("placed_at", tzinfo=zone))
+        .values("day", "store_id", "status")
+        .annotate(order_count=Count("id"), total_sum=Sum("total"))
+        .order_by()
+    }
+    items = (
+        OrderLine.objects.filter(order__in=orders.values("pk"))
+        .annotate(day=TruncDate("order__placed_at", tzinfo=zone))
+        .values("day", "order__store_id", "order__status")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    units = {(row["day"], row["order__store_id"], row["order__status"]): row["units"] for row in items}
+    DailyOrderFigures.objects.bulk_create(
+        [
+            DailyOrderFigures(
+                merchant=merchant,
+                day=day,
+                store_id=store_id,
+                status=status,
+                order_count=row["order_count"],
+                total_sum=row["total_sum"] or 0,
+                item_count=units.get((day, store_id, status)) or 0,
+            )
+            for (day, store_id, status), row in by_key.items()
+        ],
+        batch_size=2000,
+    )
+
+
+def _runs(days: list[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
+    """Sorted days as runs of consecutive days: [1, 2, 3, 7] → [(1, 3), (7, 7)]."""
+    runs: list[list[datetime.date]] = []
+    for day in days:
+        if runs and day - runs[-1][1] == datetime.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def recount_differences(merchant) -> list[str]:
+    """Where the kept figures differ from the orders counted now (empty when they agree)."""
+    kept = defaultdict(lambda: (0, 0, 0))
+    for row in DailyOrderFigures.objects.for_merchant(merchant):
+        kept[(row.day, row.store_id, row.status)] = (row.order_count, row.total_sum, row.item_count)
+    orders = Order.objects.for_merchant(merchant)
+    counted = defaultdict(lambda: (0, 0, 0))
+    for order in orders.prefetch_related("lines").only("placed_at", "store_id", "status", "total"):
+        key = (order.placed_at.astimezone(merchant.zone).date(), order.store_id, order.status)
+        count, total, units = counted[key]
+        counted[key] = (
+            count + 1,
+            total + order.total,
+            units + sum(line.quantity for line in order.lines.all()),
+        )
+    differences = []
+    for key in sorted(set(kept) | set(counted), key=str):
+        if kept[key] != counted[key]:
+            day, store_id, status = key
+            differences.append(f"{day} store {store_id} {status}: kept {kept[key]}, counted {counted[key]}")
+    return differences
+
+
+def refresh_all_merchants() -> int:
+    """Refresh every merchant's roll-ups that has orders (the periodic task); how many were refreshed."""
+    from orderdesk.accounts.models import Merchant
+
+    merchants = Merchant.objects.filter(pk__in=Order.objects.values("merchant_id").distinct())
+    for merchant in merchants:
+        refresh_order_figures(merchant)
+    return len(merchants)

@@ -1,0 +1,76 @@
+"""The daily roll-ups follow the order actions on their next refresh, day by day, merchant by merchant."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
+from orderdesk.orders import actions
+from orderdesk.orders.tests.factories import pending_order
+from orderdesk.reports.figures import build_report
+from orderdesk.reports.models import DailyOrderFigures
+from orderdesk.reports.period import ReportPeriod
+from orderdesk.reports.rollups import recount_differences, refresh_order_figures
+
+pytestmark = pytest.mark.django_db
+
+
+def today_period(merchant) -> ReportPeriod:
+    today = timezone.localdate(timezone=merchant.zone)
+    return ReportPeriod(starts_on=today, ends_on=today, zone=merchant.zone)
+
+
+def test_a_refresh_takes_in_the_orders_changed_since_the_last_one():
+    owner = owner_actor()
+    merchant = owner.merchant
+    first = pending_order(owner)
+    assert refresh_order_figures(merchant).full is True
+    assert build_report(merchant, today_period(merchant)).orders == 1
+
+    second = pending_order(owner)
+    actions.cancel_order(first.pk, by=owner, reason="Out of stock")
+    outcome = refresh_order_figures(merchant)
+
+    report = build_report(merchant, today_period(merchant))
+    assert outcome.full is False and outcome.days_rebuilt == 1
+    assert report.orders == 1
+    assert report.revenue == second.total
+    assert {row.key: row.count for row in report.statuses if row.count} == {"pending": 1, "cancelled": 1}
+    assert recount_differences(merchant) == []
+
+
+def test_a_recount_names_a_day_whose_kept_figures_are_wrong():
+    owner = owner_actor()
+    pending_order(owner)
+    refresh_order_figures(owner.merchant)
+    DailyOrderFigures.objects.filter(merchant=owner.merchant).update(order_count=7)
+
+    differences = recount_differences(owner.merchant)
+
+    assert len(differences) == 1 and "kept (7," in differences[0]
+    refresh_order_figures(owner.merchant, full=True)
+    assert recount_differences(owner.merchant) == []
+
+
+def test_one_merchants_orders_never_reach_anothers_report():
+    ours, theirs = owner_actor(), owner_actor(MerchantFactory())
+    pending_order(ours)
+    pending_order(theirs)
+    pending_order(theirs)
+    for merchant in (ours.merchant, theirs.merchant):
+        refresh_order_figures(merchant)
+
+    assert build_report(ours.merchant, today_period(ours.merchant)).orders == 1
+    assert build_report(theirs.merchant, today_period(theirs.merchant)).orders == 2
+    week = today_period(ours.merchant)
+    assert sum(row.count for row in build_report(ours.merchant, week).shipping_statuses) == 0
+
+
+def test_a_period_starts_at_midnight_in_the_merchants_zone():
+    merchant = MerchantFactory(time_zone="Asia/Manila")
+    period = ReportPeriod(
+        starts_on=datetime.date(2026, 11, 2), ends_on=datetime.date(2026, 11, 2), zone=merchant.zone
+    )
+    assert period.starts_at == datetime.datetime(2026, 11, 1, 16, tzinfo=datetime.UTC)
+    assert period.ends_before == datetime.datetime(2026, 11, 2, 16, tzinfo=datetime.UTC)
