@@ -18,6 +18,7 @@ urlpatterns = [
     path("t/", include("orderdesk.customer_page.urls")),
     path("stores/", include("orderdesk.stores.urls")),
     path("api/v1/", include("orderdesk.aftersales.api_urls")),
+    path("reports/", include("orderdesk.reports.urls")),
     path("api/", include("orderdesk.api.urls")),
 ]
 
