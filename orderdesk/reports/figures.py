@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, DateField, Exists, F, FloatField, Func, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, Trunc, TruncDate
 from django.utils import timezone
 
@@ -140,6 +140,7 @@ class Report:
     cost_by_product: list[CostRow] = field(default_factory=list)
     cost_by_period: list[CostRow] = field(default_factory=list)
     scorecard: list[VendorScore] = field(default_factory=list)
+    cost_by_vendor_id: dict = field(default_factory=dict)
 
     @property
     def orders(self) -> int:
@@ -217,7 +218,7 @@ def _add_sales_and_statuses(report: Report, merchant, period: ReportPeriod) -> N
 def _add_late_and_shipping(report: Report, merchant, period, orders, today: datetime.date) -> None:
     # Order.is_late's rule, asked of the database.
     report.late = orders.filter(status__in=LATE_STATUSES, due_on__lt=today).count()
-    shipments = Fulfillment.objects.for_merchant(merchant).filter(order__in=orders.values("pk"))
+    shipments = _shipments_of(merchant, period)
     counts = dict(shipments.values("status").annotate(n=Count("id")).order_by().values_list("status", "n"))
     report.shipping_statuses = [
         CountRow(key=status.value, label=status.label, count=counts.get(status.value, 0))
@@ -230,30 +231,56 @@ def _add_late_and_shipping(report: Report, merchant, period, orders, today: date
     ).count()
 
 
+class EpochSeconds(Func):
+    """A datetime as seconds since 1970, in SQL: differences of these add up on both databases
+    (SQLite and PostgreSQL disagree on adding up durations)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)")
+
+    def as_sql(self, compiler, connection, template=None, **extra):
+        template = template or "EXTRACT(EPOCH FROM %(expressions)s)"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
 def _add_fulfillment_times(report: Report, merchant, period: ReportPeriod, orders) -> None:
     zone = merchant.zone
-    shipments = (
-        Fulfillment.objects.for_merchant(merchant)
-        .filter(order__in=orders.values("pk"), order__payment_verified_at__isnull=False)
-        .annotate(bucket=Trunc("order__placed_at", period.grain, output_field=DateField(), tzinfo=zone))
-        .values("bucket", "shipped_at", "delivered_at", "order__payment_verified_at", "order__due_on")
-        .annotate(shipped_on=TruncDate("shipped_at", tzinfo=zone))
+    paid_at = EpochSeconds("order__payment_verified_at")
+    rows = (
+        _shipments_of(merchant, period)
+        .filter(order__payment_verified_at__isnull=False)
+        .annotate(
+            bucket=Trunc("order__placed_at", period.grain, output_field=DateField(), tzinfo=zone),
+            shipped_on=TruncDate("shipped_at", tzinfo=zone),
+        )
+        .values("bucket")
+        .annotate(
+            shipments=Count("id"),
+            shipped=Count("id", filter=Q(shipped_at__isnull=False)),
+            to_transit=Sum(EpochSeconds("shipped_at") - paid_at, filter=Q(shipped_at__isnull=False)),
+            within=Count("id", filter=Q(shipped_at__isnull=False, shipped_on__lte=F("order__due_on"))),
+            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+            to_delivered=Sum(EpochSeconds("delivered_at") - paid_at, filter=Q(delivered_at__isnull=False)),
+        )
+        .order_by()
     )
-    # Durations are added up here rather than in SQL: SQLite and PostgreSQL disagree on their types.
-    totals: dict = defaultdict(lambda: [0, datetime.timedelta(), 0, datetime.timedelta(), 0, 0])
-    for row in shipments.iterator(chunk_size=5000):
-        paid_at = row["order__payment_verified_at"]
+    totals: dict = defaultdict(lambda: [0, 0.0, 0, 0.0, 0, 0])
+    for row in rows:
         for key in (_as_date(row["bucket"]), None):
             entry = totals[key]
-            entry[0] += 1
-            if row["shipped_at"]:
-                entry[1] += max(row["shipped_at"] - paid_at, datetime.timedelta())
-                entry[4] += 1
-                if row["order__due_on"] and row["shipped_on"] <= row["order__due_on"]:
-                    entry[5] += 1
-            if row["delivered_at"]:
-                entry[2] += 1
-                entry[3] += max(row["delivered_at"] - paid_at, datetime.timedelta())
+            entry[0] += row["shipments"]
+            entry[1] += float(row["to_transit"] or 0)
+            entry[2] += row["delivered"]
+            entry[3] += float(row["to_delivered"] or 0)
+            entry[4] += row["shipped"]
+            entry[5] += row["within"]
 
     def row_for(key, label):
         count, to_transit, delivered, to_delivered, shipped, within = totals[key]
@@ -272,84 +299,99 @@ def _add_fulfillment_times(report: Report, merchant, period: ReportPeriod, order
     report.fulfillment_total = row_for(None, "All")
 
 
-def _days(duration: datetime.timedelta) -> Decimal:
-    return (Decimal(duration.total_seconds()) / 86400).quantize(Decimal("0.1"))
-
-
-def shipped_lines(merchant, orders):
-    """The shipped lines of these orders (cancelled ones left out), each with its revenue and cost."""
-    return (
-        FulfillmentLine.objects.for_merchant(merchant)
-        .filter(fulfillment__order__in=orders.exclude(status=Order.Status.CANCELLED).values("pk"))
-        .annotate(
-            line_revenue=F("quantity") * F("order_line__unit_price"),
-            line_cost=F("quantity") * (Coalesce("unit_cost", ZERO) + Coalesce("shipping_cost", ZERO)),
-        )
+def _shipments_of(merchant, period: ReportPeriod):
+    """The shipments of the period's orders, filtered through the join (not an IN list of order ids)."""
+    shipments = Fulfillment.objects.for_merchant(merchant).filter(
+        order__placed_at__gte=period.starts_at, order__placed_at__lt=period.ends_before
     )
+    if period.store_id:
+        shipments = shipments.filter(order__store_id=period.store_id)
+    return shipments
 
 
-def _cost_rows(lines, group_by: list[str]) -> list[dict]:
-    return list(
-        lines.values(*group_by)
-        .annotate(units=Sum("quantity"), revenue=Sum("line_revenue"), cost=Sum("line_cost"))
-        .order_by()
+def _days(seconds: float) -> Decimal:
+    # Whole seconds add up exactly in a float; three decimals keep the rounding the same as in Decimal.
+    return (Decimal(str(round(seconds, 3))) / 86400).quantize(Decimal("0.1"))
+
+
+def shipped_lines(merchant, period: ReportPeriod):
+    """The shipped lines of the period's orders (cancelled ones left out), each with its revenue and cost."""
+    lines = FulfillmentLine.objects.for_merchant(merchant).filter(
+        fulfillment__order__placed_at__gte=period.starts_at,
+        fulfillment__order__placed_at__lt=period.ends_before,
+    )
+    if period.store_id:
+        lines = lines.filter(fulfillment__order__store_id=period.store_id)
+    return lines.exclude(fulfillment__order__status=Order.Status.CANCELLED).annotate(
+        line_revenue=F("quantity") * F("order_line__unit_price"),
+        line_cost=F("quantity") * (Coalesce("unit_cost", ZERO) + Coalesce("shipping_cost", ZERO)),
     )
 
 
 def _add_costs(report: Report, merchant, period: ReportPeriod, orders) -> None:
-    lines = shipped_lines(merchant, orders)
+    # One pass over the period's shipped lines, grouped finely; the three tables add it up here.
+    rows = (
+        shipped_lines(merchant, period)
+        .annotate(
+            bucket=Trunc(
+                "fulfillment__order__placed_at", period.grain, output_field=DateField(), tzinfo=merchant.zone
+            )
+        )
+        .values("fulfillment__vendor_id", "order_line__sku", "order_line__title", "bucket")
+        .annotate(units=Sum("quantity"), revenue=Sum("line_revenue"), cost=Sum("line_cost"))
+        .order_by()
+    )
+    by_vendor, by_product, by_bucket = (defaultdict(lambda: [0, ZERO, ZERO]) for _ in range(3))
+    for row in rows:
+        keys = (
+            (by_vendor, row["fulfillment__vendor_id"]),
+            (by_product, (row["order_line__sku"], row["order_line__title"])),
+            (by_bucket, _as_date(row["bucket"])),
+        )
+        for table, key in keys:
+            entry = table[key]
+            entry[0] += row["units"]
+            entry[1] += row["revenue"] or ZERO
+            entry[2] += row["cost"] or ZERO
     names = dict(Vendor.objects.for_merchant(merchant).values_list("pk", "name"))
     report.cost_by_vendor = sorted(
         (
             CostRow(
-                key=str(row["fulfillment__vendor_id"] or ""),
-                label=names.get(row["fulfillment__vendor_id"], "Shipped by the shop"),
-                units=row["units"],
-                revenue=money(row["revenue"]),
-                cost=money(row["cost"]),
+                key=str(vendor_id or ""),
+                label=names.get(vendor_id, "Shipped by the shop"),
+                units=units,
+                revenue=money(revenue),
+                cost=money(cost),
             )
-            for row in _cost_rows(lines, ["fulfillment__vendor_id"])
+            for vendor_id, (units, revenue, cost) in by_vendor.items()
         ),
         key=lambda row: (-row.revenue, row.label),
     )
     products = sorted(
         (
             CostRow(
-                key=row["order_line__sku"] or row["order_line__title"],
-                label=_product_label(row["order_line__sku"], row["order_line__title"]),
-                units=row["units"],
-                revenue=money(row["revenue"]),
-                cost=money(row["cost"]),
+                key=sku or title,
+                label=_product_label(sku, title),
+                units=units,
+                revenue=money(revenue),
+                cost=money(cost),
             )
-            for row in _cost_rows(lines, ["order_line__sku", "order_line__title"])
+            for (sku, title), (units, revenue, cost) in by_product.items()
         ),
         key=lambda row: (-row.revenue, row.label),
     )
     report.cost_by_product = products[:TOP_PRODUCTS]
-    by_bucket = {
-        _as_date(row["bucket"]): row
-        for row in _cost_rows(
-            lines.annotate(
-                bucket=Trunc(
-                    "fulfillment__order__placed_at",
-                    period.grain,
-                    output_field=DateField(),
-                    tzinfo=merchant.zone,
-                )
-            ),
-            ["bucket"],
-        )
-    }
     report.cost_by_period = [
         CostRow(
             key=bucket.isoformat(),
             label=period.label(bucket),
-            units=(by_bucket.get(bucket) or {}).get("units") or 0,
-            revenue=money((by_bucket.get(bucket) or {}).get("revenue")),
-            cost=money((by_bucket.get(bucket) or {}).get("cost")),
+            units=by_bucket[bucket][0] if bucket in by_bucket else 0,
+            revenue=money(by_bucket[bucket][1] if bucket in by_bucket else ZERO),
+            cost=money(by_bucket[bucket][2] if bucket in by_bucket else ZERO),
         )
         for bucket in period.buckets()
     ]
+    report.cost_by_vendor_id = {vendor_id: money(cost) for vendor_id, (_, _, cost) in by_vendor.items()}
 
 
 def _product_label(sku: str, title: str) -> str:
@@ -359,9 +401,7 @@ def _product_label(sku: str, title: str) -> str:
 def _add_scorecard(report: Report, merchant, period: ReportPeriod, orders, today: datetime.date) -> None:
     now = timezone.now()
     vendors = {vendor.pk: vendor for vendor in Vendor.objects.for_merchant(merchant)}
-    shipments = Fulfillment.objects.for_merchant(merchant).filter(
-        order__in=orders.values("pk"), vendor__isnull=False
-    )
+    shipments = _shipments_of(merchant, period).filter(vendor__isnull=False)
     had_exception = Exists(
         TrackingEvent.objects.filter(fulfillment=OuterRef("pk"), status=Fulfillment.ShippingStatus.EXCEPTION)
     )
@@ -394,13 +434,7 @@ def _add_scorecard(report: Report, merchant, period: ReportPeriod, orders, today
         for row in rows:
             score = scores[row["vendor_id"]]
             score.update(row)
-    lines = shipped_lines(merchant, orders).filter(fulfillment__vendor__isnull=False)
-    costs = dict(
-        lines.values("fulfillment__vendor_id")
-        .annotate(cost=Sum("line_cost"))
-        .order_by()
-        .values_list("fulfillment__vendor_id", "cost")
-    )
+    costs = report.cost_by_vendor_id
     report.scorecard = sorted(
         (
             VendorScore(
