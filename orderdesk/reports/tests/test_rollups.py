@@ -74,3 +74,18 @@ def test_a_period_starts_at_midnight_in_the_merchants_zone():
     )
     assert period.starts_at == datetime.datetime(2026, 11, 1, 16, tzinfo=datetime.UTC)
     assert period.ends_before == datetime.datetime(2026, 11, 2, 16, tzinfo=datetime.UTC)
+
+
+def test_the_command_rebuilds_and_checks_the_rollups():
+    from django.core.management import CommandError, call_command
+
+    owner = owner_actor()
+    pending_order(owner)
+    call_command("reports", "rollup", "--merchant", str(owner.merchant.pk))
+    call_command("reports", "check", "--merchant", str(owner.merchant.pk))
+    DailyOrderFigures.objects.filter(merchant=owner.merchant).update(total_sum=1)
+
+    with pytest.raises(CommandError, match="differ from a recount"):
+        call_command("reports", "check", "--merchant", str(owner.merchant.pk))
+    call_command("reports", "rollup", "--full", "--merchant", str(owner.merchant.pk))
+    call_command("reports", "check", "--merchant", str(owner.merchant.pk))
