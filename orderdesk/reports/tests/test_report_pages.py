@@ -32,6 +32,8 @@ def test_the_owner_and_staff_see_the_report_and_the_menu_link(client, role):
     assert "Vendor scorecard" in html
     assert 'id="sales-chart" type="application/json"' in html
     assert "<script>" not in html  # data only: the Content-Security-Policy forbids inline code
+    assert " style=" not in html and " onclick=" not in html
+    assert "script-src 'self'" in page["Content-Security-Policy"]
 
 
 def test_a_vendor_user_is_refused_the_report_the_exports_and_the_menu_link(client):
