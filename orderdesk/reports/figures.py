@@ -20,7 +20,7 @@ from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingE
 from orderdesk.orders.models import LATE_STATUSES, Order
 from orderdesk.vendors.models import Vendor
 
-from .models import DailyOrderFigures
+from .models import DailyCostFigures, DailyOrderFigures
 from .period import ReportPeriod
 
 ZERO = Decimal("0.00")
@@ -329,18 +329,31 @@ def shipped_lines(merchant, period: ReportPeriod):
 
 
 def _add_costs(report: Report, merchant, period: ReportPeriod, orders) -> None:
-    # One pass over the period's shipped lines, grouped finely; the three tables add it up here.
-    rows = (
-        shipped_lines(merchant, period)
-        .annotate(
-            bucket=Trunc(
-                "fulfillment__order__placed_at", period.grain, output_field=DateField(), tzinfo=merchant.zone
-            )
-        )
-        .values("fulfillment__vendor_id", "order_line__sku", "order_line__title", "bucket")
-        .annotate(units=Sum("quantity"), revenue=Sum("line_revenue"), cost=Sum("line_cost"))
-        .order_by()
+    # The daily cost roll-ups, grouped finely; the three tables add them up here.
+    figures = DailyCostFigures.objects.for_merchant(merchant).filter(
+        day__gte=period.starts_on, day__lte=period.ends_on
     )
+    if period.store_id:
+        figures = figures.filter(store_id=period.store_id)
+    rows = (
+        figures.annotate(bucket=Trunc("day", period.grain, output_field=DateField()))
+        .values("vendor_id", "sku", "title", "bucket")
+        .annotate(units=Sum("units"), revenue=Sum("revenue"), cost=Sum("cost"))
+        .order_by()
+        .values_list("vendor_id", "sku", "title", "bucket", "units", "revenue", "cost")
+    )
+    rows = [
+        {
+            "fulfillment__vendor_id": vendor_id,
+            "order_line__sku": sku,
+            "order_line__title": title,
+            "bucket": bucket,
+            "units": units,
+            "revenue": revenue,
+            "cost": cost,
+        }
+        for vendor_id, sku, title, bucket, units, revenue, cost in rows
+    ]
     by_vendor, by_product, by_bucket = (defaultdict(lambda: [0, ZERO, ZERO]) for _ in range(3))
     for row in rows:
         keys = (

@@ -37,12 +37,43 @@ class DailyOrderFigures(MerchantOwned):
         return f"{self.day} store {self.store_id} {self.status}: {self.order_count}"
 
 
+class DailyCostFigures(MerchantOwned):
+    """What one product shipped by one vendor (or the shop, vendor empty) for the orders a store took
+    on one day brought in and cost: the cost and margin figures add these up. Orders cancelled
+    are left out. Rebuilt with DailyOrderFigures, for the days whose orders or shipments changed.
+    """
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sku = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=255)
+    units = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    cost = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [
+            # A report's cost tables: a merchant's days in a range.
+            models.Index(fields=["merchant", "day"], name="cost_figures_by_day"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.day} store {self.store_id} vendor {self.vendor_id} {self.sku or self.title}: {self.units}"
+        )
+
+
 class RollupState(models.Model):
     """Up to when a merchant's roll-ups have taken in its orders' changes."""
 
     merchant = models.OneToOneField("accounts.Merchant", on_delete=models.CASCADE, related_name="+")
     # Every order changed before this (less a margin for transactions still open) is counted.
     counted_through = models.DateTimeField()
+    # Every shipment change writes a tracking event: those up to this id are counted.
+    tracking_events_through = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

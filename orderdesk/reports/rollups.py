@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from orderdesk.fulfillment.models import FulfillmentLine, TrackingEvent
 from orderdesk.orders.models import Order, OrderLine
 
-from .models import DailyOrderFigures, RollupState
+from .models import DailyCostFigures, DailyOrderFigures, RollupState
 from .period import start_of_day
 
 # A transaction that set an order's updated_at before our last run may commit after it; looking
@@ -43,9 +45,12 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
             merchant=merchant, defaults={"counted_through": timezone.now()}
         )
         started = timezone.now()
+        events = TrackingEvent.objects.for_merchant(merchant)
+        newest_event = events.aggregate(newest=Max("id"))["newest"] or 0
         orders = Order.objects.for_merchant(merchant)
         if created or full:
             DailyOrderFigures.objects.for_merchant(merchant).delete()
+            DailyCostFigures.objects.for_merchant(merchant).delete()
             _write_figures(merchant, orders)
             days_rebuilt = len(set(DailyOrderFigures.objects.for_merchant(merchant).values_list("day")))
             full = True
@@ -58,8 +63,17 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
                 .values_list("day", flat=True)
                 .distinct()
             )
+            # Shipments change without their order (a vendor's move): their tracking events say so.
+            days |= set(
+                events.filter(Q(id__gt=state.tracking_events_through) | Q(occurred_at__gte=since))
+                .annotate(day=TruncDate("fulfillment__order__placed_at", tzinfo=zone))
+                .order_by()
+                .values_list("day", flat=True)
+                .distinct()
+            )
             for first, last in _runs(sorted(days)):
                 DailyOrderFigures.objects.for_merchant(merchant).filter(day__range=(first, last)).delete()
+                DailyCostFigures.objects.for_merchant(merchant).filter(day__range=(first, last)).delete()
                 _write_figures(
                     merchant,
                     orders.filter(
@@ -69,6 +83,7 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
                 )
             days_rebuilt = len(days)
         state.counted_through = started
+        state.tracking_events_through = newest_event
         state.refreshed_at = timezone.now()
         state.save()
     return RefreshOutcome(days_rebuilt=days_rebuilt, full=full)
@@ -103,6 +118,44 @@ def _write_figures(merchant, orders) -> None:
                 item_count=units.get((day, store_id, status)) or 0,
             )
             for (day, store_id, status), row in by_key.items()
+        ],
+        batch_size=2000,
+    )
+    zero = Decimal("0")
+    costs = (
+        FulfillmentLine.objects.filter(
+            merchant=merchant,
+            fulfillment__order__in=orders.exclude(status=Order.Status.CANCELLED).values("pk"),
+        )
+        .annotate(
+            day=TruncDate("fulfillment__order__placed_at", tzinfo=zone),
+            line_revenue=F("quantity") * F("order_line__unit_price"),
+            line_cost=F("quantity") * (Coalesce("unit_cost", zero) + Coalesce("shipping_cost", zero)),
+        )
+        .values(
+            "day",
+            "fulfillment__order__store_id",
+            "fulfillment__vendor_id",
+            "order_line__sku",
+            "order_line__title",
+        )
+        .annotate(units=Sum("quantity"), revenue=Sum("line_revenue"), cost=Sum("line_cost"))
+        .order_by()
+    )
+    DailyCostFigures.objects.bulk_create(
+        [
+            DailyCostFigures(
+                merchant=merchant,
+                day=row["day"],
+                store_id=row["fulfillment__order__store_id"],
+                vendor_id=row["fulfillment__vendor_id"],
+                sku=row["order_line__sku"],
+                title=row["order_line__title"],
+                units=row["units"],
+                revenue=row["revenue"] or 0,
+                cost=row["cost"] or 0,
+            )
+            for row in costs
         ],
         batch_size=2000,
     )
@@ -146,7 +199,54 @@ def recount_differences(merchant) -> list[str]:
         if kept[key] != counted[key]:
             day, store_id, status = key
             differences.append(f"{day} store {store_id} {status}: kept {kept[key]}, counted {counted[key]}")
-    return differences
+    return differences + _cost_differences(merchant)
+
+
+def _cost_differences(merchant) -> list[str]:
+    zone, zero = merchant.zone, Decimal("0")
+    kept = defaultdict(lambda: (0, zero, zero))
+    for row in DailyCostFigures.objects.for_merchant(merchant):
+        key = (row.day, row.store_id, row.vendor_id, row.sku, row.title)
+        kept[key] = (row.units, row.revenue, row.cost)
+    counted = defaultdict(lambda: (0, zero, zero))
+    lines = (
+        FulfillmentLine.objects.for_merchant(merchant)
+        .exclude(fulfillment__order__status=Order.Status.CANCELLED)
+        .values_list(
+            "fulfillment__order__placed_at",
+            "fulfillment__order__store_id",
+            "fulfillment__vendor_id",
+            "order_line__sku",
+            "order_line__title",
+            "quantity",
+            "order_line__unit_price",
+            "unit_cost",
+            "shipping_cost",
+        )  # fmt: skip
+    )
+    for (
+        placed_at,
+        store_id,
+        vendor_id,
+        sku,
+        title,
+        quantity,
+        price,
+        unit_cost,
+        shipping_cost,
+    ) in lines.iterator(chunk_size=10000):
+        key = (placed_at.astimezone(zone).date(), store_id, vendor_id, sku, title)
+        units, revenue, cost = counted[key]
+        counted[key] = (
+            units + quantity,
+            revenue + quantity * price,
+            cost + quantity * ((unit_cost or zero) + (shipping_cost or zero)),
+        )
+    return [
+        f"costs {key}: kept {kept[key]}, counted {counted[key]}"
+        for key in sorted(set(kept) | set(counted), key=str)
+        if kept[key] != counted[key]
+    ]
 
 
 def refresh_all_merchants() -> int:

@@ -1,6 +1,7 @@
 """The daily roll-ups follow the order actions on their next refresh, day by day, merchant by merchant."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -89,3 +90,30 @@ def test_the_command_rebuilds_and_checks_the_rollups():
         call_command("reports", "check", "--merchant", str(owner.merchant.pk))
     call_command("reports", "rollup", "--full", "--merchant", str(owner.merchant.pk))
     call_command("reports", "check", "--merchant", str(owner.merchant.pk))
+
+
+def test_a_shipment_that_moves_without_its_order_reaches_the_cost_figures_on_the_next_refresh():
+    from orderdesk.fulfillment.actions import ShipmentLine, create_shipment
+    from orderdesk.vendors.tests.factories import VendorFactory
+
+    owner = owner_actor()
+    order = pending_order(owner)
+    refresh_order_figures(owner.merchant)
+    vendor = VendorFactory(merchant=owner.merchant)
+    line = order.lines.first()
+    create_shipment(
+        order.pk,
+        by=owner,
+        vendor_id=vendor.pk,
+        lines=[ShipmentLine(order_line_id=line.pk, quantity=line.quantity, unit_cost=Decimal("100.00"))],
+    )
+    order.refresh_from_db()
+    assert order.status == "pending"
+
+    refresh_order_figures(owner.merchant)
+
+    report = build_report(owner.merchant, today_period(owner.merchant))
+    [by_vendor] = report.cost_by_vendor
+    assert by_vendor.label == vendor.name
+    assert by_vendor.cost == Decimal("100.00") * line.quantity
+    assert by_vendor.revenue == line.unit_price * line.quantity
