@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from orderdesk.backoffice import ReadOnlyAdmin
 
-from .models import DailyOrderFigures, Export, RollupState
+from .models import DailyCostFigures, DailyOrderFigures, Export, RollupState
 
 
 @admin.register(DailyOrderFigures)
@@ -13,6 +13,16 @@ class DailyOrderFiguresAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["merchant", "store"]
     search_fields = ["=merchant__name"]
+    show_full_result_count = False
+
+
+@admin.register(DailyCostFigures)
+class DailyCostFiguresAdmin(ReadOnlyAdmin):
+    """Kept by the roll-up refresh with the order figures."""
+
+    list_display = ["day", "merchant", "store", "vendor", "sku", "title", "units", "revenue", "cost"]
+    list_select_related = ["merchant", "store", "vendor"]
+    search_fields = ["=merchant__name", "=sku"]
     show_full_result_count = False
 
 
