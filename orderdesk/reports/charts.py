@@ -65,6 +65,12 @@ def charts_of(report: Report) -> dict[str, dict]:
                 {"label": "Cost", "data": [_number(row.cost) for row in report.cost_by_period]},
             ],
         },
+        "after-sales-chart": {
+            "type": "bar",
+            "horizontal": True,
+            "labels": [row.label for row in report.after_sales_by_type],
+            "datasets": [{"label": "Cases", "data": [row.count for row in report.after_sales_by_type]}],
+        },
         "scorecard-chart": {
             "type": "bar",
             "horizontal": True,

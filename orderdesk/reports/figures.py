@@ -16,6 +16,7 @@ from django.db.models import Count, DateField, F, FloatField, Func, Q, Sum
 from django.db.models.functions import Coalesce, Trunc, TruncDate
 from django.utils import timezone
 
+from orderdesk.aftersales.models import AfterSalesCase
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
 from orderdesk.orders.models import LATE_STATUSES, Order
 from orderdesk.vendors.models import Vendor
@@ -111,6 +112,12 @@ class VendorScore:
     exceptions: int
     orders: int
     cost: Decimal
+    # Orders of this vendor's shipments with an after-sales case naming the vendor.
+    after_sales_orders: int = 0
+
+    @property
+    def after_sales_rate(self) -> Decimal | None:
+        return share(self.after_sales_orders, self.orders)
 
     @property
     def on_time_rate(self) -> Decimal | None:
@@ -141,6 +148,20 @@ class Report:
     cost_by_period: list[CostRow] = field(default_factory=list)
     scorecard: list[VendorScore] = field(default_factory=list)
     cost_by_vendor_id: dict = field(default_factory=dict)
+    after_sales_by_type: list[CountRow] = field(default_factory=list)
+    after_sales_by_mode: list[CountRow] = field(default_factory=list)
+    # Sales orders of the period with at least one after-sales case, and what was refunded.
+    orders_with_after_sales: int = 0
+    refunded: Decimal = ZERO
+    after_sales_orders_by_vendor: dict = field(default_factory=dict)
+
+    @property
+    def after_sales_cases(self) -> int:
+        return sum(row.count for row in self.after_sales_by_type)
+
+    @property
+    def after_sales_rate(self) -> Decimal | None:
+        return share(self.orders_with_after_sales, self.orders)
 
     @property
     def orders(self) -> int:
@@ -172,8 +193,38 @@ def build_report(merchant, period: ReportPeriod, *, today: datetime.date | None 
     _add_late_and_shipping(report, merchant, period, orders, today)
     _add_fulfillment_times(report, merchant, period, orders)
     _add_costs(report, merchant, period, orders)
+    _add_after_sales(report, merchant, period)
     _add_scorecard(report, merchant, period, orders, today)
     return report
+
+
+def _add_after_sales(report: Report, merchant, period: ReportPeriod) -> None:
+    cases = AfterSalesCase.objects.for_merchant(merchant).filter(
+        order__placed_at__gte=period.starts_at, order__placed_at__lt=period.ends_before
+    )
+    if period.store_id:
+        cases = cases.filter(order__store_id=period.store_id)
+    by_type = dict(cases.values("type").annotate(n=Count("id")).order_by().values_list("type", "n"))
+    by_mode = dict(cases.values("mode").annotate(n=Count("id")).order_by().values_list("mode", "n"))
+    report.after_sales_by_type = [
+        CountRow(key=kind.value, label=kind.label, count=by_type.get(kind.value, 0))
+        for kind in AfterSalesCase.Type
+    ]
+    report.after_sales_by_mode = [
+        CountRow(key=mode.value, label=mode.label, count=by_mode.get(mode.value, 0))
+        for mode in AfterSalesCase.Mode
+    ]
+    totals = cases.filter(order__status__in=SALES_STATUSES).aggregate(orders=Count("order_id", distinct=True))
+    report.orders_with_after_sales = totals["orders"] or 0
+    report.refunded = money(cases.aggregate(refunded=Sum("customer_refund"))["refunded"])
+    vendor_orders = (
+        cases.filter(vendor__isnull=False)
+        .values("vendor_id")
+        .annotate(n=Count("order_id", distinct=True))
+        .order_by()
+        .values_list("vendor_id", "n")
+    )
+    report.after_sales_orders_by_vendor = dict(vendor_orders)
 
 
 def period_orders(merchant, period: ReportPeriod):
@@ -468,6 +519,7 @@ def _add_scorecard(report: Report, merchant, period: ReportPeriod, orders, today
                 exceptions=score["exceptions"],
                 orders=score["orders"],
                 cost=money(costs.get(vendor_id)),
+                after_sales_orders=report.after_sales_orders_by_vendor.get(vendor_id, 0),
             )
             for vendor_id, score in scores.items()
         ),

@@ -117,3 +117,55 @@ def test_a_shipment_that_moves_without_its_order_reaches_the_cost_figures_on_the
     assert by_vendor.label == vendor.name
     assert by_vendor.cost == Decimal("100.00") * line.quantity
     assert by_vendor.revenue == line.unit_price * line.quantity
+
+
+def test_after_sales_cases_are_counted_by_type_and_mode_with_their_rate_and_the_vendors():
+    from orderdesk.aftersales.models import AfterSalesCase
+    from orderdesk.fulfillment.actions import create_shipment
+    from orderdesk.vendors.tests.factories import VendorFactory
+
+    owner = owner_actor()
+    vendor = VendorFactory(merchant=owner.merchant)
+    orders = [pending_order(owner) for _ in range(4)]
+    for order in orders[:2]:
+        create_shipment(order.pk, by=owner, vendor_id=vendor.pk)
+    for order, kind, mode in (
+        (orders[0], "product_broken", "resend"),
+        (orders[0], "logistics_issue", "refund"),
+        (orders[2], "product_broken", "refund"),
+    ):
+        AfterSalesCase.objects.create(
+            merchant=owner.merchant,
+            order=order,
+            vendor=vendor if order == orders[0] else None,
+            type=kind,
+            mode=mode,
+            text="Arrived cracked",
+            created_by_name="Ana",
+            customer_refund=Decimal("100.00") if mode == "refund" else None,
+        )
+    other = owner_actor(MerchantFactory())
+    AfterSalesCase.objects.create(
+        merchant=other.merchant,
+        order=pending_order(other),
+        type="other",
+        mode="other",
+        text="x",
+        created_by_name="B",
+    )
+    refresh_order_figures(owner.merchant)
+
+    report = build_report(owner.merchant, today_period(owner.merchant))
+
+    assert {row.key: row.count for row in report.after_sales_by_type if row.count} == {
+        "product_broken": 2,
+        "logistics_issue": 1,
+    }
+    assert {row.key: row.count for row in report.after_sales_by_mode if row.count} == {
+        "resend": 1,
+        "refund": 2,
+    }
+    assert report.orders_with_after_sales == 2 and report.after_sales_rate == Decimal("50.0")
+    assert report.refunded == Decimal("200.00")
+    [score] = report.scorecard
+    assert (score.orders, score.after_sales_orders, score.after_sales_rate) == (2, 1, Decimal("50.0"))
