@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from orderdesk.aftersales.models import AfterSalesCase
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.orders.models import Order, OrderLine
 from orderdesk.orders.queries import matching_search
@@ -185,6 +186,39 @@ def _cost_rows(merchant, orders) -> Iterator[tuple]:
         )  # fmt: skip
 
 
+def _case_rows(merchant, orders) -> Iterator[tuple]:
+    at = _local(merchant.zone)
+    cases = (
+        AfterSalesCase.objects.for_merchant(merchant)
+        .filter(order__in=orders.values("pk"))
+        .order_by("order__placed_at", "order_id", "id")
+        .values_list(
+            "order__reference",
+            "order__placed_at",
+            "id",
+            "type",
+            "mode",
+            "status",
+            "vendor__name",
+            "created_at",
+            "resolved_at",
+            "closed_at",
+            "customer_refund",
+            "vendor_credit",
+            "resend_cost",
+        )  # fmt: skip
+    )
+    for row in cases.iterator(chunk_size=CHUNK):
+        yield (
+            row[0], at(row[1]).date(), row[2], row[3], row[4], row[5], row[6] or "", at(row[7]), at(row[8]),
+            at(row[9]), row[10], row[11], row[12],
+        )  # fmt: skip
+
+
+def _count_cases(merchant, orders) -> int:
+    return AfterSalesCase.objects.for_merchant(merchant).filter(order__in=orders.values("pk")).count()
+
+
 def _count_lines(merchant, orders) -> int:
     return OrderLine.objects.for_merchant(merchant).filter(order__in=orders.values("pk")).count()
 
@@ -285,6 +319,26 @@ SHEETS = {
         ],  # fmt: skip
         rows=_cost_rows,
         count=_count_costs,
+    ),
+    Export.Kind.AFTER_SALES: Sheet(
+        kind=Export.Kind.AFTER_SALES,
+        columns=[
+            Column("Order"),
+            Column("Placed on", "date"),
+            Column("Case", "int"),
+            Column("Type"),
+            Column("Mode"),
+            Column("Status"),
+            Column("Vendor"),
+            Column("Opened at", "datetime"),
+            Column("Resolved at", "datetime"),
+            Column("Closed at", "datetime"),
+            Column("Refunded to the customer", "money"),
+            Column("Vendor credit", "money"),
+            Column("Resend cost", "money"),
+        ],  # fmt: skip
+        rows=_case_rows,
+        count=_count_cases,
     ),
 }
 

@@ -92,6 +92,7 @@ class Export(MerchantOwned):
         LINES = "lines", "Order lines"
         SHIPMENTS = "shipments", "Shipments"
         COSTS = "costs", "Costs"
+        AFTER_SALES = "after_sales", "After-sales cases"
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"

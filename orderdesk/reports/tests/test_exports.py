@@ -167,3 +167,26 @@ def test_an_export_form_with_an_unknown_kind_is_refused_beside_the_field(owner_c
     assert answer.status_code == 422
     assert "Select a valid choice" in answer.content.decode()
     assert not Export.objects.exists()
+
+
+def test_after_sales_cases_export_with_their_money_and_times(owner_client, owner):
+    from orderdesk.aftersales.models import AfterSalesCase
+
+    order = pending_order(owner)
+    AfterSalesCase.objects.create(
+        merchant=owner.merchant,
+        order=order,
+        type="product_broken",
+        mode="refund",
+        text="Cracked",
+        created_by_name="Ana",
+        customer_refund=Decimal("250.5"),
+    )
+
+    [row] = csv_rows(
+        owner_client.get(reverse("reports:export"), {"kind": "after_sales", "file_format": "csv"})
+    )
+
+    assert row["Order"] == order.reference
+    assert (row["Type"], row["Mode"], row["Status"]) == ("product_broken", "refund", "open")
+    assert row["Refunded to the customer"] == "250.50" and row["Vendor"] == ""
