@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "orderdesk.aftersales",
     "orderdesk.notifications",
     "orderdesk.api",
+    "orderdesk.reports",
 ]
 
 MIDDLEWARE = [
@@ -520,3 +521,16 @@ SHIPMENT_SILENT_DAYS = env.int("SHIPMENT_SILENT_DAYS", default=5)
 # A carrier-tracking (AfterShip) webhook whose `ts` is older than this, or this far in the future,
 # is refused as a replay.
 CARRIER_WEBHOOK_MAX_AGE_SECONDS = env.int("CARRIER_WEBHOOK_MAX_AGE_SECONDS", default=86_400)
+# --- Reports and exports (issue 13) ---
+# The Reports page asks for a background refresh of the daily roll-ups when the last one is older
+# than this; Celery beat refreshes every merchant's as often.
+REPORTS_ROLLUP_MAX_AGE_SECONDS = env.int("REPORTS_ROLLUP_MAX_AGE_SECONDS", default=60)
+# Exports of up to this many rows stream at once; larger ones are made in the background,
+# with progress, a download link and an email.
+REPORTS_EXPORT_STREAM_MAX_ROWS = env.int("REPORTS_EXPORT_STREAM_MAX_ROWS", default=5000)
+# Without a Celery broker, background report work runs in a thread of the web process.
+REPORTS_BACKGROUND_THREAD = True
+CELERY_BEAT_SCHEDULE["reports-rollups"] = {
+    "task": "orderdesk.reports.tasks.refresh_rollups",
+    "schedule": float(REPORTS_ROLLUP_MAX_AGE_SECONDS),
+}

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("orderdesk.aftersales.api_urls")),
     path("shipments/", include("orderdesk.shipments.urls")),
     path("vendors/", include("orderdesk.vendors.urls")),
+    path("reports/", include("orderdesk.reports.urls")),
     path("api/", include("orderdesk.api.urls")),
 ]
 

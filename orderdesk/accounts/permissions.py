@@ -73,13 +73,16 @@ _ORDER_WORK = {
     Permission.PLACE_WITH_VENDORS,
 }
 
-# Owners run the shop: settings, people, stores, vendors, keys and the money figures.
-# Staff do the daily order work. A vendor user sees and ships only the shipments allocated
-# to its vendor (the vendor portal): never the merchant's orders, prices, totals or margin. Keys and the system work on orders
-# but never change who may do what.
+# Owners run the shop: settings, people, stores, vendors and keys. Staff do the daily order
+# work and review the reports with the owner. A vendor user sees and ships only the shipments
+# allocated to its vendor (the vendor portal): never the merchant's orders, prices, totals or
+# margin. Keys and the system work on orders but never change who may do what, and never read
+# the shop's sales and cost figures.
 ALLOWED: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.STAFF: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS, Permission.VIEW_ACCOUNT}),
+    Role.STAFF: frozenset(
+        _ORDER_WORK | {Permission.RESEND_NOTIFICATIONS, Permission.VIEW_ACCOUNT, Permission.VIEW_REPORTS}
+    ),
     Role.VENDOR_USER: frozenset(
         {
             Permission.VIEW_SHIPMENTS,
@@ -89,14 +92,9 @@ ALLOWED: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.READ_ONLY_KEY: frozenset(
-        {
-            Permission.VIEW_ORDERS,
-            Permission.VIEW_SHIPMENTS,
-            Permission.VIEW_REPORTS,
-            Permission.VIEW_AFTER_SALES,
-        }
+        {Permission.VIEW_ORDERS, Permission.VIEW_SHIPMENTS, Permission.VIEW_AFTER_SALES}
     ),
-    Role.READ_WRITE_KEY: frozenset(_ORDER_WORK | {Permission.VIEW_REPORTS}),
+    Role.READ_WRITE_KEY: frozenset(_ORDER_WORK),
     Role.SYSTEM: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS}),
 }
 

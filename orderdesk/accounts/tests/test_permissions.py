@@ -29,7 +29,7 @@ invite_people                  Y - - - - -
 manage_stores                  Y - - - - -
 manage_vendors                 Y - - - - -
 manage_api_keys                Y - - - - -
-view_reports                   Y - - Y Y -
+view_reports                   Y Y - - - -
 view_after_sales               Y Y Y Y Y Y
 manage_after_sales             Y Y - - Y Y
 answer_after_sales             Y Y Y - Y Y

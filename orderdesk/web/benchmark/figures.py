@@ -464,3 +464,9 @@ WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("CSV import", ingest.csv_import),
     ("Dispatch + fulfil over HTTP", transitions_over_http),
 ]
+
+
+# The Reports page and exports (issue 13).
+from .report_figures import FIGURES as REPORT_FIGURES  # noqa: E402
+
+READ_FIGURES += REPORT_FIGURES

@@ -1,0 +1,536 @@
+"""The read side of the Reports page: every figure of one period, as plain rows.
+
+Sales and statuses add up the daily roll-ups; the shipment, cost and vendor figures read the
+shipments of the period's orders. "The period's orders" are those placed within it, in the
+merchant's time zone, in the chosen store (or all).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DateField, F, FloatField, Func, Q, Sum
+from django.db.models.functions import Coalesce, Trunc, TruncDate
+from django.utils import timezone
+
+from orderdesk.aftersales.models import AfterSalesCase
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
+from orderdesk.orders.models import LATE_STATUSES, Order
+from orderdesk.vendors.models import Vendor
+
+from .models import DailyCostFigures, DailyOrderFigures
+from .period import ReportPeriod
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+# A shipment with the carrier longer than this without being delivered is stuck.
+STUCK_IN_TRANSIT_DAYS = 14
+# The product table shows the products that sold most; the export holds every one.
+TOP_PRODUCTS = 20
+
+# Orders that are sales: in Order Tracking and not cancelled.
+SALES_STATUSES = (Order.Status.PENDING, Order.Status.DISPATCHED, Order.Status.FULFILLED)
+
+
+def money(amount) -> Decimal:
+    return Decimal(amount or 0).quantize(CENT)
+
+
+def share(part: int, whole: int) -> Decimal | None:
+    """part / whole as a percentage with one decimal; None when there is nothing to divide."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class SalesRow:
+    bucket: datetime.date
+    label: str
+    orders: int
+    revenue: Decimal
+
+    @property
+    def average(self) -> Decimal | None:
+        return money(self.revenue / self.orders) if self.orders else None
+
+
+@dataclass(frozen=True)
+class CountRow:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class FulfillmentTimeRow:
+    bucket: datetime.date | None
+    label: str
+    shipments: int
+    # Average days from payment to the carrier, and to delivery (None: none got there yet).
+    days_to_in_transit: Decimal | None
+    delivered: int
+    days_to_delivered: Decimal | None
+    # Shipments handed to the carrier by the order's due day (payment day + processing days).
+    within_processing_days: int
+    shipped: int
+
+    @property
+    def within_processing_days_rate(self) -> Decimal | None:
+        return share(self.within_processing_days, self.shipped)
+
+
+@dataclass(frozen=True)
+class CostRow:
+    key: str
+    label: str
+    units: int
+    revenue: Decimal
+    cost: Decimal
+
+    @property
+    def margin(self) -> Decimal:
+        return self.revenue - self.cost
+
+    @property
+    def margin_rate(self) -> Decimal | None:
+        return (self.margin * 100 / self.revenue).quantize(Decimal("0.1")) if self.revenue else None
+
+
+@dataclass(frozen=True)
+class VendorScore:
+    vendor_id: int
+    name: str
+    processing_days: int
+    shipments: int
+    # Shipped within the vendor's processing days of being allocated, of those shipped or overdue.
+    on_time: int
+    judged: int
+    exceptions: int
+    orders: int
+    cost: Decimal
+    # Orders of this vendor's shipments with an after-sales case naming the vendor.
+    after_sales_orders: int = 0
+
+    @property
+    def after_sales_rate(self) -> Decimal | None:
+        return share(self.after_sales_orders, self.orders)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return share(self.on_time, self.judged)
+
+    @property
+    def exception_rate(self) -> Decimal | None:
+        return share(self.exceptions, self.shipments)
+
+    @property
+    def average_cost_per_order(self) -> Decimal | None:
+        return money(self.cost / self.orders) if self.orders else None
+
+
+@dataclass
+class Report:
+    period: ReportPeriod
+    currency: str
+    sales: list[SalesRow] = field(default_factory=list)
+    statuses: list[CountRow] = field(default_factory=list)
+    shipping_statuses: list[CountRow] = field(default_factory=list)
+    late: int = 0
+    stuck: int = 0
+    fulfillment_times: list[FulfillmentTimeRow] = field(default_factory=list)
+    fulfillment_total: FulfillmentTimeRow | None = None
+    cost_by_vendor: list[CostRow] = field(default_factory=list)
+    cost_by_product: list[CostRow] = field(default_factory=list)
+    cost_by_period: list[CostRow] = field(default_factory=list)
+    scorecard: list[VendorScore] = field(default_factory=list)
+    cost_by_vendor_id: dict = field(default_factory=dict)
+    after_sales_by_type: list[CountRow] = field(default_factory=list)
+    after_sales_by_mode: list[CountRow] = field(default_factory=list)
+    # Sales orders of the period with at least one after-sales case, and what was refunded.
+    orders_with_after_sales: int = 0
+    refunded: Decimal = ZERO
+    after_sales_orders_by_vendor: dict = field(default_factory=dict)
+
+    @property
+    def after_sales_cases(self) -> int:
+        return sum(row.count for row in self.after_sales_by_type)
+
+    @property
+    def after_sales_rate(self) -> Decimal | None:
+        return share(self.orders_with_after_sales, self.orders)
+
+    @property
+    def orders(self) -> int:
+        return sum(row.orders for row in self.sales)
+
+    @property
+    def revenue(self) -> Decimal:
+        return money(sum((row.revenue for row in self.sales), ZERO))
+
+    @property
+    def average_order_value(self) -> Decimal | None:
+        return money(self.revenue / self.orders) if self.orders else None
+
+    @property
+    def cost(self) -> Decimal:
+        return money(sum((row.cost for row in self.cost_by_period), ZERO))
+
+    @property
+    def shipped_revenue(self) -> Decimal:
+        return money(sum((row.revenue for row in self.cost_by_period), ZERO))
+
+
+def build_report(merchant, period: ReportPeriod, *, today: datetime.date | None = None) -> Report:
+    """Every figure of the period for the merchant (the roll-ups as they stand: refresh them first)."""
+    today = today or timezone.localdate(timezone=merchant.zone)
+    report = Report(period=period, currency=merchant.currency)
+    _add_sales_and_statuses(report, merchant, period)
+    orders = period_orders(merchant, period)
+    _add_late_and_shipping(report, merchant, period, orders, today)
+    _add_fulfillment_times(report, merchant, period, orders)
+    _add_costs(report, merchant, period, orders)
+    _add_after_sales(report, merchant, period)
+    _add_scorecard(report, merchant, period, orders, today)
+    return report
+
+
+def _add_after_sales(report: Report, merchant, period: ReportPeriod) -> None:
+    cases = AfterSalesCase.objects.for_merchant(merchant).filter(
+        order__placed_at__gte=period.starts_at, order__placed_at__lt=period.ends_before
+    )
+    if period.store_id:
+        cases = cases.filter(order__store_id=period.store_id)
+    by_type = dict(cases.values("type").annotate(n=Count("id")).order_by().values_list("type", "n"))
+    by_mode = dict(cases.values("mode").annotate(n=Count("id")).order_by().values_list("mode", "n"))
+    report.after_sales_by_type = [
+        CountRow(key=kind.value, label=kind.label, count=by_type.get(kind.value, 0))
+        for kind in AfterSalesCase.Type
+    ]
+    report.after_sales_by_mode = [
+        CountRow(key=mode.value, label=mode.label, count=by_mode.get(mode.value, 0))
+        for mode in AfterSalesCase.Mode
+    ]
+    totals = cases.filter(order__status__in=SALES_STATUSES).aggregate(orders=Count("order_id", distinct=True))
+    report.orders_with_after_sales = totals["orders"] or 0
+    report.refunded = money(cases.aggregate(refunded=Sum("customer_refund"))["refunded"])
+    vendor_orders = (
+        cases.filter(vendor__isnull=False)
+        .values("vendor_id")
+        .annotate(n=Count("order_id", distinct=True))
+        .order_by()
+        .values_list("vendor_id", "n")
+    )
+    report.after_sales_orders_by_vendor = dict(vendor_orders)
+
+
+def period_orders(merchant, period: ReportPeriod):
+    """The orders placed within the period (in the merchant's time zone), in its store if it has one."""
+    orders = Order.objects.for_merchant(merchant).filter(
+        placed_at__gte=period.starts_at, placed_at__lt=period.ends_before
+    )
+    if period.store_id:
+        orders = orders.filter(store_id=period.store_id)
+    return orders
+
+
+def _add_sales_and_statuses(report: Report, merchant, period: ReportPeriod) -> None:
+    figures = DailyOrderFigures.objects.for_merchant(merchant).filter(
+        day__gte=period.starts_on, day__lte=period.ends_on
+    )
+    if period.store_id:
+        figures = figures.filter(store_id=period.store_id)
+    sales = {bucket: [0, ZERO] for bucket in period.buckets()}
+    rows = (
+        figures.filter(status__in=SALES_STATUSES)
+        .annotate(bucket=Trunc("day", period.grain, output_field=DateField()))
+        .values("bucket")
+        .annotate(orders=Sum("order_count"), revenue=Sum("total_sum"))
+        .order_by()
+    )
+    for row in rows:
+        sales[_as_date(row["bucket"])] = [row["orders"], money(row["revenue"])]
+    report.sales = [
+        SalesRow(bucket=bucket, label=period.label(bucket), orders=orders, revenue=revenue)
+        for bucket, (orders, revenue) in sales.items()
+    ]
+    counts = dict(
+        figures.values("status").annotate(n=Sum("order_count")).order_by().values_list("status", "n")
+    )
+    report.statuses = [
+        CountRow(key=status.value, label=status.label, count=counts.get(status.value, 0))
+        for status in Order.Status
+    ]
+
+
+def _add_late_and_shipping(report: Report, merchant, period, orders, today: datetime.date) -> None:
+    # Order.is_late's rule, asked of the database.
+    report.late = orders.filter(status__in=LATE_STATUSES, due_on__lt=today).count()
+    shipments = _shipments_of(merchant, period)
+    counts = dict(shipments.values("status").annotate(n=Count("id")).order_by().values_list("status", "n"))
+    report.shipping_statuses = [
+        CountRow(key=status.value, label=status.label, count=counts.get(status.value, 0))
+        for status in Fulfillment.ShippingStatus
+    ]
+    stuck_since = timezone.now() - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
+    report.stuck = shipments.filter(
+        Q(status=Fulfillment.ShippingStatus.EXCEPTION)
+        | Q(status=Fulfillment.ShippingStatus.IN_TRANSIT, shipped_at__lt=stuck_since)
+    ).count()
+
+
+class EpochSeconds(Func):
+    """A datetime as seconds since 1970, in SQL: differences of these add up on both databases
+    (SQLite and PostgreSQL disagree on adding up durations)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)")
+
+    def as_sql(self, compiler, connection, template=None, **extra):
+        template = template or "EXTRACT(EPOCH FROM %(expressions)s)"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+def _add_fulfillment_times(report: Report, merchant, period: ReportPeriod, orders) -> None:
+    zone = merchant.zone
+    paid_at = EpochSeconds("order__payment_verified_at")
+    rows = (
+        _shipments_of(merchant, period)
+        .filter(order__payment_verified_at__isnull=False)
+        .annotate(
+            bucket=Trunc("order__placed_at", period.grain, output_field=DateField(), tzinfo=zone),
+            shipped_on=TruncDate("shipped_at", tzinfo=zone),
+        )
+        .values("bucket")
+        .annotate(
+            shipments=Count("id"),
+            shipped=Count("id", filter=Q(shipped_at__isnull=False)),
+            to_transit=Sum(EpochSeconds("shipped_at") - paid_at, filter=Q(shipped_at__isnull=False)),
+            within=Count("id", filter=Q(shipped_at__isnull=False, shipped_on__lte=F("order__due_on"))),
+            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+            to_delivered=Sum(EpochSeconds("delivered_at") - paid_at, filter=Q(delivered_at__isnull=False)),
+        )
+        .order_by()
+    )
+    totals: dict = defaultdict(lambda: [0, 0.0, 0, 0.0, 0, 0])
+    for row in rows:
+        for key in (_as_date(row["bucket"]), None):
+            entry = totals[key]
+            entry[0] += row["shipments"]
+            entry[1] += float(row["to_transit"] or 0)
+            entry[2] += row["delivered"]
+            entry[3] += float(row["to_delivered"] or 0)
+            entry[4] += row["shipped"]
+            entry[5] += row["within"]
+
+    def row_for(key, label):
+        count, to_transit, delivered, to_delivered, shipped, within = totals[key]
+        return FulfillmentTimeRow(
+            bucket=key,
+            label=label,
+            shipments=count,
+            days_to_in_transit=_days(to_transit / shipped) if shipped else None,
+            delivered=delivered,
+            days_to_delivered=_days(to_delivered / delivered) if delivered else None,
+            within_processing_days=within,
+            shipped=shipped,
+        )
+
+    report.fulfillment_times = [row_for(bucket, period.label(bucket)) for bucket in period.buckets()]
+    report.fulfillment_total = row_for(None, "All")
+
+
+def _shipments_of(merchant, period: ReportPeriod):
+    """The shipments of the period's orders, filtered through the join (not an IN list of order ids)."""
+    shipments = Fulfillment.objects.for_merchant(merchant).filter(
+        order__placed_at__gte=period.starts_at, order__placed_at__lt=period.ends_before
+    )
+    if period.store_id:
+        shipments = shipments.filter(order__store_id=period.store_id)
+    return shipments
+
+
+def _days(seconds: float) -> Decimal:
+    # Whole seconds add up exactly in a float; three decimals keep the rounding the same as in Decimal.
+    return (Decimal(str(round(seconds, 3))) / 86400).quantize(Decimal("0.1"))
+
+
+def shipped_lines(merchant, period: ReportPeriod):
+    """The shipped lines of the period's orders (cancelled ones left out), each with its revenue and cost."""
+    lines = FulfillmentLine.objects.for_merchant(merchant).filter(
+        fulfillment__order__placed_at__gte=period.starts_at,
+        fulfillment__order__placed_at__lt=period.ends_before,
+    )
+    if period.store_id:
+        lines = lines.filter(fulfillment__order__store_id=period.store_id)
+    return lines.exclude(fulfillment__order__status=Order.Status.CANCELLED).annotate(
+        line_revenue=F("quantity") * F("order_line__unit_price"),
+        line_cost=F("quantity") * (Coalesce("unit_cost", ZERO) + Coalesce("shipping_cost", ZERO)),
+    )
+
+
+def _add_costs(report: Report, merchant, period: ReportPeriod, orders) -> None:
+    # The daily cost roll-ups, grouped finely; the three tables add them up here.
+    figures = DailyCostFigures.objects.for_merchant(merchant).filter(
+        day__gte=period.starts_on, day__lte=period.ends_on
+    )
+    if period.store_id:
+        figures = figures.filter(store_id=period.store_id)
+    rows = (
+        figures.annotate(bucket=Trunc("day", period.grain, output_field=DateField()))
+        .values("vendor_id", "sku", "title", "bucket")
+        .annotate(units=Sum("units"), revenue=Sum("revenue"), cost=Sum("cost"))
+        .order_by()
+        .values_list("vendor_id", "sku", "title", "bucket", "units", "revenue", "cost")
+    )
+    rows = [
+        {
+            "fulfillment__vendor_id": vendor_id,
+            "order_line__sku": sku,
+            "order_line__title": title,
+            "bucket": bucket,
+            "units": units,
+            "revenue": revenue,
+            "cost": cost,
+        }
+        for vendor_id, sku, title, bucket, units, revenue, cost in rows
+    ]
+    by_vendor, by_product, by_bucket = (defaultdict(lambda: [0, ZERO, ZERO]) for _ in range(3))
+    for row in rows:
+        keys = (
+            (by_vendor, row["fulfillment__vendor_id"]),
+            (by_product, (row["order_line__sku"], row["order_line__title"])),
+            (by_bucket, _as_date(row["bucket"])),
+        )
+        for table, key in keys:
+            entry = table[key]
+            entry[0] += row["units"]
+            entry[1] += row["revenue"] or ZERO
+            entry[2] += row["cost"] or ZERO
+    names = dict(Vendor.objects.for_merchant(merchant).values_list("pk", "name"))
+    report.cost_by_vendor = sorted(
+        (
+            CostRow(
+                key=str(vendor_id or ""),
+                label=names.get(vendor_id, "Shipped by the shop"),
+                units=units,
+                revenue=money(revenue),
+                cost=money(cost),
+            )
+            for vendor_id, (units, revenue, cost) in by_vendor.items()
+        ),
+        key=lambda row: (-row.revenue, row.label),
+    )
+    products = sorted(
+        (
+            CostRow(
+                key=sku or title,
+                label=_product_label(sku, title),
+                units=units,
+                revenue=money(revenue),
+                cost=money(cost),
+            )
+            for (sku, title), (units, revenue, cost) in by_product.items()
+        ),
+        key=lambda row: (-row.revenue, row.label),
+    )
+    report.cost_by_product = products[:TOP_PRODUCTS]
+    report.cost_by_period = [
+        CostRow(
+            key=bucket.isoformat(),
+            label=period.label(bucket),
+            units=by_bucket[bucket][0] if bucket in by_bucket else 0,
+            revenue=money(by_bucket[bucket][1] if bucket in by_bucket else ZERO),
+            cost=money(by_bucket[bucket][2] if bucket in by_bucket else ZERO),
+        )
+        for bucket in period.buckets()
+    ]
+    report.cost_by_vendor_id = {vendor_id: money(cost) for vendor_id, (_, _, cost) in by_vendor.items()}
+
+
+def _product_label(sku: str, title: str) -> str:
+    return f"{title} ({sku})" if sku else title
+
+
+def _add_scorecard(report: Report, merchant, period: ReportPeriod, orders, today: datetime.date) -> None:
+    now = timezone.now()
+    vendors = {vendor.pk: vendor for vendor in Vendor.objects.for_merchant(merchant)}
+    shipments = _shipments_of(merchant, period).filter(vendor__isnull=False)
+    scores: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    # On time depends on each vendor's own processing days: one condition per distinct number of
+    # days, OR'ed, so one pass over the shipments judges every vendor.
+    days_of = defaultdict(list)
+    for vendor in vendors.values():
+        days_of[vendor.processing_days].append(vendor.pk)
+    on_time, late = Q(pk__in=[]), Q(pk__in=[])
+    for days, vendor_ids in days_of.items():
+        allowed = datetime.timedelta(days=days)
+        mine = Q(vendor_id__in=vendor_ids)
+        on_time |= mine & Q(shipped_at__isnull=False, shipped_at__lte=F("created_at") + allowed)
+        # Shipped late, or not shipped and already past the vendor's days.
+        late |= mine & (
+            Q(shipped_at__gt=F("created_at") + allowed)
+            | Q(shipped_at__isnull=True, created_at__lt=now - allowed)
+        )
+    if vendors:
+        rows = (
+            shipments.values("vendor_id")
+            .annotate(
+                shipments=Count("id"),
+                on_time=Count("id", filter=on_time),
+                late=Count("id", filter=late),
+                orders=Count("order_id", distinct=True),
+            )
+            .order_by()
+        )
+        for row in rows:
+            scores[row["vendor_id"]].update(row)
+        # A join rather than EXISTS per shipment: PostgreSQL runs it in a third of the time.
+        exceptions = (
+            TrackingEvent.objects.for_merchant(merchant)
+            .filter(status=Fulfillment.ShippingStatus.EXCEPTION, fulfillment__in=shipments.values("pk"))
+            .values("fulfillment__vendor_id")
+            .annotate(shipments=Count("fulfillment_id", distinct=True))
+            .order_by()
+            .values_list("fulfillment__vendor_id", "shipments")
+        )
+        for vendor_id, count in exceptions:
+            scores[vendor_id]["exceptions"] = count
+    costs = report.cost_by_vendor_id
+    report.scorecard = sorted(
+        (
+            VendorScore(
+                vendor_id=vendor_id,
+                name=vendors[vendor_id].name,
+                processing_days=vendors[vendor_id].processing_days,
+                shipments=score["shipments"],
+                on_time=score["on_time"],
+                judged=score["on_time"] + score["late"],
+                exceptions=score["exceptions"],
+                orders=score["orders"],
+                cost=money(costs.get(vendor_id)),
+                after_sales_orders=report.after_sales_orders_by_vendor.get(vendor_id, 0),
+            )
+            for vendor_id, score in scores.items()
+        ),
+        key=lambda score: (-score.shipments, score.name),
+    )
+
+
+def _as_date(value) -> datetime.date:
+    """A bucket as a date (SQLite hands back text, some backends datetimes)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value
