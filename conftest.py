@@ -11,7 +11,8 @@ import os
 import pytest
 
 # The outbox's delivery fixtures (smtp, sms_folder, twilio, …) for every app's tests.
-pytest_plugins = ["orderdesk.notifications.tests.fixtures"]
+# The browser fixtures (one Chromium per test process, pages that fail on console errors, screenshots).
+pytest_plugins = ["orderdesk.notifications.tests.fixtures", "orderdesk.web.tests.browser"]
 
 # Playwright runs its own event loop in the test thread; the ORM calls beside it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

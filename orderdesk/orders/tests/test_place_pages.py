@@ -193,7 +193,8 @@ def test_the_order_page_shows_each_vendors_part_costs_margin_and_tracking_in_ele
     assert local.strftime("%b %-d, %Y, %H:%M") in section
 
 
-def test_staff_see_the_vendor_parts_without_costs_or_margin(client, owner, catalog):
+def test_staff_see_the_vendor_parts_with_costs_and_margin_as_in_the_reports(client, owner, catalog):
+    # Costs follow VIEW_REPORTS: staff review the reports (cost and margin by vendor) with the owner.
     staff = MembershipFactory(merchant=owner.merchant, role="staff")
     client.force_login(staff.user)
     order = order_of(owner, (catalog["shirt"], 1))
@@ -202,7 +203,7 @@ def test_staff_see_the_vendor_parts_without_costs_or_margin(client, owner, catal
     page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
 
     assert "Cebu Source" in page
-    assert "Margin" not in page and "300.00" not in page
+    assert "Margin" in page and "300.00" in page
 
 
 def test_the_order_page_moves_units_to_another_vendor(owner_client, owner, catalog):

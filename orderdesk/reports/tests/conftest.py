@@ -7,7 +7,3 @@ from orderdesk.web.tests.signed_in import fresh_cache, media_in_tmp, owner, owne
 def _isolated(fresh_cache, media_in_tmp, settings):  # noqa: F811
     """Background work (exports, roll-up refreshes) runs inline, after commit, in the test's thread."""
     settings.REPORTS_BACKGROUND_THREAD = False
-
-
-# The browser fixtures (Debian's Chromium, pages that fail on console errors, screenshots).
-from orderdesk.web.tests.conftest import chromium, screenshot, visitor  # noqa: E402, F401

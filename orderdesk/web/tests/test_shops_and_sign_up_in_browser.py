@@ -42,7 +42,7 @@ def test_a_person_with_two_shops_switches_from_the_menu_and_sees_each_shops_orde
     page.get_by_label("Email").fill(ana.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_text("ALPHA-1")).to_be_visible()
+    expect(page.get_by_role("link", name="ALPHA-1")).to_be_visible()
     expect(page.get_by_text("BETA-1")).to_have_count(0)
 
     page.wait_for_load_state()  # the page's scripts have run
@@ -55,7 +55,7 @@ def test_a_person_with_two_shops_switches_from_the_menu_and_sees_each_shops_orde
 
     expect(page.get_by_text("You are now acting for Beta Shop.")).to_be_visible()
     page.goto("/orders/?status=pending")
-    expect(page.get_by_text("BETA-1")).to_be_visible()
+    expect(page.get_by_role("link", name="BETA-1")).to_be_visible()
     expect(page.get_by_text("ALPHA-1")).to_have_count(0)
 
 
