@@ -252,6 +252,15 @@ if not CREDENTIALS_KEY:
         )
     CREDENTIALS_KEY = _DEVELOPMENT_CREDENTIALS_KEY
 
+# Lets webhooks go over http and to loopback/private addresses (a receiver on your own
+# machine). Development and tests only: refused with DEBUG off, where endpoints must be
+# https and resolve to public addresses, checked again at every send.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+if WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not DEBUG:
+    raise ImproperlyConfigured(
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES is for development only; unset it when DEBUG is off."
+    )
+
 # Upload limits for photos (dispatch, after-sales).
 PHOTO_MAX_FILES = env.int("PHOTO_MAX_FILES", default=5)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=5 * 1024 * 1024)

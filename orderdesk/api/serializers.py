@@ -103,6 +103,24 @@ class OrderSerializer(OrderSummarySerializer):
         fields = [*_ORDER_FIELDS, "lines", "shipments", "events"]
 
 
+class WebhookOrderSerializer(OrderSummarySerializer):
+    """An order in a webhook: as the API shows it, without the timeline (the event is the news)."""
+
+    lines = OrderLineSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True, source="fulfillments")
+
+    class Meta:
+        model = Order
+        fields = [*_ORDER_FIELDS, "lines", "shipments"]
+
+
+class WebhookShipmentSerializer(ShipmentSerializer):
+    order_id = serializers.IntegerField(read_only=True)
+
+    class Meta(ShipmentSerializer.Meta):
+        fields = ["order_id", *ShipmentSerializer.Meta.fields]
+
+
 class CustomerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")

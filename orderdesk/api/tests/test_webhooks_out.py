@@ -1,0 +1,420 @@
+"""Webhooks out: order events reach the merchant's endpoints through the outbox, signed the
+Standard Webhooks way, retried until they are taken, never twice, switched off after a day."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.api import webhooks
+from orderdesk.api.models import WebhookAttempt, WebhookEndpoint
+from orderdesk.api.webhook_signing import WebhookAddressRefused
+from orderdesk.notifications.delivery import deliver_due_notifications
+from orderdesk.notifications.models import Notification
+from orderdesk.notifications.webhooks import publish_webhook_event, webhook_event_types
+from orderdesk.orders import actions as order_actions
+from orderdesk.orders.tests.factories import awaiting_order, dispatched_order, pending_order
+
+from .webhook_receiver import InvalidSignature, WebhookReceiver, verify_standard_webhook
+
+pytestmark = pytest.mark.django_db
+
+ALL_EVENTS = [event_type.name for event_type in webhook_event_types()]
+
+
+@pytest.fixture
+def receiver():
+    running = WebhookReceiver().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def loopback_allowed(settings):
+    """Tests' receiver is on 127.0.0.1 over http: allowed only by this development setting."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+
+@pytest.fixture
+def endpoint(owner, receiver, loopback_allowed):
+    return webhooks.create_webhook_endpoint(by=owner, url=receiver.url, events=ALL_EVENTS)
+
+
+def webhook_rows(**filters):
+    return Notification.objects.filter(channel=Notification.Channel.WEBHOOK, **filters).order_by("pk")
+
+
+def later(minutes: float) -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(minutes=minutes)
+
+
+# --- the happy path -----------------------------------------------------------------------
+
+
+def test_each_order_event_reaches_the_endpoint_signed_the_standard_webhooks_way(owner, receiver, endpoint):
+    order = pending_order(owner)
+
+    deliver_due_notifications()
+
+    assert [d.event["type"] for d in receiver.deliveries] == ["order.created", "order.paid"]
+    for delivery in receiver.deliveries:
+        event = verify_standard_webhook(endpoint.secret, delivery.headers, delivery.body)
+        assert delivery.headers["webhook-id"] == event["id"]
+        assert delivery.headers["content-type"] == "application/json"
+        assert delivery.path == "/hooks/orderdesk"
+        assert event["data"]["object"] == "order"
+        assert event["data"]["id"] == order.pk
+        assert event["data"]["reference"] == order.reference
+        assert [line["title"] for line in event["data"]["lines"]] == ["Linen shirt", "Canvas tote"]
+    # What the order was at each event: awaiting payment when placed, pending when paid.
+    assert [d.event["data"]["status"] for d in receiver.deliveries] == ["awaiting_payment", "pending"]
+    assert set(webhook_rows().values_list("status", flat=True)) == {Notification.Status.SENT}
+
+
+def test_a_signature_made_with_another_secret_does_not_verify(owner, receiver, endpoint):
+    awaiting_order(owner)
+    deliver_due_notifications()
+
+    [delivery] = receiver.deliveries
+    other = webhooks.create_webhook_endpoint(by=owner, url=receiver.url, events=["order.paid"])
+    with pytest.raises(InvalidSignature):
+        verify_standard_webhook(other.secret, delivery.headers, delivery.body)
+    with pytest.raises(InvalidSignature):
+        verify_standard_webhook(endpoint.secret, delivery.headers, delivery.body + b" ")
+
+
+def test_dispatch_fulfil_cancel_and_shipment_moves_are_sent(owner, receiver, endpoint):
+    dispatched = dispatched_order(owner)
+    order_actions.fulfill_order(dispatched.pk, by=owner)
+    cancelled = pending_order(owner)
+    order_actions.cancel_order(cancelled.pk, by=owner, reason="Out of stock")
+
+    deliver_due_notifications()
+
+    types = [d.event["type"] for d in receiver.deliveries]
+    for name in ("order.dispatched", "order.fulfilled", "order.cancelled", "shipment.updated"):
+        assert name in types
+    shipment_event = next(d.event for d in receiver.deliveries if d.event["type"] == "shipment.updated")
+    assert shipment_event["data"]["object"] == "shipment"
+    assert shipment_event["data"]["order_id"] == dispatched.pk
+    assert shipment_event["data"]["delivery_reference"] == "JT0001"
+
+
+def test_only_the_events_an_endpoint_chose_are_queued_for_it(owner, receiver, loopback_allowed):
+    webhooks.create_webhook_endpoint(by=owner, url=receiver.url, events=["order.cancelled"])
+
+    pending_order(owner)
+
+    assert not webhook_rows().exists()
+
+
+def test_a_rolled_back_change_queues_nothing(owner, endpoint):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        awaiting_order(owner)
+        assert webhook_rows().count() == 1
+        raise RuntimeError("the change failed after its event")
+
+    assert not webhook_rows().exists()
+
+
+# --- retries and exactly once -------------------------------------------------------------
+
+
+def test_an_outage_then_recovery_delivers_every_event_exactly_once(owner, receiver, endpoint):
+    receiver.answer_next(503, 500, 500, 502)  # both events fail twice
+    pending_order(owner)
+
+    deliver_due_notifications()
+    assert set(webhook_rows().values_list("status", flat=True)) == {Notification.Status.PENDING}
+    deliver_due_notifications(now=later(5))
+    deliver_due_notifications(now=later(10))
+    deliver_due_notifications(now=later(60))
+    deliver_due_notifications(now=later(120))
+
+    taken = [d.event["id"] for d in receiver.deliveries[4:]]
+    assert len(taken) == 2 and len(set(taken)) == 2
+    rows = list(webhook_rows())
+    assert [(row.status, row.attempts) for row in rows] == [(Notification.Status.SENT, 3)] * 2
+    log = WebhookAttempt.objects.filter(endpoint_id=endpoint.endpoint.pk).order_by("attempted_at", "pk")
+    assert [attempt.status_code for attempt in log] == [503, 500, 500, 502, 200, 200]
+    assert log.first().answer_excerpt == '{"error": "receiver is down"}'
+    assert WebhookEndpoint.objects.get().failing_since is None
+
+
+def test_an_endpoint_that_answers_too_late_is_tried_again(owner, receiver, endpoint, settings):
+    settings.NOTIFICATION_SEND_TIMEOUT_SECONDS = 1
+    receiver.stall_next(2)
+
+    awaiting_order(owner)
+    deliver_due_notifications()
+
+    [row] = webhook_rows()
+    assert (row.status, row.last_error) == (Notification.Status.PENDING, "No answer within 1 s.")
+    deliver_due_notifications(now=later(5))
+    row.refresh_from_db()
+    assert row.status == Notification.Status.SENT
+
+
+def test_the_same_event_published_twice_is_queued_once_per_endpoint(owner, receiver, endpoint):
+    order = awaiting_order(owner)
+    event_id = webhook_rows().get().payload["event_id"]
+
+    publish_webhook_event(
+        "order.created",
+        event_id=event_id,
+        merchant_id=owner.merchant.pk,
+        about_type="order",
+        about_id=order.pk,
+    )
+    deliver_due_notifications()
+    deliver_due_notifications(now=later(60))
+
+    assert webhook_rows().count() == 1
+    assert len(receiver.deliveries) == 1
+
+
+# --- the delivery log and redelivery -------------------------------------------------------
+
+
+def test_redeliver_sends_the_same_event_again_from_the_endpoint_page(owner, owner_client, receiver, endpoint):
+    awaiting_order(owner)
+    deliver_due_notifications()
+    [sent] = webhook_rows()
+
+    page = owner_client.get(f"/account/webhooks/{endpoint.endpoint.pk}/")
+    assert page.status_code == 200
+    assert "order.created" in page.content.decode() and "HTTP 200" in page.content.decode()
+
+    answer = owner_client.post(f"/account/webhooks/{endpoint.endpoint.pk}/deliveries/{sent.pk}/redeliver/")
+    assert answer.status_code == 302
+    deliver_due_notifications()
+
+    first, again = receiver.deliveries
+    assert again.body == first.body
+    assert again.headers["webhook-id"] == first.headers["webhook-id"]
+    verify_standard_webhook(endpoint.secret, again.headers, again.body)
+    assert webhook_rows().count() == 2
+
+
+# --- a whole day of failures ------------------------------------------------------------------
+
+
+def test_an_endpoint_failing_for_a_whole_day_is_switched_off_and_the_owner_told(owner, receiver, endpoint):
+    receiver.answer_next(*[500] * 10)
+    awaiting_order(owner)
+    deliver_due_notifications()
+    endpoint_row = WebhookEndpoint.objects.get()
+    assert endpoint_row.failing_since is not None and endpoint_row.is_active
+    # A day passes with every attempt failing.
+    WebhookEndpoint.objects.update(failing_since=timezone.now() - datetime.timedelta(hours=24, minutes=1))
+
+    deliver_due_notifications(now=later(5))
+
+    endpoint_row.refresh_from_db()
+    assert not endpoint_row.is_active
+    assert "Every delivery failed since" in endpoint_row.disabled_reason
+    [email] = Notification.objects.filter(
+        channel=Notification.Channel.EMAIL, topic=webhooks.SWITCHED_OFF_TOPIC
+    )
+    assert email.recipient == owner.user.email
+    assert receiver.url in email.body and "switch it on" in email.body
+    deliver_due_notifications(now=later(6))
+    assert any("Webhook endpoint switched off" in message.subject for message in mail.outbox)
+    # Nothing more is queued for it, and what was waiting is not sent.
+    pending_order(owner)
+    deliver_due_notifications(now=later(60))
+    assert webhook_rows().count() == 1
+    assert webhook_rows().get().status == Notification.Status.FAILED
+    assert "switched off" in webhook_rows().get().last_error
+
+
+def test_a_success_clears_the_failing_streak(owner, receiver, endpoint):
+    receiver.answer_next(500)
+    awaiting_order(owner)
+    deliver_due_notifications()
+    assert WebhookEndpoint.objects.get().failing_since is not None
+
+    deliver_due_notifications(now=later(5))
+
+    assert WebhookEndpoint.objects.get().failing_since is None
+
+
+# --- where webhooks may go -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("http://8.8.8.8/hooks", "Webhook endpoints must use https."),
+        ("https://127.0.0.1/hooks", "127.0.0.1 leads to a private address (127.0.0.1)"),
+        ("https://10.0.0.1/hooks", "10.0.0.1 leads to a private address (10.0.0.1)"),
+        ("https://192.168.1.20/hooks", "192.168.1.20 leads to a private address (192.168.1.20)"),
+        ("https://169.254.169.254/latest", "169.254.169.254 leads to a private address"),
+        ("https://[::1]/hooks", "::1 leads to a private address (::1)"),
+        ("https://localhost/hooks", "localhost leads to a private address"),
+    ],
+)
+def test_in_production_an_endpoint_must_be_https_to_a_public_address(owner, url, message):
+    with pytest.raises(WebhookAddressRefused) as refused:
+        webhooks.create_webhook_endpoint(by=owner, url=url, events=["order.paid"])
+
+    assert message in refused.value.message
+    assert refused.value.field == "url"
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_address_is_checked_again_when_sending(owner, receiver, endpoint, settings):
+    awaiting_order(owner)
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False  # production's rule at send time
+
+    deliver_due_notifications()
+
+    [row] = webhook_rows()
+    assert row.status == Notification.Status.FAILED
+    assert row.last_error == "Webhook endpoints must use https."
+    assert receiver.deliveries == []
+    assert WebhookAttempt.objects.get().answer_excerpt == "Webhook endpoints must use https."
+
+
+def test_a_name_resolving_to_loopback_is_refused_at_send_time(owner, endpoint, settings):
+    WebhookEndpoint.objects.update(url="https://localhost:9/hooks")
+    awaiting_order(owner)
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+    deliver_due_notifications()
+
+    [row] = webhook_rows()
+    assert row.status == Notification.Status.FAILED
+    assert "localhost leads to a private address" in row.last_error
+
+
+def test_the_loopback_setting_is_refused_outside_debug():
+    import os
+    import subprocess
+    import sys
+
+    environment = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+        "CREDENTIALS_KEY": "y" * 40,
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
+        "DJANGO_SETTINGS_MODULE": "orderdesk.settings",
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode != 0
+    assert "WEBHOOK_ALLOW_PRIVATE_ADDRESSES is for development only" in run.stderr
+
+
+# --- refusals and isolation -------------------------------------------------------------------
+
+
+def test_an_endpoint_needs_at_least_one_known_event(owner, loopback_allowed):
+    with pytest.raises(webhooks.WebhookEndpointRefused) as refused:
+        webhooks.create_webhook_endpoint(by=owner, url="http://127.0.0.1:9/h", events=[])
+    assert refused.value.message == "Choose at least one event to send."
+    with pytest.raises(webhooks.WebhookEndpointRefused) as refused:
+        webhooks.create_webhook_endpoint(by=owner, url="http://127.0.0.1:9/h", events=["order.exploded"])
+    assert refused.value.message == "No such event: order.exploded."
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_secret_is_stored_encrypted(endpoint):
+    stored = WebhookEndpoint.objects.get()
+    assert endpoint.secret.startswith("whsec_")
+    assert endpoint.secret not in stored.secret_encrypted
+
+
+def test_another_merchants_endpoints_are_not_found_and_hear_nothing(owner, receiver, endpoint, client):
+    other = owner_actor()
+    client.force_login(other.user)
+    endpoint_id = endpoint.endpoint.pk
+    awaiting_order(owner)
+    deliver_due_notifications()
+    [delivery] = webhook_rows()
+
+    assert client.get(f"/account/webhooks/{endpoint_id}/").status_code == 404
+    assert client.post(f"/account/webhooks/{endpoint_id}/switch/", {"on": "0"}).status_code == 404
+    assert client.post(f"/account/webhooks/{endpoint_id}/delete/").status_code == 404
+    assert (
+        client.post(f"/account/webhooks/{endpoint_id}/deliveries/{delivery.pk}/redeliver/").status_code == 404
+    )
+    with pytest.raises(webhooks.WebhookDeliveryNotFound):
+        webhooks.redeliver_webhook(delivery.pk, by=other)
+    assert WebhookEndpoint.objects.get().is_active
+    # The other merchant's orders reach only the other merchant's endpoints (it has none).
+    awaiting_order(other)
+    assert webhook_rows().count() == 1
+
+
+def test_staff_cannot_manage_endpoints(endpoint, client):
+    from orderdesk.accounts.tests.factories import MembershipFactory
+
+    staff = MembershipFactory(merchant=endpoint.endpoint.merchant, role="staff")
+    client.force_login(staff.user)
+
+    assert client.get(f"/account/webhooks/{endpoint.endpoint.pk}/").status_code == 403
+    assert "webhooks-heading" not in client.get("/account/").content.decode()
+
+
+# --- the Account page -----------------------------------------------------------------------------
+
+
+def test_the_owner_adds_an_endpoint_on_the_account_page_and_sees_the_secret_once(
+    owner_client, receiver, loopback_allowed
+):
+    page = owner_client.get("/account/")
+    assert "Add a webhook endpoint" in page.content.decode()
+
+    answer = owner_client.post(
+        "/account/webhooks/new/", {"url": receiver.url, "description": "Chatbot", "events": ["order.paid"]}
+    )
+
+    assert answer.status_code == 200
+    stored = WebhookEndpoint.objects.get()
+    secret = answer.context["created"].secret
+    assert secret in answer.content.decode()
+    assert (stored.url, stored.events, stored.description) == (receiver.url, ["order.paid"], "Chatbot")
+    assert secret not in owner_client.get(f"/account/webhooks/{stored.pk}/").content.decode()
+    assert secret not in owner_client.get("/account/").content.decode()
+
+
+def test_a_refused_endpoint_is_shown_beside_its_field_keeping_what_was_typed(owner_client):
+    answer = owner_client.post(
+        "/account/webhooks/new/", {"url": "http://10.0.0.1/in", "events": ["order.paid"]}
+    )
+
+    assert answer.status_code == 422
+    content = answer.content.decode()
+    assert "Webhook endpoints must use https." in content
+    assert 'value="http://10.0.0.1/in"' in content
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_owner_switches_an_endpoint_off_and_on(owner_client, endpoint):
+    endpoint_id = endpoint.endpoint.pk
+    owner_client.post(f"/account/webhooks/{endpoint_id}/switch/", {"on": "0"})
+    assert not WebhookEndpoint.objects.get().is_active
+    owner_client.post(f"/account/webhooks/{endpoint_id}/switch/", {"on": "1"})
+    assert WebhookEndpoint.objects.get().is_active
+
+
+def test_the_owner_deletes_an_endpoint_and_what_was_queued_for_it_is_not_sent(
+    owner, owner_client, receiver, endpoint
+):
+    awaiting_order(owner)
+    owner_client.post(f"/account/webhooks/{endpoint.endpoint.pk}/delete/")
+
+    deliver_due_notifications()
+
+    assert not WebhookEndpoint.objects.exists()
+    assert webhook_rows().get().status == Notification.Status.FAILED
+    assert receiver.deliveries == []
