@@ -7,6 +7,7 @@ from orderdesk.customers.models import Customer
 from orderdesk.fulfillment.models import Fulfillment, TrackingEvent
 from orderdesk.orders.models import Order, OrderEvent, OrderLine
 from orderdesk.stores.models import Store
+from orderdesk.vendors.models import Hosting, Vendor
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -69,6 +70,52 @@ class ShipmentSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class OrderShipmentSerializer(ShipmentSerializer):
+    """A shipment on its own: which order, who ships it, and its tracking events."""
+
+    order_id = serializers.IntegerField(read_only=True)
+    vendor_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta(ShipmentSerializer.Meta):
+        fields = ["order_id", "shipped_by", "vendor_id", *ShipmentSerializer.Meta.fields]
+
+
+class MoveShipmentSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Fulfillment.ShippingStatus.choices, help_text="The new status.")
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    delivery_reference = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="When handing it to the carrier.",
+    )
+    expected_on = serializers.DateField(required=False, allow_null=True, default=None)
+    message = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", help_text="Why (for an exception)."
+    )
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class VendorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vendor
+        fields = [
+            "id", "name", "contact_email", "contact_phone", "currency", "processing_days", "is_active",
+            "created_at",
+        ]  # fmt: skip
+
+
+class HostingSerializer(serializers.ModelSerializer):
+    variant_id = serializers.IntegerField(read_only=True)
+    vendor_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Hosting
+        fields = ["id", "variant_id", "vendor_id", "vendor_sku", "unit_cost", "shipping_cost", "updated_at"]
+
+
 class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent
@@ -112,13 +159,6 @@ class WebhookOrderSerializer(OrderSummarySerializer):
     class Meta:
         model = Order
         fields = [*_ORDER_FIELDS, "lines", "shipments"]
-
-
-class WebhookShipmentSerializer(ShipmentSerializer):
-    order_id = serializers.IntegerField(read_only=True)
-
-    class Meta(ShipmentSerializer.Meta):
-        fields = ["order_id", *ShipmentSerializer.Meta.fields]
 
 
 class CustomerInputSerializer(serializers.Serializer):

@@ -14,11 +14,14 @@ from rest_framework.response import Response
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.catalog.models import Product, Variant
 from orderdesk.customers.models import Customer
+from orderdesk.fulfillment.errors import ShipmentNotFound
+from orderdesk.fulfillment.models import Fulfillment, TrackingEvent
 from orderdesk.orders import actions as order_actions
 from orderdesk.orders.errors import OrderNotFound
 from orderdesk.orders.models import Order
 from orderdesk.orders.queries import matching_search, order_for_page
 from orderdesk.stores.models import Store
+from orderdesk.vendors.models import Hosting, Vendor
 
 from . import serializers
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -54,12 +57,15 @@ class MerchantScoped:
         pk = kwargs.get("pk")
         # An id no row can have is simply not found, before it reaches the database.
         if pk is not None and not (pk.isdigit() and 0 < int(pk) <= MAX_ID):
-            raise OrderNotFound() if isinstance(self, OrderViewSet) else exceptions.NotFound()
+            raise self.not_found()
 
-    def merchant_rows(self, model):
+    def not_found(self) -> Exception:
+        return exceptions.NotFound()
+
+    def merchant_rows(self, model, *, permission: Permission = Permission.VIEW_ORDERS):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view's model
             return model.objects.none()
-        ensure_can(self.request.actor, Permission.VIEW_ORDERS)
+        ensure_can(self.request.actor, permission)
         return model.objects.for_merchant(self.request.actor.merchant)
 
 
@@ -122,6 +128,9 @@ class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSe
 
     def get_queryset(self):
         return self.merchant_rows(Order)
+
+    def not_found(self) -> Exception:
+        return OrderNotFound()
 
     def get_serializer_class(self):
         return serializers.OrderSummarySerializer if self.action == "list" else serializers.OrderSerializer
@@ -202,6 +211,15 @@ class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSe
         order_actions.cancel_order(pk, by=request.actor, **given)
         return Response(self._shown(pk))
 
+    @extend_schema(responses={200: serializers.OrderShipmentSerializer(many=True), **PROBLEMS})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def shipments(self, request, pk=None):
+        """The order's shipments, oldest first, each with its tracking events."""
+        if not self.merchant_rows(Order).filter(pk=pk).exists():
+            raise OrderNotFound()
+        shipments = shipments_with_tracking(self.merchant_rows(Fulfillment)).filter(order_id=pk)
+        return Response(serializers.OrderShipmentSerializer(shipments, many=True).data)
+
     def _valid(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
@@ -213,3 +231,94 @@ class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSe
         except (Order.DoesNotExist, ValueError, TypeError) as missing:
             raise OrderNotFound() from missing
         return serializers.OrderSerializer(order).data
+
+
+def shipments_with_tracking(shipments):
+    return shipments.order_by("created_at", "id").prefetch_related(
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at", "id"))
+    )
+
+
+class ShipmentFilter(filters.FilterSet):
+    order = IdFilter(field_name="order_id", min_value=1, max_value=MAX_ID)
+    vendor = IdFilter(field_name="vendor_id", min_value=1, max_value=MAX_ID)
+    status = filters.ChoiceFilter(choices=Fulfillment.ShippingStatus.choices)
+
+    class Meta:
+        model = Fulfillment
+        fields = ["order", "vendor", "status"]
+
+
+@extend_schema(responses={200: serializers.OrderShipmentSerializer, **PROBLEMS})
+class ShipmentViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    """Shipments of every order (by the merchant or a vendor), with their tracking events."""
+
+    serializer_class = serializers.OrderShipmentSerializer
+    pagination_class = NewestFirst
+    filterset_class = ShipmentFilter
+
+    def get_queryset(self):
+        return shipments_with_tracking(self.merchant_rows(Fulfillment))
+
+    def not_found(self) -> Exception:
+        return ShipmentNotFound()
+
+    def retrieve(self, request, pk=None):
+        return Response(self._shown(pk))
+
+    @extend_schema(
+        request=serializers.MoveShipmentSerializer,
+        responses={200: serializers.OrderShipmentSerializer, **PROBLEMS},
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the shipment along its allowed statuses; the order follows (all on its way: dispatched)."""
+        if not self.merchant_rows(Fulfillment).filter(pk=pk).exists():
+            raise ShipmentNotFound()
+        given = serializers.MoveShipmentSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        order_actions.move_order_shipment(pk, by=request.actor, **given.validated_data)
+        return Response(self._shown(pk))
+
+    def _shown(self, shipment_id) -> dict:
+        try:
+            shipment = self.get_queryset().get(pk=shipment_id)
+        except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
+            raise ShipmentNotFound() from missing
+        return serializers.OrderShipmentSerializer(shipment).data
+
+
+@extend_schema(responses={200: serializers.VendorSerializer, **PROBLEMS})
+class VendorViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    """The merchant's vendors (source agents, suppliers). Read-only for now."""
+
+    serializer_class = serializers.VendorSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        return self.merchant_rows(Vendor)
+
+
+class HostingFilter(filters.FilterSet):
+    vendor = IdFilter(field_name="vendor_id", min_value=1, max_value=MAX_ID)
+    variant = IdFilter(field_name="variant_id", min_value=1, max_value=MAX_ID)
+
+    class Meta:
+        model = Hosting
+        fields = ["vendor", "variant"]
+
+
+class ByIdNewestFirst(NewestFirst):
+    ordering = ("-id",)
+
+
+@extend_schema(responses={200: serializers.HostingSerializer, **PROBLEMS})
+class HostingViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    """Which vendor hosts which variant, at what costs (needs the cost figures' permission)."""
+
+    serializer_class = serializers.HostingSerializer
+    pagination_class = ByIdNewestFirst
+    filterset_class = HostingFilter
+
+    def get_queryset(self):
+        return self.merchant_rows(Hosting, permission=Permission.VIEW_REPORTS)

@@ -11,7 +11,7 @@ from typing import Any
 from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.orders.models import Order
 
-from .serializers import WebhookOrderSerializer, WebhookShipmentSerializer
+from .serializers import OrderShipmentSerializer, WebhookOrderSerializer
 
 
 def _order(about_id: str, subject: Any) -> dict:
@@ -21,7 +21,7 @@ def _order(about_id: str, subject: Any) -> dict:
 
 def _shipment(about_id: str, subject: Any) -> dict:
     shipment = subject if isinstance(subject, Fulfillment) else Fulfillment.objects.get(pk=about_id)
-    return WebhookShipmentSerializer(shipment).data
+    return OrderShipmentSerializer(shipment).data
 
 
 _RENDERERS: dict[str, Callable[[str, Any], dict]] = {"order": _order, "shipment": _shipment}
