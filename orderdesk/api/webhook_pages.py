@@ -19,7 +19,7 @@ from .webhook_queries import delivery_log, endpoint_of, webhook_endpoints_of
 
 @never_cache
 @require_POST
-@permission_required(Permission.MANAGE_API_KEYS)
+@permission_required(Permission.MANAGE_WEBHOOKS)
 def create_endpoint(request):
     form = WebhookEndpointForm(request.POST)
     if form.is_valid():
@@ -34,7 +34,7 @@ def create_endpoint(request):
     return render(request, "api/webhook_endpoints.html", context, status=422)
 
 
-@permission_required(Permission.MANAGE_API_KEYS)
+@permission_required(Permission.MANAGE_WEBHOOKS)
 def endpoint_detail(request, endpoint_id: int):
     try:
         endpoint = endpoint_of(request.actor.merchant, endpoint_id)
@@ -45,7 +45,7 @@ def endpoint_detail(request, endpoint_id: int):
 
 
 @require_POST
-@permission_required(Permission.MANAGE_API_KEYS)
+@permission_required(Permission.MANAGE_WEBHOOKS)
 def switch_endpoint(request, endpoint_id: int):
     on = request.POST.get("on") == "1"
     try:
@@ -57,7 +57,7 @@ def switch_endpoint(request, endpoint_id: int):
 
 
 @require_POST
-@permission_required(Permission.MANAGE_API_KEYS)
+@permission_required(Permission.MANAGE_WEBHOOKS)
 def delete_endpoint(request, endpoint_id: int):
     try:
         endpoint = webhooks.delete_webhook_endpoint(endpoint_id, by=request.actor)
@@ -68,11 +68,11 @@ def delete_endpoint(request, endpoint_id: int):
 
 
 @require_POST
-@permission_required(Permission.MANAGE_API_KEYS)
+@permission_required(Permission.MANAGE_WEBHOOKS)
 def redeliver(request, endpoint_id: int, notification_id: int):
     try:
         endpoint = endpoint_of(request.actor.merchant, endpoint_id)
-        queued = webhooks.redeliver_webhook(notification_id, by=request.actor)
+        queued = webhooks.redeliver_webhook(notification_id, by=request.actor, endpoint_id=endpoint.pk)
     except (webhooks.WebhookEndpointNotFound, webhooks.WebhookDeliveryNotFound) as missing:
         raise Http404(missing.message) from missing
     except DomainError as refusal:

@@ -79,7 +79,7 @@ def create_webhook_endpoint(
     Raises NotAllowed (not the owner), WebhookEndpointRefused, WebhookAddressRefused (http, or
     a name that leads to a private address, in production).
     """
-    ensure_can(by, Permission.MANAGE_API_KEYS)
+    ensure_can(by, Permission.MANAGE_WEBHOOKS)
     url = (url or "").strip()
     description = (description or "").strip()
     if not url:
@@ -125,7 +125,7 @@ def switch_webhook_endpoint(endpoint_id, *, by: Actor, on: bool) -> WebhookEndpo
 
     Raises NotAllowed, WebhookEndpointNotFound.
     """
-    ensure_can(by, Permission.MANAGE_API_KEYS)
+    ensure_can(by, Permission.MANAGE_WEBHOOKS)
     with transaction.atomic():
         endpoint = _locked_endpoint(endpoint_id, by)
         endpoint.is_active = on
@@ -145,7 +145,7 @@ def delete_webhook_endpoint(endpoint_id, *, by: Actor) -> WebhookEndpoint:
 
     Raises NotAllowed, WebhookEndpointNotFound.
     """
-    ensure_can(by, Permission.MANAGE_API_KEYS)
+    ensure_can(by, Permission.MANAGE_WEBHOOKS)
     with transaction.atomic():
         endpoint = _locked_endpoint(endpoint_id, by)
         deleted_pk = endpoint.pk
@@ -154,20 +154,21 @@ def delete_webhook_endpoint(endpoint_id, *, by: Actor) -> WebhookEndpoint:
     return endpoint
 
 
-def redeliver_webhook(notification_id, *, by: Actor) -> Notification:
-    """Send one delivery of the actor's merchant again, as a new outbox row with the same event
-    (same `webhook-id` and body, so a receiver can tell it is the same event).
+def redeliver_webhook(notification_id, *, by: Actor, endpoint_id=None) -> Notification:
+    """Send one delivery of the actor's merchant (of that endpoint, when given) again, as a new
+    outbox row with the same event (same `webhook-id` and body, so a receiver can tell).
 
     Raises NotAllowed, WebhookDeliveryNotFound, WebhookEndpointRefused (endpoint switched off).
     """
-    ensure_can(by, Permission.MANAGE_API_KEYS)
+    ensure_can(by, Permission.MANAGE_WEBHOOKS)
     with transaction.atomic():
         try:
-            original = (
-                Notification.objects.for_merchant(by.merchant)
-                .filter(channel=Notification.Channel.WEBHOOK, about_type=ABOUT_ENDPOINT)
-                .get(pk=notification_id)
+            deliveries = Notification.objects.for_merchant(by.merchant).filter(
+                channel=Notification.Channel.WEBHOOK, about_type=ABOUT_ENDPOINT
             )
+            if endpoint_id is not None:
+                deliveries = deliveries.filter(about_id=str(endpoint_id))
+            original = deliveries.get(pk=notification_id)
         except (Notification.DoesNotExist, ValueError, TypeError) as missing:
             raise WebhookDeliveryNotFound() from missing
         endpoint = _locked_endpoint(original.about_id, by)

@@ -25,12 +25,12 @@ def api_keys_card(context):
 
 @register.inclusion_tag("api/_webhook_endpoints_card.html", takes_context=True)
 def webhook_endpoints_card(context):
-    """The Account page's webhooks card: shown to those who may manage API access."""
+    """The Account page's webhooks card: shown to those who may manage webhooks."""
     from ..forms import WebhookEndpointForm
     from ..webhook_queries import webhook_endpoints_of
 
     actor = context["request"].actor
-    if actor is None or not can(actor, Permission.MANAGE_API_KEYS):
+    if actor is None or not can(actor, Permission.MANAGE_WEBHOOKS):
         return {"shown": False}
     return {
         "shown": True,

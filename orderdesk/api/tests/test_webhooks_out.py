@@ -199,6 +199,29 @@ def test_redeliver_sends_the_same_event_again_from_the_endpoint_page(owner, owne
     assert webhook_rows().count() == 2
 
 
+def test_a_delivery_is_redelivered_only_through_its_own_endpoint(owner, owner_client, receiver, endpoint):
+    other = webhooks.create_webhook_endpoint(by=owner, url=receiver.url, events=["order.paid"])
+    awaiting_order(owner)
+    [delivery] = webhook_rows()
+
+    answer = owner_client.post(f"/account/webhooks/{other.endpoint.pk}/deliveries/{delivery.pk}/redeliver/")
+
+    assert answer.status_code == 404
+    assert webhook_rows().count() == 1
+
+
+def test_a_switched_off_endpoint_is_not_redelivered_to(owner, endpoint):
+    awaiting_order(owner)
+    deliver_due_notifications()
+    webhooks.switch_webhook_endpoint(endpoint.endpoint.pk, by=owner, on=False)
+
+    with pytest.raises(webhooks.WebhookEndpointRefused) as refused:
+        webhooks.redeliver_webhook(webhook_rows().get().pk, by=owner)
+
+    assert refused.value.message == "Switch the endpoint on before redelivering to it."
+    assert webhook_rows().count() == 1
+
+
 # --- a whole day of failures ------------------------------------------------------------------
 
 
