@@ -441,3 +441,20 @@ def test_the_owner_deletes_an_endpoint_and_what_was_queued_for_it_is_not_sent(
     assert not WebhookEndpoint.objects.exists()
     assert webhook_rows().get().status == Notification.Status.FAILED
     assert receiver.deliveries == []
+
+
+def test_the_connection_goes_to_the_checked_address_not_to_a_fresh_lookup(receiver):
+    from orderdesk.api.webhook_delivery import post_to_checked_address
+    from orderdesk.api.webhook_signing import SendableAddress
+
+    # A name nothing resolves: only the checked address can be reached, and the name is still sent.
+    checked = SendableAddress(
+        scheme="http", host="hooks.invalid", port=receiver.port, path="/in?x=1", addresses=("127.0.0.1",)
+    )
+
+    answer = post_to_checked_address(checked, b"{}", {"Content-Type": "application/json"}, timeout=5)
+
+    assert answer.status == 200
+    [delivery] = receiver.deliveries
+    assert delivery.headers["host"] == f"hooks.invalid:{receiver.port}"
+    assert delivery.path == "/in?x=1"
