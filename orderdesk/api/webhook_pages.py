@@ -14,7 +14,7 @@ from orderdesk.refusals import show_refusal
 
 from . import webhooks
 from .forms import WebhookEndpointForm
-from .webhook_queries import delivery_log, endpoint_of, webhook_endpoints_of
+from .webhook_queries import delivery_log, endpoint_of, failed_deliveries_of, webhook_endpoints_of
 
 
 @never_cache
@@ -40,7 +40,12 @@ def endpoint_detail(request, endpoint_id: int):
         endpoint = endpoint_of(request.actor.merchant, endpoint_id)
     except webhooks.WebhookEndpointNotFound as missing:
         raise Http404(missing.message) from missing
-    context = {"endpoint": endpoint, "deliveries": delivery_log(endpoint)}
+    deliveries = delivery_log(endpoint)
+    context = {
+        "endpoint": endpoint,
+        "deliveries": deliveries,
+        "failed_count": failed_deliveries_of(endpoint).count(),
+    }
     return render(request, "api/webhook_endpoint.html", context)
 
 
@@ -65,6 +70,22 @@ def delete_endpoint(request, endpoint_id: int):
         raise Http404(missing.message) from missing
     messages.success(request, f"The endpoint {endpoint.url} is deleted; nothing more is sent to it.")
     return redirect("accounts:account")
+
+
+@require_POST
+@permission_required(Permission.MANAGE_WEBHOOKS)
+def retry_failed(request, endpoint_id: int):
+    try:
+        retried = webhooks.retry_failed_webhooks(endpoint_id, by=request.actor)
+    except webhooks.WebhookEndpointNotFound as missing:
+        raise Http404(missing.message) from missing
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request, f"{retried} failed deliver{'y is' if retried == 1 else 'ies are'} tried again."
+        )
+    return redirect("webhooks:detail", endpoint_id)
 
 
 @require_POST

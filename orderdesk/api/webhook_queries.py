@@ -24,6 +24,15 @@ def endpoint_of(merchant, endpoint_id) -> WebhookEndpoint:
         raise WebhookEndpointNotFound() from missing
 
 
+def failed_deliveries_of(endpoint: WebhookEndpoint) -> QuerySet[Notification]:
+    return Notification.objects.for_merchant(endpoint.merchant_id).filter(
+        about_type=ABOUT_ENDPOINT,
+        about_id=str(endpoint.pk),
+        channel=Notification.Channel.WEBHOOK,
+        status=Notification.Status.FAILED,
+    )
+
+
 def delivery_log(endpoint: WebhookEndpoint, *, limit: int = DELIVERY_LOG_LENGTH) -> list[Notification]:
     """The endpoint's latest deliveries, newest first, each with `last_attempt` (or None)."""
     deliveries = list(

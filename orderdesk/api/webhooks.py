@@ -23,7 +23,8 @@ from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Membership
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.errors import DomainError, NotFound
-from orderdesk.notifications.actions import OutgoingMessage, queue_messages
+from orderdesk.notifications.actions import OutgoingMessage, queue_messages, resend_notification
+from orderdesk.notifications.errors import ResendRefused
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.topics import register_topic
 from orderdesk.notifications.webhooks import PublishedEvent, webhook_event_type, webhook_event_types
@@ -187,6 +188,49 @@ def redeliver_webhook(notification_id, *, by: Actor, endpoint_id=None) -> Notifi
             ]
         )
     return queued
+
+
+# At most this many failed deliveries are retried by one click (the rest by the next).
+MAX_RETRIED_AT_ONCE = 500
+
+
+def retry_failed_webhooks(endpoint_id, *, by: Actor) -> int:
+    """Give every failed delivery of the endpoint another full round of attempts (the same
+    outbox rows: an event that reaches the endpoint this way is still delivered once).
+
+    For after an outage longer than the outbox's retries, or a switch-off. Returns how many;
+    raises NotAllowed, WebhookEndpointNotFound, WebhookEndpointRefused (switched off).
+    """
+    ensure_can(by, Permission.MANAGE_WEBHOOKS)
+    endpoint = _endpoint(endpoint_id, by)
+    if not endpoint.is_active:
+        raise WebhookEndpointRefused("Switch the endpoint on before retrying its deliveries.")
+    failed = (
+        Notification.objects.for_merchant(by.merchant)
+        .filter(
+            channel=Notification.Channel.WEBHOOK,
+            about_type=ABOUT_ENDPOINT,
+            about_id=str(endpoint.pk),
+            status=Notification.Status.FAILED,
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:MAX_RETRIED_AT_ONCE]
+    )
+    retried = 0
+    for notification_id in list(failed):
+        try:
+            resend_notification(notification_id, by=by)
+        except ResendRefused:
+            continue  # retried or sent meanwhile
+        retried += 1
+    return retried
+
+
+def _endpoint(endpoint_id, by: Actor) -> WebhookEndpoint:
+    try:
+        return WebhookEndpoint.objects.for_merchant(by.merchant).get(pk=endpoint_id)
+    except (WebhookEndpoint.DoesNotExist, ValueError, TypeError) as missing:
+        raise WebhookEndpointNotFound() from missing
 
 
 def _locked_endpoint(endpoint_id, by: Actor) -> WebhookEndpoint:

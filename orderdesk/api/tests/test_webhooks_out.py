@@ -222,6 +222,30 @@ def test_a_switched_off_endpoint_is_not_redelivered_to(owner, endpoint):
     assert webhook_rows().count() == 1
 
 
+def test_after_an_outage_longer_than_the_retries_the_owner_retries_what_failed_and_each_arrives_once(
+    owner, owner_client, receiver, endpoint, settings
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    receiver.answer_next(500, 500, 500, 500)
+    pending_order(owner)
+    deliver_due_notifications()
+    deliver_due_notifications(now=later(5))
+    assert set(webhook_rows().values_list("status", flat=True)) == {Notification.Status.FAILED}
+    page = owner_client.get(f"/account/webhooks/{endpoint.endpoint.pk}/").content.decode()
+    assert "2 deliveries failed." in page
+
+    answer = owner_client.post(f"/account/webhooks/{endpoint.endpoint.pk}/retry-failed/")
+    owner_client.post(f"/account/webhooks/{endpoint.endpoint.pk}/retry-failed/")
+    deliver_due_notifications()
+    deliver_due_notifications(now=later(60))
+
+    assert answer.status_code == 302
+    assert set(webhook_rows().values_list("status", flat=True)) == {Notification.Status.SENT}
+    taken = [d.event["id"] for d in receiver.deliveries[4:]]
+    assert len(taken) == 2 and len(set(taken)) == 2
+    assert webhook_rows().count() == 2
+
+
 # --- a whole day of failures ------------------------------------------------------------------
 
 
@@ -367,6 +391,7 @@ def test_another_merchants_endpoints_are_not_found_and_hear_nothing(owner, recei
     assert client.get(f"/account/webhooks/{endpoint_id}/").status_code == 404
     assert client.post(f"/account/webhooks/{endpoint_id}/switch/", {"on": "0"}).status_code == 404
     assert client.post(f"/account/webhooks/{endpoint_id}/delete/").status_code == 404
+    assert client.post(f"/account/webhooks/{endpoint_id}/retry-failed/").status_code == 404
     assert (
         client.post(f"/account/webhooks/{endpoint_id}/deliveries/{delivery.pk}/redeliver/").status_code == 404
     )
