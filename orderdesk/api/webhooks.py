@@ -346,7 +346,7 @@ def _switch_off_failing(endpoint: WebhookEndpoint, now: datetime.datetime, answe
         f"since {since:%b %-d, %Y %H:%M} ({since:%Z}).\n\n"
         f"The last answer: {answer or 'none'}\n\n"
         f"Nothing more is sent to it until you switch it on again. Fix the endpoint, then switch it "
-        f"on and redeliver what failed: {page}\n"
+        f"on and retry what failed: {page}\n"
     )
     queue_messages(
         [

@@ -97,6 +97,11 @@ def test_dispatch_fulfil_cancel_and_shipment_moves_are_sent(owner, receiver, end
     types = [d.event["type"] for d in receiver.deliveries]
     for name in ("order.dispatched", "order.fulfilled", "order.cancelled", "shipment.updated"):
         assert name in types
+    for delivery in receiver.deliveries:
+        event = delivery.event
+        if event["type"] in ("order.dispatched", "order.fulfilled", "order.cancelled"):
+            # The order as the event left it.
+            assert event["data"]["status"] == event["type"].removeprefix("order.")
     shipment_event = next(d.event for d in receiver.deliveries if d.event["type"] == "shipment.updated")
     assert shipment_event["data"]["object"] == "shipment"
     assert shipment_event["data"]["order_id"] == dispatched.pk
