@@ -488,3 +488,32 @@ def test_the_connection_goes_to_the_checked_address_not_to_a_fresh_lookup(receiv
     [delivery] = receiver.deliveries
     assert delivery.headers["host"] == f"hooks.invalid:{receiver.port}"
     assert delivery.path == "/in?x=1"
+
+
+def test_over_https_the_checked_address_is_reached_and_the_certificate_checked_for_the_name(
+    tmp_path, monkeypatch
+):
+    from orderdesk.api.webhook_delivery import post_to_checked_address
+    from orderdesk.api.webhook_signing import SendableAddress
+    from orderdesk.notifications.errors import TemporaryFailure
+
+    from .webhook_receiver import certificate_for
+
+    ca, cert, key = certificate_for("hooks.test", tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", ca)  # the system's trust store, for this test: our CA
+    tls_receiver = WebhookReceiver(tls_files=(cert, key)).start()
+    try:
+
+        def post_as(name):
+            checked = SendableAddress(
+                scheme="https", host=name, port=tls_receiver.port, path="/in", addresses=("127.0.0.1",)
+            )
+            return post_to_checked_address(checked, b"{}", {"Content-Type": "application/json"}, timeout=5)
+
+        assert post_as("hooks.test").status == 200
+        with pytest.raises(TemporaryFailure) as refused:
+            post_as("elsewhere.test")
+        assert "TLS failed with elsewhere.test" in str(refused.value)
+        assert [d.headers["host"] for d in tls_receiver.deliveries] == [f"hooks.test:{tls_receiver.port}"]
+    finally:
+        tls_receiver.stop()
