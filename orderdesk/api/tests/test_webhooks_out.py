@@ -12,6 +12,7 @@ from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.api import webhooks
 from orderdesk.api.models import WebhookAttempt, WebhookEndpoint
 from orderdesk.api.webhook_signing import WebhookAddressRefused
+from orderdesk.errors import DomainError
 from orderdesk.notifications.delivery import deliver_due_notifications
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.webhooks import publish_webhook_event, webhook_event_types
@@ -377,6 +378,53 @@ def test_an_endpoint_needs_at_least_one_known_event(owner, loopback_allowed):
         webhooks.create_webhook_endpoint(by=owner, url="http://127.0.0.1:9/h", events=["order.exploded"])
     assert refused.value.message == "No such event: order.exploded."
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "fields, message, field",
+    [
+        ({"url": "  "}, "Enter the endpoint's URL, starting with https://.", "url"),
+        ({"url": "http://127.0.0.1/" + "a" * 500}, "A URL has at most 500 characters.", "url"),
+        ({"description": "d" * 201}, "A description has at most 200 characters.", "description"),
+        ({"url": "ftp://127.0.0.1/in"}, "Enter the endpoint's full URL, starting with https://.", "url"),
+        ({"url": "http://user:pw@127.0.0.1/in"}, "Leave the user name and password out of the URL.", "url"),
+    ],
+)
+def test_an_endpoint_is_refused_beside_its_field_and_nothing_is_saved(
+    owner, loopback_allowed, fields, message, field
+):
+    given = {"url": "http://127.0.0.1:9/in", "events": ["order.paid"], **fields}
+
+    with pytest.raises(DomainError) as refused:
+        webhooks.create_webhook_endpoint(by=owner, **given)
+
+    assert (refused.value.message, refused.value.field) == (message, field)
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_shop_has_at_most_twenty_endpoints(owner, loopback_allowed):
+    for n in range(webhooks.MAX_ENDPOINTS):
+        webhooks.create_webhook_endpoint(by=owner, url=f"http://127.0.0.1:9/{n}", events=["order.paid"])
+
+    with pytest.raises(webhooks.WebhookEndpointRefused) as refused:
+        webhooks.create_webhook_endpoint(by=owner, url="http://127.0.0.1:9/one-more", events=["order.paid"])
+
+    assert refused.value.message == "A shop has at most 20 webhook endpoints; delete one you no longer use."
+    assert WebhookEndpoint.objects.count() == webhooks.MAX_ENDPOINTS
+
+
+def test_a_switched_off_endpoints_failures_are_not_retried(owner, endpoint, settings):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    WebhookEndpoint.objects.update(url="http://127.0.0.1:9/closed")
+    awaiting_order(owner)
+    deliver_due_notifications()
+    webhooks.switch_webhook_endpoint(endpoint.endpoint.pk, by=owner, on=False)
+
+    with pytest.raises(webhooks.WebhookEndpointRefused) as refused:
+        webhooks.retry_failed_webhooks(endpoint.endpoint.pk, by=owner)
+
+    assert refused.value.message == "Switch the endpoint on before retrying its deliveries."
+    assert webhook_rows().get().status == Notification.Status.FAILED
 
 
 def test_the_secret_is_stored_encrypted(endpoint):
