@@ -12,6 +12,7 @@ check and the connection (DNS rebinding) reaches nothing. Redirects are not foll
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import ssl
 import time
@@ -27,6 +28,8 @@ from orderdesk.stores.credentials import decrypt_text
 from .models import WebhookAttempt, WebhookEndpoint
 from .webhook_signing import SendableAddress, WebhookAddressRefused, ensure_sendable, signature_headers
 from .webhooks import note_delivery_outcome, only_public_addresses
+
+logger = logging.getLogger(__name__)
 
 EXCERPT_LENGTH = 500
 # Read no more of an answer than this: only its start is kept.
@@ -54,16 +57,17 @@ def send_webhook(notification: Notification) -> str:
     if endpoint is None:
         raise PermanentFailure("The endpoint was deleted; not sent.")
     if not endpoint.is_active:
-        raise PermanentFailure("The endpoint is switched off; not sent. Switch it on and redeliver.")
+        raise PermanentFailure("The endpoint is switched off; not sent. Switch it on and retry what failed.")
     started = time.monotonic()
     try:
         answer = _post(endpoint, notification)
     except DeliveryFailed as failure:
-        _log(endpoint, notification, started, status_code=None, succeeded=False, excerpt=str(failure))
-        note_delivery_outcome(endpoint.pk, succeeded=False, answer=str(failure))
+        _record_attempt(
+            endpoint, notification, started, status_code=None, succeeded=False, excerpt=str(failure)
+        )
         raise
     succeeded = 200 <= answer.status < 300
-    _log(
+    _record_attempt(
         endpoint,
         notification,
         started,
@@ -71,7 +75,6 @@ def send_webhook(notification: Notification) -> str:
         succeeded=succeeded,
         excerpt=answer.excerpt,
     )
-    note_delivery_outcome(endpoint.pk, succeeded=succeeded, answer=f"HTTP {answer.status} {answer.excerpt}")
     if not succeeded:
         raise TemporaryFailure(
             f"HTTP {answer.status}: {answer.excerpt}".strip(), retry_after=answer.retry_after
@@ -174,14 +177,23 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
         self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
 
 
-def _log(endpoint, notification, started: float, *, status_code, succeeded: bool, excerpt: str) -> None:
-    WebhookAttempt.objects.create(
-        merchant_id=endpoint.merchant_id,
-        endpoint=endpoint,
-        notification=notification,
-        attempted_at=timezone.now(),
-        status_code=status_code,
-        succeeded=succeeded,
-        answer_excerpt=excerpt[:EXCERPT_LENGTH],
-        duration_ms=int((time.monotonic() - started) * 1000),
-    )
+def _record_attempt(
+    endpoint, notification, started: float, *, status_code, succeeded: bool, excerpt: str
+) -> None:
+    """Write the attempt to the delivery log and tell the endpoint's failing streak. Never raises:
+    an endpoint that took the event must not get it again because the log could not be written."""
+    try:
+        WebhookAttempt.objects.create(
+            merchant_id=endpoint.merchant_id,
+            endpoint=endpoint,
+            notification=notification,
+            attempted_at=timezone.now(),
+            status_code=status_code,
+            succeeded=succeeded,
+            answer_excerpt=excerpt[:EXCERPT_LENGTH],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        answer = f"HTTP {status_code} {excerpt}" if status_code else excerpt
+        note_delivery_outcome(endpoint.pk, succeeded=succeeded, answer=answer[:EXCERPT_LENGTH])
+    except Exception:
+        logger.exception("Webhook delivery %s: the attempt could not be logged.", notification.pk)
