@@ -565,3 +565,38 @@ def test_over_https_the_checked_address_is_reached_and_the_certificate_checked_f
         assert [d.headers["host"] for d in tls_receiver.deliveries] == [f"hooks.test:{tls_receiver.port}"]
     finally:
         tls_receiver.stop()
+
+
+@pytest.fixture
+def vendor_event():
+    from orderdesk.notifications import webhooks as event_table
+
+    registered = event_table.register_webhook_event(
+        "vendor.test_switched", label="A vendor is switched (test)", about_type="vendor"
+    )
+    yield registered
+    event_table._event_types.pop(registered.name, None)
+
+
+def test_an_app_extends_the_event_table_and_its_events_are_chosen_and_sent(
+    owner, receiver, loopback_allowed, vendor_event
+):
+    created = webhooks.create_webhook_endpoint(by=owner, url=receiver.url, events=[vendor_event.name])
+
+    with transaction.atomic():
+        publish_webhook_event(
+            vendor_event.name,
+            event_id="evt_vendor_7",
+            merchant_id=owner.merchant.pk,
+            about_type="vendor",
+            about_id=7,
+        )
+    deliver_due_notifications()
+
+    [delivery] = receiver.deliveries
+    event = verify_standard_webhook(created.secret, delivery.headers, delivery.body)
+    assert (event["id"], event["type"], event["data"]) == (
+        "evt_vendor_7",
+        "vendor.test_switched",
+        {"object": "vendor", "id": "7"},
+    )
