@@ -40,13 +40,39 @@ def endpoint_detail(request, endpoint_id: int):
         endpoint = endpoint_of(request.actor.merchant, endpoint_id)
     except webhooks.WebhookEndpointNotFound as missing:
         raise Http404(missing.message) from missing
-    deliveries = delivery_log(endpoint)
+    form = WebhookEndpointForm(
+        initial={"url": endpoint.url, "description": endpoint.description, "events": endpoint.events}
+    )
+    return _endpoint_page(request, endpoint, form)
+
+
+def _endpoint_page(request, endpoint, form, *, status: int = 200):
     context = {
         "endpoint": endpoint,
-        "deliveries": deliveries,
+        "endpoint_form": form,
+        "deliveries": delivery_log(endpoint),
         "failed_count": failed_deliveries_of(endpoint).count(),
     }
-    return render(request, "api/webhook_endpoint.html", context)
+    return render(request, "api/webhook_endpoint.html", context, status=status)
+
+
+@require_POST
+@permission_required(Permission.MANAGE_WEBHOOKS)
+def update_endpoint(request, endpoint_id: int):
+    try:
+        endpoint = endpoint_of(request.actor.merchant, endpoint_id)
+    except webhooks.WebhookEndpointNotFound as missing:
+        raise Http404(missing.message) from missing
+    form = WebhookEndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            webhooks.update_webhook_endpoint(endpoint.pk, by=request.actor, **form.cleaned_data)
+        except DomainError as refusal:
+            show_refusal(form, refusal)
+        else:
+            messages.success(request, "The endpoint is saved; the next events follow the change.")
+            return redirect("webhooks:detail", endpoint.pk)
+    return _endpoint_page(request, endpoint, form, status=422)
 
 
 @require_POST

@@ -81,6 +81,41 @@ def create_webhook_endpoint(
     a name that leads to a private address, in production).
     """
     ensure_can(by, Permission.MANAGE_WEBHOOKS)
+    url, events, description = _checked_endpoint(url, events, description)
+    secret = new_webhook_secret()
+    if WebhookEndpoint.objects.for_merchant(by.merchant).count() >= MAX_ENDPOINTS:
+        raise WebhookEndpointRefused(
+            f"A shop has at most {MAX_ENDPOINTS} webhook endpoints; delete one you no longer use.",
+            field="url",
+        )
+    endpoint = WebhookEndpoint.objects.create(
+        merchant=by.merchant,
+        url=url,
+        description=description,
+        events=events,
+        secret_encrypted=encrypt_text(secret),
+        created_by=by.user,
+    )
+    return CreatedWebhookEndpoint(endpoint=endpoint, secret=secret)
+
+
+def update_webhook_endpoint(
+    endpoint_id, *, by: Actor, url: str, events: list[str], description: str = ""
+) -> WebhookEndpoint:
+    """Change an endpoint's URL, events or description (its secret stays); the next events
+    follow the change. Raises NotAllowed, WebhookEndpointNotFound, WebhookEndpointRefused,
+    WebhookAddressRefused."""
+    ensure_can(by, Permission.MANAGE_WEBHOOKS)
+    url, events, description = _checked_endpoint(url, events, description)
+    with transaction.atomic():
+        endpoint = _locked_endpoint(endpoint_id, by)
+        endpoint.url, endpoint.events, endpoint.description = url, events, description
+        endpoint.save(update_fields=["url", "events", "description"])
+    return endpoint
+
+
+def _checked_endpoint(url: str, events, description: str) -> tuple[str, list[str], str]:
+    """The endpoint's fields as they are saved; refused beside the field they are about."""
     url = (url or "").strip()
     description = (description or "").strip()
     if not url:
@@ -93,21 +128,7 @@ def create_webhook_endpoint(
         )
     chosen = _checked_events(events)
     ensure_sendable(url, production=only_public_addresses())
-    secret = new_webhook_secret()
-    if WebhookEndpoint.objects.for_merchant(by.merchant).count() >= MAX_ENDPOINTS:
-        raise WebhookEndpointRefused(
-            f"A shop has at most {MAX_ENDPOINTS} webhook endpoints; delete one you no longer use.",
-            field="url",
-        )
-    endpoint = WebhookEndpoint.objects.create(
-        merchant=by.merchant,
-        url=url,
-        description=description,
-        events=chosen,
-        secret_encrypted=encrypt_text(secret),
-        created_by=by.user,
-    )
-    return CreatedWebhookEndpoint(endpoint=endpoint, secret=secret)
+    return url, chosen, description
 
 
 def _checked_events(events) -> list[str]:

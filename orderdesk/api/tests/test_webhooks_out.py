@@ -445,6 +445,10 @@ def test_another_merchants_endpoints_are_not_found_and_hear_nothing(owner, recei
     assert client.post(f"/account/webhooks/{endpoint_id}/switch/", {"on": "0"}).status_code == 404
     assert client.post(f"/account/webhooks/{endpoint_id}/delete/").status_code == 404
     assert client.post(f"/account/webhooks/{endpoint_id}/retry-failed/").status_code == 404
+    edit = {"url": "http://127.0.0.1:9/theirs", "events": ["order.paid"]}
+    assert client.post(f"/account/webhooks/{endpoint_id}/edit/", edit).status_code == 404
+    with pytest.raises(webhooks.WebhookEndpointNotFound):
+        webhooks.update_webhook_endpoint(endpoint_id, by=other, **edit)
     assert (
         client.post(f"/account/webhooks/{endpoint_id}/deliveries/{delivery.pk}/redeliver/").status_code == 404
     )
@@ -498,6 +502,35 @@ def test_a_refused_endpoint_is_shown_beside_its_field_keeping_what_was_typed(own
     assert "Webhook endpoints must use https." in content
     assert 'value="http://10.0.0.1/in"' in content
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_owner_changes_an_endpoints_events_and_the_next_events_follow(
+    owner, owner_client, receiver, endpoint
+):
+    endpoint_id = endpoint.endpoint.pk
+
+    answer = owner_client.post(
+        f"/account/webhooks/{endpoint_id}/edit/",
+        {"url": receiver.url, "description": "Only payments", "events": ["order.paid"]},
+    )
+    pending_order(owner)
+
+    assert answer.status_code == 302
+    stored = WebhookEndpoint.objects.get()
+    assert (stored.events, stored.description) == (["order.paid"], "Only payments")
+    assert [row.payload["event"] for row in webhook_rows()] == ["order.paid"]
+
+
+def test_a_refused_change_keeps_the_endpoint_as_it_was_and_what_was_typed(owner_client, endpoint):
+    endpoint_id = endpoint.endpoint.pk
+
+    answer = owner_client.post(
+        f"/account/webhooks/{endpoint_id}/edit/", {"url": "http://127.0.0.1:9/new", "events": []}
+    )
+
+    assert answer.status_code == 422
+    assert 'value="http://127.0.0.1:9/new"' in answer.content.decode()
+    assert WebhookEndpoint.objects.get().events == ALL_EVENTS
 
 
 def test_the_owner_switches_an_endpoint_off_and_on(owner_client, endpoint):
