@@ -84,6 +84,7 @@ def payment_verified_event(order: Order, *, by: Actor, status_before: str) -> Or
 def record_payment_verified(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
     event = payment_verified_event(order, by=by, status_before=status_before)
     event.save(force_insert=True)
+    publish_order_events([event], orders=[order])
     return event
 
 
