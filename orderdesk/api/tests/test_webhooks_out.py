@@ -633,3 +633,21 @@ def test_an_app_extends_the_event_table_and_its_events_are_chosen_and_sent(
         "vendor.test_switched",
         {"object": "vendor", "id": "7"},
     )
+
+
+def test_a_batch_of_new_orders_reaches_the_endpoint_with_one_lookup_of_endpoints(owner, receiver, endpoint):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orderdesk.orders.tests.factories import new_order
+
+    with CaptureQueriesContext(connection) as captured:
+        recorded = order_actions.record_orders(
+            [new_order(), new_order(), new_order()], by=owner, payment_confirmed=True
+        )
+    deliver_due_notifications()
+
+    endpoint_lookups = [q for q in captured.captured_queries if "api_webhookendpoint" in q["sql"]]
+    assert len(endpoint_lookups) == 1
+    assert sorted(d.event["type"] for d in receiver.deliveries) == ["order.created"] * 3 + ["order.paid"] * 3
+    assert {d.event["data"]["id"] for d in receiver.deliveries} == {r.order.pk for r in recorded}
