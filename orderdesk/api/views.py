@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 from django import forms
@@ -104,13 +105,27 @@ class IdFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError as out_of_range:
+                raise exceptions.ValidationError(
+                    {self.field_name: ["This time is out of range."]}
+                ) from out_of_range
+        return super().filter(qs, value)
+
+
 class OrderFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Order.Status.choices)
     store = IdFilter(field_name="store_id", min_value=1, max_value=MAX_ID)
-    placed_after = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    placed_after = UtcDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = UtcDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = UtcDateTimeFilter(field_name="updated_at", lookup_expr="lt")
     search = filters.CharFilter(method="filter_search", help_text="Reference, customer name or phone.")
 
     class Meta:
