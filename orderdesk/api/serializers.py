@@ -108,8 +108,18 @@ class VendorSerializer(serializers.ModelSerializer):
 
 
 class HostingSerializer(serializers.ModelSerializer):
+    """Costs are null for whoever may not see the cost figures (API keys, as of now)."""
+
     variant_id = serializers.IntegerField(read_only=True)
     vendor_id = serializers.IntegerField(read_only=True)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
+    shipping_cost = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
+
+    def to_representation(self, instance):
+        shown = super().to_representation(instance)
+        if not self.context.get("show_costs"):
+            shown["unit_cost"] = shown["shipping_cost"] = None
+        return shown
 
     class Meta:
         model = Hosting

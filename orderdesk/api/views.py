@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.accounts.permissions import Permission, can, ensure_can
 from orderdesk.catalog.models import Product, Variant
 from orderdesk.customers.models import Customer
 from orderdesk.fulfillment.errors import ShipmentNotFound
@@ -340,11 +340,17 @@ class ByIdNewestFirst(NewestFirst):
 
 @extend_schema(responses={200: serializers.HostingSerializer, **PROBLEMS})
 class HostingViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
-    """Which vendor hosts which variant, at what costs (needs the cost figures' permission)."""
+    """Which vendor hosts which variant; its costs only for those who may see the cost figures."""
 
     serializer_class = serializers.HostingSerializer
     pagination_class = ByIdNewestFirst
     filterset_class = HostingFilter
 
     def get_queryset(self):
-        return self.merchant_rows(Hosting, permission=Permission.VIEW_REPORTS)
+        return self.merchant_rows(Hosting)
+
+    def get_serializer_context(self):
+        actor = getattr(self.request, "actor", None)
+        return super().get_serializer_context() | {
+            "show_costs": actor is not None and can(actor, Permission.VIEW_REPORTS)
+        }
