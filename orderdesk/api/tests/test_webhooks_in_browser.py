@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.notifications.delivery import deliver_due_notifications
 from orderdesk.orders.tests.factories import pending_order
-from orderdesk.web.tests.conftest import chromium, desktop, phone, screenshot  # noqa: F401
 from orderdesk.web.tests.test_merchant_guide_in_browser import no_sideways_page_scroll, sign_in
 
 from .webhook_receiver import WebhookReceiver, verify_standard_webhook
