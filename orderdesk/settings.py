@@ -252,6 +252,15 @@ if not CREDENTIALS_KEY:
         )
     CREDENTIALS_KEY = _DEVELOPMENT_CREDENTIALS_KEY
 
+# Lets webhooks go over http and to loopback/private addresses (a receiver on your own
+# machine). Development and tests only: refused with DEBUG off, where endpoints must be
+# https and resolve to public addresses, checked again at every send.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+if WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not DEBUG:
+    raise ImproperlyConfigured(
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES is for development only; unset it when DEBUG is off."
+    )
+
 # Upload limits for photos (dispatch, after-sales).
 PHOTO_MAX_FILES = env.int("PHOTO_MAX_FILES", default=5)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
@@ -313,7 +322,16 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Orderdesk API",
     "VERSION": "1.0.0",
-    "DESCRIPTION": "Orders, stores, products and customers of one merchant, reached with an API key.",
+    "DESCRIPTION": (
+        "Orders, shipments, stores, products, customers, vendors and hosting of one merchant, reached "
+        "with an API key (`Authorization: Bearer odk_…`).\n\n"
+        "**Webhooks.** The owner registers endpoints on the Account page. Each event (`order.created`, "
+        "`order.paid`, `order.dispatched`, `order.fulfilled`, `order.cancelled`, `shipment.updated`) is "
+        'POSTed as `{"id", "type", "timestamp", "data"}` — `data` is the order (without its events) or '
+        "the shipment as this API shows it — signed the Standard Webhooks way: `webhook-id` (the event "
+        "id), `webhook-timestamp`, and `webhook-signature: v1,<base64 HMAC-SHA256 of "
+        '"id.timestamp.body" under the secret>`. Answer 2xx; anything else is retried with back-off.'
+    ),
     # Swagger UI and Redoc come from drf-spectacular-sidecar's static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

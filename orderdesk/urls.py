@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("orderdesk.accounts.urls")),
     path("account/api-keys/", include("orderdesk.api.page_urls")),
+    path("account/webhooks/", include("orderdesk.api.webhook_urls")),
     path("orders/", include("orderdesk.orders.urls")),
     path("aftersales/", include("orderdesk.aftersales.urls")),
     path("notifications/", include("orderdesk.notifications.urls")),

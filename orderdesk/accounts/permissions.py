@@ -46,6 +46,7 @@ class Permission(models.TextChoices):
     MANAGE_STORES = "manage_stores", "manage stores"
     MANAGE_VENDORS = "manage_vendors", "manage vendors"
     MANAGE_API_KEYS = "manage_api_keys", "manage API keys"
+    MANAGE_WEBHOOKS = "manage_webhooks", "manage webhook endpoints"
     VIEW_REPORTS = "view_reports", "see sales and cost reports"
     # After-sales: a vendor user sees and answers only its vendor's cases (aftersales.queries),
     # never the order's prices nor the refund to the customer.

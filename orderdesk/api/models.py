@@ -59,3 +59,65 @@ class IdempotentRequest(MerchantOwned):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WebhookEndpoint(MerchantOwned):
+    """Where a merchant wants to hear of events: a URL, the events chosen, and a signing secret.
+
+    The secret (`whsec_…`) is shown once and kept encrypted with CREDENTIALS_KEY, like store
+    credentials: signing needs it back, so it cannot be hashed.
+    """
+
+    url = models.URLField("URL", max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # Names from the webhook event table (orderdesk.notifications.webhooks).
+    events = models.JSONField(default=list)
+    secret_encrypted = models.TextField()
+    is_active = models.BooleanField(default=True)
+    # Since when every attempt failed (cleared by a success); a whole day of it switches it off.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MerchantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # Publishing an event: the merchant's active endpoints, in every order action.
+            models.Index(fields=["merchant", "is_active"], name="webhook_endpoint_active"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_name: str) -> bool:
+        return event_name in self.events
+
+
+class WebhookAttempt(MerchantOwned):
+    """One POST of a delivery (an outbox row) to its endpoint: what the endpoint answered."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="attempts")
+    notification = models.ForeignKey("notifications.Notification", on_delete=models.CASCADE, related_name="+")
+    attempted_at = models.DateTimeField(default=timezone.now)
+    # None when no answer came (refused address, connection error, timeout).
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    # The start of what the endpoint answered, or why nothing was sent.
+    answer_excerpt = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        indexes = [
+            # The delivery log of one endpoint, newest first.
+            models.Index(fields=["endpoint", "-attempted_at"], name="webhook_attempt_log"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} at {self.attempted_at:%Y-%m-%d %H:%M:%S}: {self.status_code}"

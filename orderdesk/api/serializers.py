@@ -7,6 +7,7 @@ from orderdesk.customers.models import Customer
 from orderdesk.fulfillment.models import Fulfillment, TrackingEvent
 from orderdesk.orders.models import Order, OrderEvent, OrderLine
 from orderdesk.stores.models import Store
+from orderdesk.vendors.models import Hosting, Vendor
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -69,6 +70,62 @@ class ShipmentSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class OrderShipmentSerializer(ShipmentSerializer):
+    """A shipment on its own: which order, who ships it, and its tracking events."""
+
+    order_id = serializers.IntegerField(read_only=True)
+    vendor_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta(ShipmentSerializer.Meta):
+        fields = ["order_id", "shipped_by", "vendor_id", *ShipmentSerializer.Meta.fields]
+
+
+class MoveShipmentSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Fulfillment.ShippingStatus.choices, help_text="The new status.")
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    delivery_reference = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="When handing it to the carrier.",
+    )
+    expected_on = serializers.DateField(required=False, allow_null=True, default=None)
+    message = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", help_text="Why (for an exception)."
+    )
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class VendorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vendor
+        fields = [
+            "id", "name", "contact_email", "contact_phone", "currency", "processing_days", "is_active",
+            "created_at",
+        ]  # fmt: skip
+
+
+class HostingSerializer(serializers.ModelSerializer):
+    """Costs are null for whoever may not see the cost figures (API keys, as of now)."""
+
+    variant_id = serializers.IntegerField(read_only=True)
+    vendor_id = serializers.IntegerField(read_only=True)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
+    shipping_cost = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
+
+    def to_representation(self, instance):
+        shown = super().to_representation(instance)
+        if not self.context.get("show_costs"):
+            shown["unit_cost"] = shown["shipping_cost"] = None
+        return shown
+
+    class Meta:
+        model = Hosting
+        fields = ["id", "variant_id", "vendor_id", "vendor_sku", "unit_cost", "shipping_cost", "updated_at"]
+
+
 class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent
@@ -101,6 +158,17 @@ class OrderSerializer(OrderSummarySerializer):
     class Meta:
         model = Order
         fields = [*_ORDER_FIELDS, "lines", "shipments", "events"]
+
+
+class WebhookOrderSerializer(OrderSummarySerializer):
+    """An order in a webhook: as the API shows it, without the timeline (the event is the news)."""
+
+    lines = OrderLineSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True, source="fulfillments")
+
+    class Meta:
+        model = Order
+        fields = [*_ORDER_FIELDS, "lines", "shipments"]
 
 
 class CustomerInputSerializer(serializers.Serializer):

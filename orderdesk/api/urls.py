@@ -9,6 +9,9 @@ router.register("orders", views.OrderViewSet, basename="order")
 router.register("stores", views.StoreViewSet, basename="store")
 router.register("products", views.ProductViewSet, basename="product")
 router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("shipments", views.ShipmentViewSet, basename="shipment")
+router.register("vendors", views.VendorViewSet, basename="vendor")
+router.register("hostings", views.HostingViewSet, basename="hosting")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

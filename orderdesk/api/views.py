@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
+
 from django import forms
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
@@ -11,14 +14,17 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.accounts.permissions import Permission, can, ensure_can
 from orderdesk.catalog.models import Product, Variant
 from orderdesk.customers.models import Customer
+from orderdesk.fulfillment.errors import ShipmentNotFound
+from orderdesk.fulfillment.models import Fulfillment, TrackingEvent
 from orderdesk.orders import actions as order_actions
 from orderdesk.orders.errors import OrderNotFound
 from orderdesk.orders.models import Order
 from orderdesk.orders.queries import matching_search, order_for_page
 from orderdesk.stores.models import Store
+from orderdesk.vendors.models import Hosting, Vendor
 
 from . import serializers
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -54,12 +60,15 @@ class MerchantScoped:
         pk = kwargs.get("pk")
         # An id no row can have is simply not found, before it reaches the database.
         if pk is not None and not (pk.isdigit() and 0 < int(pk) <= MAX_ID):
-            raise OrderNotFound() if isinstance(self, OrderViewSet) else exceptions.NotFound()
+            raise self.not_found()
 
-    def merchant_rows(self, model):
+    def not_found(self) -> Exception:
+        return exceptions.NotFound()
+
+    def merchant_rows(self, model, *, permission: Permission = Permission.VIEW_ORDERS):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view's model
             return model.objects.none()
-        ensure_can(self.request.actor, Permission.VIEW_ORDERS)
+        ensure_can(self.request.actor, permission)
         return model.objects.for_merchant(self.request.actor.merchant)
 
 
@@ -96,13 +105,27 @@ class IdFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError as out_of_range:
+                raise exceptions.ValidationError(
+                    {self.field_name: ["This time is out of range."]}
+                ) from out_of_range
+        return super().filter(qs, value)
+
+
 class OrderFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Order.Status.choices)
     store = IdFilter(field_name="store_id", min_value=1, max_value=MAX_ID)
-    placed_after = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    placed_after = UtcDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = UtcDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = UtcDateTimeFilter(field_name="updated_at", lookup_expr="lt")
     search = filters.CharFilter(method="filter_search", help_text="Reference, customer name or phone.")
 
     class Meta:
@@ -111,6 +134,13 @@ class OrderFilter(filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(matching_search(self.request.actor.merchant, value))
+
+
+@functools.cache
+def _order_summary() -> serializers.OrderSummarySerializer:
+    """One summary serializer for every list: building its fields took longer than writing 50 rows.
+    Its to_representation keeps no state, so threads share it."""
+    return serializers.OrderSummarySerializer()
 
 
 class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -123,12 +153,17 @@ class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSe
     def get_queryset(self):
         return self.merchant_rows(Order)
 
+    def not_found(self) -> Exception:
+        return OrderNotFound()
+
     def get_serializer_class(self):
         return serializers.OrderSummarySerializer if self.action == "list" else serializers.OrderSerializer
 
     @extend_schema(responses={200: serializers.OrderSummarySerializer(many=True), **PROBLEMS})
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        summary = _order_summary()
+        return self.get_paginated_response([summary.to_representation(order) for order in page])
 
     @extend_schema(responses={200: serializers.OrderSerializer, **PROBLEMS})
     def retrieve(self, request, pk=None):
@@ -202,6 +237,15 @@ class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSe
         order_actions.cancel_order(pk, by=request.actor, **given)
         return Response(self._shown(pk))
 
+    @extend_schema(responses={200: serializers.OrderShipmentSerializer(many=True), **PROBLEMS})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def shipments(self, request, pk=None):
+        """The order's shipments, oldest first, each with its tracking events."""
+        if not self.merchant_rows(Order).filter(pk=pk).exists():
+            raise OrderNotFound()
+        shipments = shipments_with_tracking(self.merchant_rows(Fulfillment)).filter(order_id=pk)
+        return Response(serializers.OrderShipmentSerializer(shipments, many=True).data)
+
     def _valid(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
@@ -213,3 +257,100 @@ class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSe
         except (Order.DoesNotExist, ValueError, TypeError) as missing:
             raise OrderNotFound() from missing
         return serializers.OrderSerializer(order).data
+
+
+def shipments_with_tracking(shipments):
+    return shipments.order_by("created_at", "id").prefetch_related(
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at", "id"))
+    )
+
+
+class ShipmentFilter(filters.FilterSet):
+    order = IdFilter(field_name="order_id", min_value=1, max_value=MAX_ID)
+    vendor = IdFilter(field_name="vendor_id", min_value=1, max_value=MAX_ID)
+    status = filters.ChoiceFilter(choices=Fulfillment.ShippingStatus.choices)
+
+    class Meta:
+        model = Fulfillment
+        fields = ["order", "vendor", "status"]
+
+
+@extend_schema(responses={200: serializers.OrderShipmentSerializer, **PROBLEMS})
+class ShipmentViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    """Shipments of every order (by the merchant or a vendor), with their tracking events."""
+
+    serializer_class = serializers.OrderShipmentSerializer
+    pagination_class = NewestFirst
+    filterset_class = ShipmentFilter
+
+    def get_queryset(self):
+        return shipments_with_tracking(self.merchant_rows(Fulfillment))
+
+    def not_found(self) -> Exception:
+        return ShipmentNotFound()
+
+    def retrieve(self, request, pk=None):
+        return Response(self._shown(pk))
+
+    @extend_schema(
+        request=serializers.MoveShipmentSerializer,
+        responses={200: serializers.OrderShipmentSerializer, **PROBLEMS},
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the shipment along its allowed statuses; the order follows (all on its way: dispatched)."""
+        if not self.merchant_rows(Fulfillment).filter(pk=pk).exists():
+            raise ShipmentNotFound()
+        given = serializers.MoveShipmentSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        order_actions.move_order_shipment(pk, by=request.actor, **given.validated_data)
+        return Response(self._shown(pk))
+
+    def _shown(self, shipment_id) -> dict:
+        try:
+            shipment = self.get_queryset().get(pk=shipment_id)
+        except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
+            raise ShipmentNotFound() from missing
+        return serializers.OrderShipmentSerializer(shipment).data
+
+
+@extend_schema(responses={200: serializers.VendorSerializer, **PROBLEMS})
+class VendorViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    """The merchant's vendors (source agents, suppliers). Read-only for now."""
+
+    serializer_class = serializers.VendorSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        return self.merchant_rows(Vendor)
+
+
+class HostingFilter(filters.FilterSet):
+    vendor = IdFilter(field_name="vendor_id", min_value=1, max_value=MAX_ID)
+    variant = IdFilter(field_name="variant_id", min_value=1, max_value=MAX_ID)
+
+    class Meta:
+        model = Hosting
+        fields = ["vendor", "variant"]
+
+
+class ByIdNewestFirst(NewestFirst):
+    ordering = ("-id",)
+
+
+@extend_schema(responses={200: serializers.HostingSerializer, **PROBLEMS})
+class HostingViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
+    """Which vendor hosts which variant; its costs only for those who may see the cost figures."""
+
+    serializer_class = serializers.HostingSerializer
+    pagination_class = ByIdNewestFirst
+    filterset_class = HostingFilter
+
+    def get_queryset(self):
+        return self.merchant_rows(Hosting)
+
+    def get_serializer_context(self):
+        actor = getattr(self.request, "actor", None)
+        return super().get_serializer_context() | {
+            "show_costs": actor is not None and can(actor, Permission.VIEW_REPORTS)
+        }

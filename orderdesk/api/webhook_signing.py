@@ -1,8 +1,4 @@
-"""Groundwork for webhooks out: Standard Webhooks signatures, and where a webhook may be sent.
-
-Endpoints, deliveries through the outbox and the delivery log come with the rest of issue 11;
-these two pieces are what every delivery will use.
-"""
+"""Standard Webhooks signatures, and where a webhook may be sent (checked at every send)."""
 
 from __future__ import annotations
 
@@ -12,6 +8,7 @@ import hmac
 import ipaddress
 import secrets
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from orderdesk.errors import DomainError
@@ -40,25 +37,57 @@ def signature_headers(*, secret: str, message_id: str, timestamp: int, body: byt
     }
 
 
-def ensure_sendable(url: str, *, production: bool) -> None:
+@dataclass(frozen=True)
+class SendableAddress:
+    """Where one delivery goes: the URL's parts, and the addresses its host resolved to, checked.
+
+    The sender connects to one of `addresses` itself (sending the host name for TLS and the
+    Host header), so a name re-pointed between the check and the connection changes nothing.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+def ensure_sendable(url: str, *, production: bool) -> SendableAddress:
     """Refuse (WebhookAddressRefused) a URL a webhook may not go to; in production it must be
-    https and every address its host resolves to must be public. Checked at send time, since
-    a name can be pointed at 127.0.0.1 after it was saved."""
+    https and every address its host resolves to must be public. Checked when the endpoint is
+    saved and again at every send, since a name can be pointed at 127.0.0.1 after it was saved."""
     parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as bad_port:
+        raise WebhookAddressRefused(
+            "The URL's port is not a number from 1 to 65535.", field="url"
+        ) from bad_port
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise WebhookAddressRefused("Enter the endpoint's full URL, starting with https://.", field="url")
-    if not production:
-        return
-    if parts.scheme != "https":
+    if parts.username or parts.password:
+        raise WebhookAddressRefused("Leave the user name and password out of the URL.", field="url")
+    if production and parts.scheme != "https":
         raise WebhookAddressRefused("Webhook endpoints must use https.", field="url")
     try:
-        resolved = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        resolved = tuple(
+            dict.fromkeys(
+                info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+            )
+        )
     except (socket.gaierror, UnicodeError) as unknown:
         raise WebhookAddressRefused(f"{parts.hostname} cannot be found.", field="url") from unknown
-    for address in resolved:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise WebhookAddressRefused(
-                f"{parts.hostname} leads to a private address ({ip}); webhooks go to public addresses only.",
-                field="url",
-            )
+    if production:
+        for address in resolved:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+                ip = ip.ipv4_mapped
+            if not ip.is_global or ip.is_multicast:
+                raise WebhookAddressRefused(
+                    f"{parts.hostname} leads to a private address ({ip}); webhooks go to public addresses only.",
+                    field="url",
+                )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return SendableAddress(scheme=parts.scheme, host=parts.hostname, port=port, path=path, addresses=resolved)

@@ -28,11 +28,20 @@ from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.errors import NotFound
+from orderdesk.notifications.webhooks import (
+    PublishedEvent,
+    publish_webhook_event,
+    publish_webhook_events,
+    register_webhook_event,
+)
 
 from .counts import count_shipment_change
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
 from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, TrackingEvent
 from .queries import shipments_for
+
+# Sent to the merchant's endpoints with every tracking event (registered in FulfillmentConfig.ready).
+SHIPMENT_UPDATED = "shipment.updated"
 
 MAX_REFERENCE_LENGTH = 100
 MAX_TRACKING_URL_LENGTH = 500
@@ -434,7 +443,7 @@ def _shipment_label(shipment: Fulfillment) -> str:
 def _record_tracking_event(
     shipment: Fulfillment, *, occurred_at: datetime.datetime, place: str = "", text: str = ""
 ) -> TrackingEvent:
-    return TrackingEvent.objects.create(
+    tracking_event = TrackingEvent.objects.create(
         merchant_id=shipment.merchant_id,
         fulfillment=shipment,
         status=shipment.status,
@@ -442,6 +451,15 @@ def _record_tracking_event(
         place=place,
         text=text,
     )
+    publish_webhook_event(
+        SHIPMENT_UPDATED,
+        event_id=f"evt_tracking_event_{tracking_event.pk}",
+        merchant_id=shipment.merchant_id,
+        about_type="shipment",
+        about_id=shipment.pk,
+        subject=shipment,
+    )
+    return tracking_event
 
 
 # --- vendors' shipments: allocation and moving units ----------------------------------
@@ -521,16 +539,29 @@ def allocate_unshipped_units(
         ]
     _insert_rows(entries)
     text = f"Allocated by {by.display_name}"
-    _insert_rows(
+    tracking_events = [
+        TrackingEvent(
+            merchant_id=order.merchant_id,
+            fulfillment=shipment,
+            status=shipment.status,
+            occurred_at=now,
+            text=text,
+        )
+        for shipment in shipments
+    ]
+    _insert_rows(tracking_events)
+    publish_webhook_events(
         [
-            TrackingEvent(
+            PublishedEvent(
+                name=SHIPMENT_UPDATED,
+                event_id=f"evt_tracking_event_{tracking_event.pk}",
                 merchant_id=order.merchant_id,
-                fulfillment=shipment,
-                status=shipment.status,
+                about_type="shipment",
+                about_id=str(tracking_event.fulfillment.pk),
                 occurred_at=now,
-                text=text,
+                subject=tracking_event.fulfillment,
             )
-            for shipment in shipments
+            for tracking_event in tracking_events
         ]
     )
     return shipments
@@ -639,3 +670,9 @@ def add_units(shipment_id: int, *, by: Actor, lines: Sequence[ShipmentLine], tex
                 )
         _record_tracking_event(shipment, occurred_at=timezone.now(), text=text)
     return shipment
+
+
+def register_shipment_webhook_events() -> None:
+    register_webhook_event(
+        SHIPMENT_UPDATED, label="A shipment moves (a new tracking event)", about_type="shipment"
+    )

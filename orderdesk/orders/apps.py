@@ -9,7 +9,9 @@ class OrdersConfig(AppConfig):
         from .allocation_messages import register_allocation_messages
         from .messages import register_order_messages
         from .shipment_messages import register_shipment_messages
+        from .webhooks import register_order_webhook_events
 
         register_order_messages()
         register_shipment_messages()
         register_allocation_messages()
+        register_order_webhook_events()

@@ -16,6 +16,7 @@ from orderdesk.notifications.models import Notification
 
 from .inserts import insert
 from .models import Order, OrderEvent
+from .webhooks import publish_order_events
 
 
 def _event(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEvent:
@@ -33,6 +34,7 @@ def _event(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEve
 def _record(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEvent:
     event = _event(order, kind, by, data)
     event.save(force_insert=True)
+    publish_order_events([event], orders=[order])
     return event
 
 
@@ -40,6 +42,7 @@ def write_events(events: list[OrderEvent]) -> list[OrderEvent]:
     """Save events built by the *_event functions below, in the order given, in one INSERT
     (a few for a large batch): a new order's events are written together."""
     insert(events)
+    publish_order_events(events)
     return events
 
 
@@ -81,6 +84,7 @@ def payment_verified_event(order: Order, *, by: Actor, status_before: str) -> Or
 def record_payment_verified(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
     event = payment_verified_event(order, by=by, status_before=status_before)
     event.save(force_insert=True)
+    publish_order_events([event], orders=[order])
     return event
 
 

@@ -29,6 +29,7 @@ invite_people                  Y - - - - -
 manage_stores                  Y - - - - -
 manage_vendors                 Y - - - - -
 manage_api_keys                Y - - - - -
+manage_webhooks                Y - - - - -
 view_reports                   Y Y - - - -
 view_after_sales               Y Y Y Y Y Y
 manage_after_sales             Y Y - - Y Y

@@ -188,3 +188,14 @@ def test_the_order_list_takes_the_same_few_queries_for_any_page_size(client, key
         awaiting_order(owner)
     with django_assert_num_queries(2):
         assert len(client.get("/api/v1/orders").json()["results"]) == 7
+
+
+@pytest.mark.django_db
+def test_a_time_filter_with_an_offset_postgresql_refuses_is_read_as_the_same_instant_in_utc():
+    from .factories import api_key, client_with
+
+    client = client_with(api_key().token)
+
+    answer = client.get("/api/v1/orders", {"updated_after": "1970-08-19T18:56:31-16:03"})
+
+    assert answer.status_code == 200

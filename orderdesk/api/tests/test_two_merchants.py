@@ -9,6 +9,7 @@ from orderdesk.catalog.models import Product, Variant
 from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.orders.tests.factories import dispatched_order, pending_order
 from orderdesk.stores.models import Store
+from orderdesk.vendors.tests.factories import HostingFactory
 
 from .factories import ORDER_BODY, api_key, client_with
 
@@ -21,7 +22,8 @@ def _shop_with_everything():
     order = pending_order(owner)
     shipped = dispatched_order(owner)
     product = Product.objects.create(merchant=owner.merchant, title="Linen shirt")
-    Variant.objects.create(merchant=owner.merchant, product=product, sku="LS-M", price="799.00")
+    variant = Variant.objects.create(merchant=owner.merchant, product=product, sku="LS-M", price="799.00")
+    hosting = HostingFactory(variant=variant)
     (case,) = open_cases(
         shipped.pk,
         by=owner,
@@ -36,6 +38,9 @@ def _shop_with_everything():
         "stores": order.store_id,
         "products": product.pk,
         "customers": order.customer_id,
+        "shipments": shipped.fulfillments.get().pk,
+        "vendors": hosting.vendor_id,
+        "hostings": hosting.pk,
     }
 
 
@@ -59,7 +64,12 @@ def test_every_endpoint_with_another_merchants_key_is_404_or_shows_none_of_their
         if "{id}" in path:
             url = path.replace("{id}", str(their_ids[resource]))
             # A body every action accepts, so only the id decides the answer.
-            body = {"reason": "Test", "delivery_reference": "JT9", "expected_on": "2099-01-01"}
+            body = {
+                "reason": "Test",
+                "delivery_reference": "JT9",
+                "expected_on": "2099-01-01",
+                "to": "delivered",
+            }
             answer = client.post(url, body, format="json") if method == "post" else client.get(url)
             assert answer.status_code == 404, (method, url, answer.status_code)
             assert answer["Content-Type"] == "application/problem+json"

@@ -183,6 +183,29 @@ def search_common_name(bench: Bench) -> dict:
     return timed(calls, check=answered_200) | {"what": "“Garcia”, in 1 order of 12; tab counts capped"}
 
 
+def _api_tokens(owner, count: int, *, scope: str = "read") -> list[str]:
+    """Fresh API keys of the owner's merchant (each stays under API_THROTTLE_RATE for its share)."""
+    from orderdesk.api.actions import create_api_key
+
+    actor = Actor.for_user(owner)
+    return [create_api_key(by=actor, name=f"bench {k}", scope=scope).token for k in range(count)]
+
+
+def api_pending_orders(bench: Bench) -> dict:
+    # A key may make API_THROTTLE_RATE (1200/min by default) requests: one key per 1,000 requests.
+    tokens = _api_tokens(bench.owner, bench.requests // 1000 + 1)
+    clients = [
+        Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_FORWARDED_PROTO="https") for token in tokens
+    ]
+    calls = [
+        (lambda client=clients[n // 1000]: client.get("/api/v1/orders", {"status": "pending"}))
+        for n in range(bench.requests)
+    ]
+    return timed(calls, check=answered_200) | {
+        "what": "GET /api/v1/orders?status=pending, first page (50 orders), in this process"
+    }
+
+
 READ_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Order Tracking first page", tracking_first_page),
     ("Show more deep (20 rows)", tracking_show_more_deep),
@@ -193,6 +216,7 @@ READ_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Search a common name", search_common_name),
     ("Vendor work list", shipment_figures.vendor_work_list),
     ("Shipping-status tabs", shipment_figures.shipping_status_tabs),
+    ("API: pending orders", api_pending_orders),
 ]
 
 
@@ -384,6 +408,97 @@ def transitions_over_http(bench: Bench) -> dict:
     }
 
 
+def _api_order_body(number: int) -> dict:
+    return {
+        "customer": {
+            "name": "Liza Garcia",
+            "phone": f"+63918{number % 10_000_000:07d}",
+            "address": "12 Mabini St",
+        },
+        "lines": [
+            {"title": title, "sku": sku, "quantity": 1 + k % 2, "unit_price": str(price)}
+            for k, (sku, title, price) in enumerate(fill.PRODUCTS[: fill.LINES_PER_ORDER])
+        ],
+        "payment_method": "gcash",
+        "shipping_option": "J&T Express",
+        "shipping_fee": "120.00",
+    }
+
+
+def api_create_orders_over_http(bench: Bench) -> dict:
+    """POST /api/v1/orders (3 lines, each with its own Idempotency-Key) from `clients` threads
+    against gunicorn on loopback."""
+    import requests
+
+    [token] = _api_tokens(bench.writes_owner, 1, scope="read_write")
+    sql_per_post = _sql_per_api_create(bench)
+    before = Order.objects.for_merchant(bench.writes_merchant).count()
+    numbers = list(range(3_000_000, 3_000_000 + bench.requests))
+    with _gunicorn(workers=bench.server_workers) as base:
+        queue, lock = list(numbers), threading.Lock()
+        timings, failures = [], []
+
+        def work():
+            session = requests.Session()
+            session.headers.update({"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"})
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    number = queue.pop()
+                started = time.perf_counter()
+                try:
+                    answer = session.post(
+                        base + "/api/v1/orders",
+                        json=_api_order_body(number),
+                        headers={"Idempotency-Key": f"bench-{number}-{secrets.token_hex(4)}"},
+                        timeout=120,
+                    )
+                except requests.RequestException as error:
+                    with lock:
+                        failures.append(repr(error))
+                    continue
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    timings.append(elapsed)
+                    if answer.status_code != 201:
+                        failures.append(f"{answer.status_code} {answer.text[:200]}")
+
+        threads = [threading.Thread(target=work) for _ in range(bench.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+    made = Order.objects.for_merchant(bench.writes_merchant).count() - before
+    if not timings:
+        return {"error": "no POST answered", "failures_sample": failures[:5]}
+    return summarize(timings, [sql_per_post] * len(timings)) | {
+        "what": f"POST /api/v1/orders, 3 lines, {len(numbers)} orders, {bench.clients} clients, "
+        f"gunicorn {bench.server_workers} workers",
+        "per_second": round(made / seconds, 1),
+        "failed_posts": len(failures),
+        "failures_sample": failures[:5],
+        "orders_made": made,
+    }
+
+
+def _sql_per_api_create(bench: Bench) -> int:
+    [token] = _api_tokens(bench.writes_owner, 1, scope="read_write")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_FORWARDED_PROTO="https")
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.post(
+            "/api/v1/orders",
+            _api_order_body(2_999_999),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="sql",
+        )
+    if answer.status_code != 201:
+        raise RuntimeError(f"POST /api/v1/orders answered {answer.status_code}: {answer.content[:200]!r}")
+    return len(captured.captured_queries)
+
+
 def _sql_per_transition(bench: Bench) -> dict:
     """SQL statements of one dispatch POST and one fulfil POST, counted in this process."""
     actor = Actor.for_user(bench.writes_owner)
@@ -417,6 +532,8 @@ class _gunicorn:
         self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log", delete=False)
         env = dict(os.environ, SMS_BACKEND="file", SMS_FILE_PATH=tempfile.mkdtemp(prefix="bench-sms-"))
         env["EMAIL_URL"] = "memorymail://"
+        # The API figure measures throughput, not the per-key throttle.
+        env["API_THROTTLE_RATE"] = "1000000/min"
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn", "orderdesk.wsgi",
@@ -463,6 +580,7 @@ WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Backfill from Shopify", ingest.backfill_from_shopify),
     ("CSV import", ingest.csv_import),
     ("Dispatch + fulfil over HTTP", transitions_over_http),
+    ("API: create orders over HTTP", api_create_orders_over_http),
 ]
 
 

@@ -236,6 +236,8 @@ class Command(BaseCommand):
                 )
             if "lost_updates" in figure:
                 extra = f"  lost updates: {figure['lost_updates']}, failed: {figure['failed_posts']}"
+            elif "failed_posts" in figure:
+                extra = f"  failed: {figure['failed_posts']}"
             self.stdout.write(
                 f"{name:32} {figure['p50_ms']:>8} {figure['p95_ms']:>8} {figure['p99_ms']:>8} {sql!s:>7} "
                 f"{figure.get('per_second', ''):>8}{extra}"

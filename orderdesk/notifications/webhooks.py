@@ -1,0 +1,104 @@
+"""The table of events a merchant's endpoints can subscribe to, which domain apps extend, and
+the hand-off of one event to whoever turns it into webhook deliveries (the api app).
+
+The outbox knows no domain: orders registers "order.paid" and says when one happened; the
+api app registers the publisher that finds the merchant's endpoints and queues one outbox
+row (channel webhook) per endpoint, in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class WebhookEventType:
+    # What receivers see in the payload's "type" ("order.paid").
+    name: str
+    # What the owner ticks on the Account page ("An order's payment is verified").
+    label: str
+    # What the event's data is ("order", "shipment"): the publisher renders it.
+    about_type: str
+
+
+@dataclass(frozen=True)
+class PublishedEvent:
+    """One event that happened to one of a merchant's things, to be sent to its endpoints."""
+
+    name: str
+    # Stable for this event: the idempotency of its deliveries and the `webhook-id` header.
+    event_id: str
+    merchant_id: int
+    about_type: str
+    about_id: str
+    occurred_at: datetime.datetime
+    # The thing itself when the caller holds it (saves the publisher a read).
+    subject: Any = None
+
+
+_event_types: dict[str, WebhookEventType] = {}
+_publisher: list[Callable[[list[PublishedEvent]], Any]] = []
+
+
+def register_webhook_event(name: str, *, label: str, about_type: str) -> WebhookEventType:
+    """Add an event to the table endpoints subscribe to (call from an AppConfig.ready)."""
+    event_type = WebhookEventType(name=name, label=label, about_type=about_type)
+    _event_types[name] = event_type
+    return event_type
+
+
+def webhook_event_types() -> list[WebhookEventType]:
+    """Every registered event, in the order the apps registered them."""
+    return list(_event_types.values())
+
+
+def webhook_event_type(name: str) -> WebhookEventType | None:
+    return _event_types.get(name)
+
+
+def register_webhook_publisher(publish: Callable[[list[PublishedEvent]], Any]) -> None:
+    """Say who turns published events into deliveries (registering again replaces)."""
+    _publisher[:] = [publish]
+
+
+def publish_webhook_event(
+    name: str,
+    *,
+    event_id: str,
+    merchant_id: int,
+    about_type: str,
+    about_id,
+    subject: Any = None,
+    occurred_at: datetime.datetime | None = None,
+) -> None:
+    """Tell the merchant's endpoints that `name` happened; call inside the change's transaction.
+
+    Nothing happens when no publisher is registered or no endpoint wants the event.
+    """
+    publish_webhook_events(
+        [
+            PublishedEvent(
+                name=name,
+                event_id=event_id,
+                merchant_id=merchant_id,
+                about_type=about_type,
+                about_id=str(about_id),
+                occurred_at=occurred_at or timezone.now(),
+                subject=subject,
+            )
+        ]
+    )
+
+
+def publish_webhook_events(events: list[PublishedEvent]) -> None:
+    """Several events at once (a batch of new orders): the publisher reads endpoints once."""
+    for event in events:
+        if event.name not in _event_types:
+            raise LookupError(f"No webhook event “{event.name}” is registered.")
+    if events and _publisher:
+        _publisher[0](events)
