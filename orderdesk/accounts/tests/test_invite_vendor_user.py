@@ -53,7 +53,9 @@ def test_the_owner_invites_a_vendors_person_who_joins_as_its_vendor_user_and_lan
     assert joined.redirect_chain[-1][0].startswith(reverse("shipments:list"))
     page = joined.content.decode()
     assert "Your shipments" in page
-    # Their own menu: no Order Tracking, no Account.
+    # Their own menu: their shipments and their after-sales cases; no Order Tracking, no Account.
+    assert f'href="{reverse("aftersales:list")}"' in page
+    assert agent.get(reverse("aftersales:list")).status_code == 200
     assert reverse("orders:tracking") not in page
     assert reverse("accounts:account") not in page
     assert agent.get(reverse("orders:tracking")).status_code == 403

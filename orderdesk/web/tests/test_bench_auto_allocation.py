@@ -24,7 +24,8 @@ def test_the_bench_times_auto_allocation_against_the_same_order_without_it(tmp_p
 
     figure = json.loads(output.read_text())["figures"]["Auto-allocation (2 vendors)"]
     assert figure["requests"] == 4 and figure["without_auto"]["requests"] == 4
-    # The hosted lines with units shipped, shipments, their lines, tracking events, the event, the digests.
-    assert figure["extra_sql"] == 6
+    # The hosted lines with units shipped, shipments, their lines, tracking events, the event, the
+    # digests, and the read of the merchant's webhook endpoints for the shipments' events.
+    assert figure["extra_sql"] == 7
     assert Notification.objects.filter(topic="vendor.allocated", status="sent").count() == 2 * 5
     assert "extra_p50_ms" in figure and "extra p50" in (tmp_path / "out.txt").read_text()
