@@ -10,10 +10,9 @@ Nothing else changes an order's status.
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
@@ -43,7 +42,7 @@ from .allocation import allocate_many_on_entry, allocate_on_entry
 from .counts import count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .handovers import announce_handover
-from .inserts import insert
+from .inserts import insert, insert_values, new_row
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipment_messages import queue_shipment_notifications
@@ -113,13 +112,16 @@ class _CheckedOrder:
     reference: str | None
 
 
+_PAYMENT_METHODS = frozenset(Order.PaymentMethod.values)
+
+
 def _checked_order(new: NewOrder, merchant: Merchant) -> _CheckedOrder:
     """Every rule of a new order that needs no database; raises InvalidOrder."""
     customer = _checked_customer(new.customer)
     lines = [_checked_line(index, line) for index, line in enumerate(new.lines, start=1)]
     if not lines:
         raise InvalidOrder("An order needs at least one item.", field="lines")
-    if new.payment_method not in Order.PaymentMethod.values:
+    if new.payment_method not in _PAYMENT_METHODS:
         raise InvalidOrder(f"“{new.payment_method}” is not a payment method we know.", field="payment_method")
     shipping_fee = _money(new.shipping_fee, "shipping fee", "shipping_fee")
     discount = _money(new.discount, "discount", "discount")
@@ -320,12 +322,14 @@ def record_orders(
         for order in orders:
             changes[order.status] = changes.get(order.status, 0) + 1
         count_status_changes(merchant.pk, changes)
-        insert(
+        insert_values(
+            OrderLine,
+            _LINE_COLUMNS,
             [
                 line
                 for (_, checked_order), order in zip(accepted, orders, strict=True)
                 for line in _line_rows(order, checked_order.lines)
-            ]
+            ],
         )
         written = []
         paid_events = []
@@ -367,7 +371,11 @@ def _match_skus(merchant: Merchant, orders: Sequence[_CheckedOrder]) -> None:
     )
     for order in orders:
         order.lines = [
-            replace(line, variant_id=found.get(line.sku)) if line.sku and line.variant_id is None else line
+            LineInput(
+                line.title, line.quantity, line.unit_price, line.sku, line.variant_title, found.get(line.sku)
+            )
+            if line.sku and line.variant_id is None
+            else line
             for line in order.lines
         ]
 
@@ -375,32 +383,47 @@ def _match_skus(merchant: Merchant, orders: Sequence[_CheckedOrder]) -> None:
 def _order_row(
     checked: _CheckedOrder, *, merchant: Merchant, store, customer: Customer, reference: str, paid: bool
 ) -> Order:
-    """The new order's row, unsaved: awaiting payment, or Pending and paid when `paid`."""
+    """The new order's row, unsaved: awaiting payment, or Pending and paid when `paid`. Its
+    merchant, store and customer are the instances given (events and messages read them)."""
     new, details = checked.new, checked.customer
-    order = Order(
-        merchant=merchant,
-        store=store,
-        customer=customer,
-        external_id=checked.external_id,
-        reference=reference,
-        customer_name=details.name,
-        customer_phone=details.phone,
-        customer_email=details.email,
-        shipping_address=details.address,
-        currency=merchant.currency,
-        subtotal=checked.subtotal,
-        shipping_fee=checked.shipping_fee,
-        discount=checked.discount,
-        total=checked.total,
-        payment_method=new.payment_method,
-        shipping_option=new.shipping_option.strip()[:100],
-        processing_days=checked.processing_days,
-        note=new.note,
-        placed_at=new.placed_at or timezone.now(),
+    order = new_row(
+        Order,
+        {
+            "merchant_id": merchant.pk,
+            "store_id": store.pk,
+            "customer_id": customer.pk,
+            "external_id": checked.external_id,
+            "reference": reference,
+            "customer_name": details.name,
+            "customer_phone": details.phone,
+            "customer_email": details.email,
+            "shipping_address": details.address,
+            "currency": merchant.currency,
+            "subtotal": checked.subtotal,
+            "shipping_fee": checked.shipping_fee,
+            "discount": checked.discount,
+            "total": checked.total,
+            "payment_method": new.payment_method,
+            "shipping_option": new.shipping_option.strip()[:100],
+            "processing_days": checked.processing_days,
+            "note": new.note,
+            "placed_at": new.placed_at or timezone.now(),
+        },
     )
+    for relation, related in (
+        (_ORDER_MERCHANT, merchant),
+        (_ORDER_STORE, store),
+        (_ORDER_CUSTOMER, customer),
+    ):
+        relation.set_cached_value(order, related)
     if paid:
         _mark_paid(order)
     return order
+
+
+_ORDER_MERCHANT = Order._meta.get_field("merchant")
+_ORDER_STORE = Order._meta.get_field("store")
+_ORDER_CUSTOMER = Order._meta.get_field("customer")
 
 
 def verify_payment(order_id: int, *, by: Actor) -> Order:
@@ -760,20 +783,34 @@ def _queue_notifications(order: Order, trigger: str, *, by: Actor, shipment=None
 
 def _write_lines(order: Order, lines: Sequence[LineInput]) -> None:
     """The order's lines as checked (a snapshot of what was bought), in one INSERT."""
-    insert(_line_rows(order, lines))
+    insert_values(OrderLine, _LINE_COLUMNS, _line_rows(order, lines))
 
 
-def _line_rows(order: Order, lines: Sequence[LineInput]) -> list[OrderLine]:
+_LINE_COLUMNS = (
+    "merchant_id",
+    "order_id",
+    "variant_id",
+    "sku",
+    "title",
+    "variant_title",
+    "quantity",
+    "unit_price",
+)
+
+
+def _line_rows(order: Order, lines: Sequence[LineInput]) -> list[tuple]:
+    """The order's lines as values of _LINE_COLUMNS."""
+    merchant_id, order_id = order.merchant_id, order.pk
     return [
-        OrderLine(
-            merchant_id=order.merchant_id,
-            order_id=order.pk,
-            variant_id=line.variant_id,
-            sku=line.sku,
-            title=line.title,
-            variant_title=line.variant_title,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
+        (
+            merchant_id,
+            order_id,
+            line.variant_id,
+            line.sku,
+            line.title,
+            line.variant_title,
+            line.quantity,
+            line.unit_price,
         )
         for line in lines
     ]
@@ -914,12 +951,15 @@ def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[
             by_email.get(details.email) if details.email else None
         )
         if customer is None:
-            customer = Customer(
-                merchant=merchant,
-                name=details.name,
-                phone=details.phone,
-                email=details.email,
-                address=details.address,
+            customer = new_row(
+                Customer,
+                {
+                    "merchant_id": merchant.pk,
+                    "name": details.name,
+                    "phone": details.phone,
+                    "email": details.email,
+                    "address": details.address,
+                },
             )
             created.append(customer)
             _remember(customer, by_phone, by_email)
@@ -942,9 +982,20 @@ def _ensure_printable(text: str, what: str, field_name: str) -> None:
         raise InvalidOrder(f"The {what} contains a NUL character.", field=field_name)
 
 
-# A store import normalizes a phone before recording the order, which checks it again:
-# the second time is answered from here.
-_normalized_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
+def normalized_phone(raw: str) -> str:
+    """normalize_phone, remembered: a store import normalizes a phone before recording the
+    order, which checks the normalized number again; both are answered from here the second
+    time (parsing a number is most of the cost of checking an order)."""
+    found = _PHONES_SEEN.get(raw)
+    if found is None:
+        found = normalize_phone(raw)
+        if len(_PHONES_SEEN) > 20_000:
+            _PHONES_SEEN.clear()
+        _PHONES_SEEN[raw] = _PHONES_SEEN[found] = found
+    return found
+
+
+_PHONES_SEEN: dict[str, str] = {}
 
 
 def _checked_customer(customer: CustomerDetails) -> CustomerDetails:
@@ -961,7 +1012,7 @@ def _checked_customer(customer: CustomerDetails) -> CustomerDetails:
     phone = ""
     if (customer.phone or "").strip():
         try:
-            phone = _normalized_phone(customer.phone)
+            phone = normalized_phone(customer.phone)
         except ValueError as refusal:
             raise InvalidOrder(str(refusal), field="customer_phone") from refusal
     email = (customer.email or "").strip().lower()
@@ -976,8 +1027,10 @@ def _checked_customer(customer: CustomerDetails) -> CustomerDetails:
 
 
 def _checked_line(position: int, line: LineInput) -> LineInput:
-    for text, what in ((line.title, "title"), (line.sku, "SKU"), (line.variant_title, "variant")):
-        _ensure_printable(text, f"{what} of item {position}", "lines")
+    # The messages are made only for a line that has a NUL (a batch checks thousands of lines).
+    if "\x00" in (line.title or "") + (line.sku or "") + (line.variant_title or ""):
+        for text, what in ((line.title, "title"), (line.sku, "SKU"), (line.variant_title, "variant")):
+            _ensure_printable(text, f"{what} of item {position}", "lines")
     title = (line.title or "").strip()
     if not title:
         raise InvalidOrder(f"Item {position} needs a title.", field="lines")
@@ -989,7 +1042,16 @@ def _checked_line(position: int, line: LineInput) -> LineInput:
             f"at most {MAX_LINE_QUANTITY:,} of one item per order.",
             field="lines",
         )
-    unit_price = _money(line.unit_price, f"price of item {position} ({title})", "lines")
+    unit_price = line.unit_price
+    if not (
+        type(unit_price) is Decimal
+        and unit_price.is_finite()
+        and 0 <= unit_price < MONEY_LIMIT
+        and unit_price.as_tuple().exponent >= -2
+    ):
+        # Anything but a plain amount in cents is read, and refused, as _money says.
+        unit_price = _money(unit_price, f"price of item {position} ({title})", "lines")
+    unit_price = unit_price.quantize(CENT)
     return LineInput(
         title=title[:255],
         quantity=line.quantity,

@@ -14,20 +14,23 @@ from typing import Any
 from orderdesk.accounts.actors import Actor
 from orderdesk.notifications.models import Notification
 
-from .inserts import insert
+from .inserts import insert, new_row
 from .models import Order, OrderEvent
 from .webhooks import publish_order_events
 
 
 def _event(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEvent:
     # Ids, not instances: a batch builds thousands of these, and the related-object setters cost.
-    return OrderEvent(
-        merchant_id=order.merchant_id,
-        order_id=order.pk,
-        kind=kind,
-        actor_id=by.user.pk if by.user is not None else None,
-        actor_name=by.display_name,
-        data=data,
+    return new_row(
+        OrderEvent,
+        {
+            "merchant_id": order.merchant_id,
+            "order_id": order.pk,
+            "kind": kind,
+            "actor_id": by.user.pk if by.user is not None else None,
+            "actor_name": by.display_name,
+            "data": data,
+        },
     )
 
 

@@ -53,8 +53,8 @@ class IncomingOrder:
     def fingerprint(self) -> str:
         """A digest of everything that, when changed in the store, changes the order here."""
         # What asdict() gives, without its deep copies (a backfill digests every order it reads).
-        content = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_FINGERPRINT}
-        content["lines"] = [{f.name: getattr(line, f.name) for f in fields(line)} for line in self.lines]
+        content = {name: getattr(self, name) for name in _ORDER_FINGERPRINTED}
+        content["lines"] = [{name: getattr(line, name) for name in _LINE_FIELDS} for line in self.lines]
         # Fulfilled and paid look the same here: a store's own fulfillment is not a change to apply.
         content["standing"] = self.standing == self.Standing.CANCELLED
         encoded = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
@@ -62,6 +62,8 @@ class IncomingOrder:
 
 
 _NOT_IN_FINGERPRINT = {"placed_at", "updated_at", "extra", "payment_method", "currency"}
+_ORDER_FINGERPRINTED = [f.name for f in fields(IncomingOrder) if f.name not in _NOT_IN_FINGERPRINT]
+_LINE_FIELDS = [f.name for f in fields(IncomingLine)]
 
 
 def amount(value, what: str) -> Decimal:

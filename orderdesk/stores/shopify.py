@@ -15,7 +15,8 @@ from .incoming import IncomingLine, IncomingOrder
 from .models import SHOPIFY_API_VERSION, Store
 from .transport import StoreApi
 
-PAGE_SIZE = 50
+# The most orders the orders query returns at once.
+PAGE_SIZE = 250
 
 SHOP_QUERY = "query Shop { shop { name currencyCode } }"
 

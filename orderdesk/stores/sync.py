@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -21,13 +21,12 @@ from django.utils import timezone
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Merchant
 from orderdesk.catalog.actions import SoldItem, variants_for_skus
-from orderdesk.customers.phones import normalize_phone
 from orderdesk.errors import DomainError
 from orderdesk.orders import actions as order_actions
 from orderdesk.orders import events as order_events
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.errors import DuplicateOrder
-from orderdesk.orders.inserts import insert
+from orderdesk.orders.inserts import insert_values
 from orderdesk.orders.models import Order
 
 from . import shopify, woocommerce
@@ -39,6 +38,8 @@ from .models import InboundDelivery, Store, StoreOrderLink, SyncRun
 logger = logging.getLogger(__name__)
 
 SYNC_LOG_DAYS = 30
+# Orders taken in per transaction by a backfill or poll (several of the store's pages).
+BATCH_ORDERS = 1000
 
 
 class Outcome:
@@ -150,7 +151,7 @@ def _new_order(store: Store, incoming: IncomingOrder, variant_ids: dict[str, int
     phone, address = incoming.customer_phone, incoming.shipping_address
     if phone:
         try:
-            phone = normalize_phone(phone)
+            phone = order_actions.normalized_phone(phone)
         except ValueError:
             # A phone the store let through but we cannot text: keep it where a person can read it.
             address = f"{address} (phone: {phone})" if address else f"Phone: {phone}"
@@ -233,8 +234,8 @@ def sync_store(
             if backfill
             else client.order_pages(updated_after=cursor)
         )
-        for page in pages:
-            for updated_at in _take_page(store, run, page, parse, notify=not backfill):
+        for batch in _batches(pages):
+            for updated_at in _take_page(store, run, batch, parse, notify=not backfill):
                 if updated_at and (newest_seen is None or updated_at > newest_seen):
                     newest_seen = updated_at
             # The store's count of what this run will see, once its first page said (progress bar).
@@ -278,6 +279,20 @@ def sync_store(
         # Quiet per order (notify=False above): the merchant hears of the backfill once.
         queue_backfill_summary(store, run)
     return run
+
+
+def _batches(pages: Iterator[list[dict]]) -> Iterator[list[dict]]:
+    """The pages' orders in batches of at least BATCH_ORDERS (the last one smaller): a batch
+    is one transaction of record_orders, whose cost per batch is spread over more orders
+    than a store's page holds."""
+    batch: list[dict] = []
+    for page in pages:
+        batch += page
+        if len(batch) >= BATCH_ORDERS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def start_sync(store_id: int, *, kind: str) -> None:
@@ -383,6 +398,8 @@ def _record_new_together(
         )
     )
     left, fresh, seen = [], [], set()
+    # Each order's digest, made once (it hashes the whole order).
+    fingerprints = [incoming.fingerprint for incoming in incomings]
     for index, incoming in enumerate(incomings):
         if incoming.currency and incoming.currency != store.merchant.currency:
             outcomes[index] = MalformedStoreOrder(
@@ -390,7 +407,7 @@ def _record_new_together(
             )
             continue
         link = links.get(incoming.external_id)
-        if link is not None and link.fingerprint == incoming.fingerprint:
+        if link is not None and link.fingerprint == fingerprints[index]:
             outcomes[index] = Outcome.UNCHANGED
         elif link is not None or incoming.external_id in without_link or incoming.external_id in seen:
             left.append(index)
@@ -420,15 +437,11 @@ def _record_new_together(
             continue
         outcomes[index] = Outcome.NEW
         new_links.append(
-            StoreOrderLink(
-                merchant_id=store.merchant_id,
-                store_id=store.pk,
-                external_id=incomings[index].external_id,
-                order_id=result.order.pk,
-                fingerprint=incomings[index].fingerprint,
-            )
+            (store.merchant_id, store.pk, incomings[index].external_id, result.order.pk, fingerprints[index])
         )
-    insert(new_links)
+    insert_values(
+        StoreOrderLink, ("merchant_id", "store_id", "external_id", "order_id", "fingerprint"), new_links
+    )
     return left
 
 

@@ -15,7 +15,8 @@ from .incoming import IncomingLine, IncomingOrder
 from .models import Store
 from .transport import StoreApi
 
-PAGE_SIZE = 50
+# The most orders WooCommerce returns per page (its per_page maximum).
+PAGE_SIZE = 100
 # WooCommerce's "processing" is paid and waiting to be fulfilled.
 _STANDING = {
     "processing": IncomingOrder.Standing.PAID,

@@ -1,14 +1,19 @@
 import pytest
 
+from orderdesk.stores import shopify, sync, woocommerce
 from orderdesk.web.tests.signed_in import fresh_cache, owner, owner_client  # noqa: F401
 
 from .peers import ShopifyDouble, WooCommerceDouble
 
 
 @pytest.fixture(autouse=True)
-def _isolated(fresh_cache, settings):  # noqa: F811
-    """Rate-limit counters never leak between tests; a store that stalls is given up on fast."""
+def _isolated(fresh_cache, settings, monkeypatch):  # noqa: F811
+    """Rate-limit counters never leak between tests; a store that stalls is given up on fast.
+    Pages (and the sync's batches) of 50 orders: a few hundred orders make several of them."""
     settings.STORE_API_TIMEOUT_SECONDS = 1
+    monkeypatch.setattr(shopify, "PAGE_SIZE", 50)
+    monkeypatch.setattr(woocommerce, "PAGE_SIZE", 50)
+    monkeypatch.setattr(sync, "BATCH_ORDERS", 50)
 
 
 @pytest.fixture

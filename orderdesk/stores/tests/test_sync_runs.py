@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.queries import notifications_about
+from orderdesk.orders import actions as order_actions
 from orderdesk.orders.models import Order
 from orderdesk.stores import shopify as shopify_module
+from orderdesk.stores import sync
 from orderdesk.stores.errors import SyncRefused
 from orderdesk.stores.models import Store, SyncRun
 from orderdesk.stores.sync import prune_sync_log, sync_store
@@ -104,6 +106,29 @@ def test_a_429_is_retried_after_the_time_the_store_asks(owner, shopify_double, w
     run = sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
     assert run.new_count == 1
     assert waits == [2.0]
+
+
+def test_a_backfill_takes_several_pages_in_one_batch(owner, shopify_double, waits, monkeypatch):
+    monkeypatch.setattr(sync, "BATCH_ORDERS", 100)
+    shopify_double.orders = [_recent_node(n) for n in range(1, 121)]
+    store = shopify_store(owner, api_base_url=shopify_double.base_url)
+    batches = []
+    record_orders = order_actions.record_orders
+    monkeypatch.setattr(
+        order_actions,
+        "record_orders",
+        lambda batch, **kw: batches.append(len(batch)) or record_orders(batch, **kw),
+    )
+    seen = []
+    run = sync_store(
+        store.pk, kind=SyncRun.Kind.BACKFILL, progress=lambda r: seen.append(r.seen_count), sleep=waits.append
+    )
+    assert (run.outcome, run.new_count, run.failed_count) == ("done", 120, 0)
+    # Three pages of 50, 50 and 20: the first two recorded together, progress after each batch.
+    assert len(shopify_double.queries()) == 3
+    assert batches == [100, 20]
+    assert seen == [100, 120]
+    assert Order.objects.filter(store=store, status=Order.Status.PENDING).count() == 120
 
 
 def test_a_passing_500_is_retried(owner, shopify_double, waits):

@@ -579,6 +579,7 @@ WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Auto-allocation (2 vendors)", auto_allocation),
     ("Backfill from Shopify", ingest.backfill_from_shopify),
     ("CSV import", ingest.csv_import),
+    ("Webhooks in over HTTP", ingest.webhooks_in_over_http),
     ("Dispatch + fulfil over HTTP", transitions_over_http),
     ("API: create orders over HTTP", api_create_orders_over_http),
 ]
