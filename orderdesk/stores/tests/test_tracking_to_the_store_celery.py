@@ -51,7 +51,7 @@ def _dispatch_in_a_web_process(env: dict, order: Order, actor: Actor) -> str:
 
 
 @pytest.mark.celery
-def test_a_celery_worker_sends_the_tracking_to_shopify_once(worker, owner, shopify_double):
+def test_a_celery_worker_sends_the_tracking_to_shopify_once(worker, owner, shopify_double):  # noqa: F811
     shopify_double.orders.append(shopify_node(5001))
     store = shopify_store(owner, api_base_url=shopify_double.base_url)
     apply_incoming_order(store, shopify.order_from_graphql(shopify_double.orders[-1]), notify=False)
