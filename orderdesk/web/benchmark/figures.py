@@ -522,8 +522,9 @@ def _sql_per_transition(bench: Bench) -> dict:
 class _gunicorn:
     """gunicorn serving this project on a free loopback port, for the length of a `with`."""
 
-    def __init__(self, *, workers: int):
+    def __init__(self, *, workers: int, env: dict | None = None):
         self.workers = workers
+        self.extra_env = env or {}
 
     def __enter__(self) -> str:
         with socket.socket() as probe:
@@ -534,6 +535,7 @@ class _gunicorn:
         env["EMAIL_URL"] = "memorymail://"
         # The API figure measures throughput, not the per-key throttle.
         env["API_THROTTLE_RATE"] = "1000000/min"
+        env.update(self.extra_env)
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn", "orderdesk.wsgi",

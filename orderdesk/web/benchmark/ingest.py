@@ -212,7 +212,10 @@ def webhooks_in_over_http(bench) -> dict:
     )
     path = reverse("stores:shopify_webhook", args=[store.webhook_token])
     bodies = [json.dumps(shopify_webhook_order(20_000_000 + number)).encode() for number in range(count)]
-    with _gunicorn(workers=bench.server_workers) as base:
+    broker = os.environ.get("BENCH_CELERY_BROKER_URL", "")
+    queue_name = f"orderdesk-bench-{time.time_ns()}"
+    celery_env = {"CELERY_BROKER_URL": broker, "CELERY_TASK_DEFAULT_QUEUE": queue_name} if broker else {}
+    with _celery_worker(celery_env), _gunicorn(workers=bench.server_workers, env=celery_env) as base:
         queue = list(enumerate(bodies))
         lock = threading.Lock()
         timings, failures = [], []
@@ -259,12 +262,50 @@ def webhooks_in_over_http(bench) -> dict:
         return {"error": "no webhook answered", "failures_sample": failures[:5]}
     return summarize(timings, []) | {
         "what": f"{count} signed Shopify orders/paid webhooks (new 3-line orders), {bench.clients} senders, "
-        f"gunicorn {bench.server_workers} workers; answered, then taken in in the background",
+        f"gunicorn {bench.server_workers} workers; answered, then taken in "
+        + ("by a Celery worker (2 threads)" if broker else "in a thread of each web worker (no broker)"),
         "per_second": round(len(timings) / seconds, 1),
         "failed": len(failures),
         "failures_sample": failures[:5],
         "orders_taken_in": Order.objects.filter(store=store).count(),
     }
+
+
+class _celery_worker:
+    """A `celery -A orderdesk worker` on the queue `env` names, for the length of a `with`
+    (nothing without a broker: the web workers' own threads do the work then)."""
+
+    def __init__(self, env: dict):
+        self.env = env
+
+    def __enter__(self):
+        if not self.env:
+            return self
+        queue_name = self.env["CELERY_TASK_DEFAULT_QUEUE"]
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-celery-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "orderdesk", "worker", "-Q", queue_name,
+             "-n", f"{queue_name}@%h", "--pool", "threads", "--concurrency", "2", "--loglevel", "WARNING",
+             "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            cwd=settings.BASE_DIR, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self.env:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        import redis
+
+        # Leave the broker as it was: this run's queue and its bindings go.
+        broker = redis.Redis.from_url(self.env["CELERY_BROKER_URL"])
+        for key in broker.scan_iter(f"*{self.env['CELERY_TASK_DEFAULT_QUEUE']}*"):
+            broker.delete(key)
 
 
 def csv_import(bench) -> dict:
