@@ -72,6 +72,11 @@ def verify_payment_in_a_web_process(env: dict, order, actor, *, also_start_again
             "from orderdesk.orders.tests.messages import messages_of\n"
             "start_delivery(list(messages_of(order).values_list('pk', flat=True)))\n"
         )
+    return run_in_a_web_process(env, code)
+
+
+def run_in_a_web_process(env: dict, code: str) -> str:
+    """Run this code by `manage.py shell` in a process of its own; returns its output."""
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,

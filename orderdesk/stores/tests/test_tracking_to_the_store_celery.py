@@ -7,8 +7,6 @@ worker fixture of orders/tests/test_order_message_celery.py); runs when
 TEST_CELERY_BROKER_URL is set (see the root conftest).
 """
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -17,8 +15,8 @@ from orderdesk.accounts.actors import Actor
 from orderdesk.notifications.models import Notification
 from orderdesk.orders.models import Order
 from orderdesk.orders.tests.test_order_message_celery import (  # noqa: F401
-    PROJECT,
     environment,
+    run_in_a_web_process,
     wait_until,
     worker,
 )
@@ -42,12 +40,7 @@ def _dispatch_in_a_web_process(env: dict, order: Order, actor: Actor) -> str:
         "    delivery_reference='JT-778812', expected_on=timezone.localdate() + datetime.timedelta(days=3))\n"
         "print('dispatched', order.status)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
+    return run_in_a_web_process(env, code)
 
 
 @pytest.mark.celery

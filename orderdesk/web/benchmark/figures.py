@@ -408,6 +408,47 @@ def transitions_over_http(bench: Bench) -> dict:
     }
 
 
+def posts_from_clients(
+    clients: int, jobs: list, post: Callable, *, expected_status: int, headers: dict
+) -> tuple[list[float], list[str], float]:
+    """`post(session, job)` for every job, from `clients` threads at once (each with a session
+    sending `headers`): each answer's time in ms, the failures, and the seconds it all took."""
+    import requests
+
+    queue, lock = list(jobs), threading.Lock()
+    timings: list[float] = []
+    failures: list[str] = []
+
+    def work() -> None:
+        session = requests.Session()
+        session.headers.update(headers)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                job = queue.pop()
+            started = time.perf_counter()
+            try:
+                answer = post(session, job)
+            except requests.RequestException as error:
+                with lock:
+                    failures.append(repr(error))
+                continue
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                timings.append(elapsed)
+                if answer.status_code != expected_status:
+                    failures.append(f"{answer.status_code} {answer.text[:200]}")
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings, failures, time.perf_counter() - started
+
+
 def _api_order_body(number: int) -> dict:
     return {
         "customer": {
@@ -428,49 +469,28 @@ def _api_order_body(number: int) -> dict:
 def api_create_orders_over_http(bench: Bench) -> dict:
     """POST /api/v1/orders (3 lines, each with its own Idempotency-Key) from `clients` threads
     against gunicorn on loopback."""
-    import requests
 
     [token] = _api_tokens(bench.writes_owner, 1, scope="read_write")
     sql_per_post = _sql_per_api_create(bench)
     before = Order.objects.for_merchant(bench.writes_merchant).count()
     numbers = list(range(3_000_000, 3_000_000 + bench.requests))
     with _gunicorn(workers=bench.server_workers) as base:
-        queue, lock = list(numbers), threading.Lock()
-        timings, failures = [], []
 
-        def work():
-            session = requests.Session()
-            session.headers.update({"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"})
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    number = queue.pop()
-                started = time.perf_counter()
-                try:
-                    answer = session.post(
-                        base + "/api/v1/orders",
-                        json=_api_order_body(number),
-                        headers={"Idempotency-Key": f"bench-{number}-{secrets.token_hex(4)}"},
-                        timeout=120,
-                    )
-                except requests.RequestException as error:
-                    with lock:
-                        failures.append(repr(error))
-                    continue
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    timings.append(elapsed)
-                    if answer.status_code != 201:
-                        failures.append(f"{answer.status_code} {answer.text[:200]}")
+        def post(session, number):
+            return session.post(
+                base + "/api/v1/orders",
+                json=_api_order_body(number),
+                headers={"Idempotency-Key": f"bench-{number}-{secrets.token_hex(4)}"},
+                timeout=120,
+            )
 
-        threads = [threading.Thread(target=work) for _ in range(bench.clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - started
+        timings, failures, seconds = posts_from_clients(
+            bench.clients,
+            numbers,
+            post,
+            expected_status=201,
+            headers={"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"},
+        )
     made = Order.objects.for_merchant(bench.writes_merchant).count() - before
     if not timings:
         return {"error": "no POST answered", "failures_sample": failures[:5]}
@@ -568,12 +588,17 @@ class _gunicorn:
             requests.get(base + "/accounts/login/", timeout=60, headers={"X-Forwarded-Proto": "https"})
 
     def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         self.log.close()
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL after 30 s if it has not stopped by then."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [

@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from decimal import Decimal
 
@@ -190,12 +189,10 @@ def webhooks_in_over_http(bench) -> dict:
     """Signed Shopify orders/paid webhooks, each a new paid 3-line order, from `clients`
     senders at once against gunicorn on loopback: the time until each is answered (the
     order is taken in afterwards, in the background), then whether every one was."""
-    import requests
-
     from orderdesk.stores.tests.peers import shopify_webhook_order
     from orderdesk.stores.webhooks import signature_of
 
-    from .figures import _gunicorn
+    from .figures import _gunicorn, posts_from_clients
 
     count = max(bench.requests, 200)
     secret = "bench-webhook-secret"
@@ -216,44 +213,26 @@ def webhooks_in_over_http(bench) -> dict:
     queue_name = f"orderdesk-bench-{time.time_ns()}"
     celery_env = {"CELERY_BROKER_URL": broker, "CELERY_TASK_DEFAULT_QUEUE": queue_name} if broker else {}
     with _celery_worker(celery_env), _gunicorn(workers=bench.server_workers, env=celery_env) as base:
-        queue = list(enumerate(bodies))
-        lock = threading.Lock()
-        timings, failures = [], []
 
-        def send() -> None:
-            session = requests.Session()
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    number, body = queue.pop()
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Shopify-Topic": "orders/paid",
-                    "X-Shopify-Hmac-Sha256": signature_of(body, secret),
-                    "X-Shopify-Webhook-Id": f"bench-{store.pk}-{number}",
-                    "X-Forwarded-Proto": "https",
-                }
-                started = time.perf_counter()
-                try:
-                    answer = session.post(base + path, data=body, headers=headers, timeout=120)
-                except requests.RequestException as error:
-                    with lock:
-                        failures.append(repr(error))
-                    continue
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    timings.append(elapsed)
-                    if answer.status_code != 200:
-                        failures.append(f"{answer.status_code} {answer.text[:100]}")
+        def post(session, numbered):
+            number, body = numbered
+            signed = {
+                "X-Shopify-Hmac-Sha256": signature_of(body, secret),
+                "X-Shopify-Webhook-Id": f"bench-{store.pk}-{number}",
+            }
+            return session.post(base + path, data=body, headers=signed, timeout=120)
 
-        senders = [threading.Thread(target=send) for _ in range(bench.clients)]
-        started = time.perf_counter()
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join()
-        seconds = time.perf_counter() - started
+        timings, failures, seconds = posts_from_clients(
+            bench.clients,
+            list(enumerate(bodies)),
+            post,
+            expected_status=200,
+            headers={
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": "orders/paid",
+                "X-Forwarded-Proto": "https",
+            },
+        )
         # The background work (a thread of each worker without a broker) is given time to finish.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and Order.objects.filter(store=store).count() < count:
@@ -294,11 +273,9 @@ class _celery_worker:
     def __exit__(self, *exc) -> None:
         if not self.env:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        from .figures import stop_process
+
+        stop_process(self.process)
         self.log.close()
         import redis
 
