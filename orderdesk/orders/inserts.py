@@ -67,7 +67,12 @@ def _python_default(field: models.Field):
     """The field's default as a value to insert: a column with only a database default
     (db_default=Value(…)) gets that value, never the DatabaseDefault marker."""
     if not field.has_default() and field.has_db_default():
-        return getattr(field.db_default, "value", None)
+        given = field.db_default
+        if hasattr(given, "resolve_expression"):
+            if not hasattr(given, "value"):
+                raise TypeError(f"{field.name}'s database default is an expression; give its value.")
+            return given.value
+        return given
     return field.get_default()
 
 
