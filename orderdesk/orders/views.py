@@ -28,6 +28,7 @@ from .allocation_summary import vendor_parts
 from .errors import TransitionRefused
 from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm
 from .models import ORDER_TRANSITIONS, Order, can_move
+from .tracking_rows import RowMaker
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,10 @@ _BUTTONS = [
 _ANY_ID = 987654321987
 
 
-def _buttons_maker(actor, back_url: str):
-    """buttons(order): the order's buttons as ORDER_TRANSITIONS and the actor's role allow,
-    each URL returning to back_url. The role is asked once per page, not once per row."""
+def _allowed_buttons(actor, back_url: str) -> list[tuple]:
+    """The buttons the actor's role allows, each (to, label, style, opens_dialog, url_start,
+    url_end): an order's URL is url_start + its id + url_end, returning to back_url. The role is
+    asked, and each URL reversed, once per page rather than once per row."""
     after = f"?{urlencode({'next': back_url})}" if back_url else ""
     made = []
     for to, permission, url_name, label, style, opens_dialog in _BUTTONS:
@@ -83,6 +85,12 @@ def _buttons_maker(actor, back_url: str):
             continue
         url_start, url_end = reverse(f"orders:{url_name}", args=[_ANY_ID]).split(str(_ANY_ID))
         made.append((to, label, style, opens_dialog, url_start, url_end + after))
+    return made
+
+
+def _buttons_maker(actor, back_url: str):
+    """buttons(order): the order's buttons as ORDER_TRANSITIONS and the actor's role allow."""
+    made = _allowed_buttons(actor, back_url)
     by_status = {
         status: [button for button in made if button[0] in moves]
         for status, moves in ORDER_TRANSITIONS.items()
@@ -98,6 +106,21 @@ def _buttons_maker(actor, back_url: str):
     return buttons
 
 
+def tracking_rows(request, orders: list[Order], *, back_url: str, placeable: bool) -> SafeString:
+    """A page of Order Tracking's rows as HTML (see tracking_rows.py), for the list and "Show more"."""
+    return RowMaker(
+        buttons=_allowed_buttons(request.actor, back_url),
+        transitions=ORDER_TRANSITIONS,
+        detail_url_start=_detail_url_start(),
+        today=timezone.localdate(timezone=request.merchant.zone),
+        placeable=placeable,
+    ).render(orders)
+
+
+def _detail_url_start() -> str:
+    return reverse("orders:detail", args=[_ANY_ID]).split(str(_ANY_ID))[0]
+
+
 @permission_required(Permission.VIEW_ORDERS)
 def tracking(request):
     """Orders by status (Pending, Dispatched, Fulfilled, Cancelled), searched, sorted, a page at a time."""
@@ -111,16 +134,15 @@ def tracking(request):
         after=choice["after"],
         with_costs=can(request.actor, Permission.VIEW_REPORTS),
     )
-    _prepare_rows(page.orders, request, back_url=_tracking_url(choice))
+    # Manual processing: the Pending tab's rows can be ticked and placed with vendors.
+    placeable = choice["status"] == Order.Status.PENDING and can(request.actor, Permission.PLACE_WITH_VENDORS)
     context = {
         "page": page,
+        "rows": tracking_rows(request, page.orders, back_url=_tracking_url(choice), placeable=placeable),
         "choice": choice,
         "more_url": _tracking_url(choice, after=page.next_cursor),
+        "placeable": placeable,
     }
-    # Manual processing: the Pending tab's rows can be ticked and placed with vendors.
-    context["placeable"] = choice["status"] == Order.Status.PENDING and can(
-        request.actor, Permission.PLACE_WITH_VENDORS
-    )
     if request.htmx and choice["after"]:
         return render(request, "orders/_order_rows.html", context)
     counts = queries.tab_counts(request.merchant, choice["search"])
@@ -176,7 +198,7 @@ def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
     """What each order's row needs, worked out once per page instead of once per row."""
     today = timezone.localdate(timezone=request.merchant.zone)
     buttons = _buttons_maker(request.actor, back_url)
-    detail_url_start = reverse("orders:detail", args=[_ANY_ID]).split(str(_ANY_ID))[0]
+    detail_url_start = _detail_url_start()
     for order in orders:
         order.url = mark_safe(f"{detail_url_start}{order.pk}/")
         order.buttons = buttons(order)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
 from orderdesk.orders import actions, queries
+from orderdesk.orders import views as order_views
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.models import Order
 
@@ -130,9 +131,11 @@ def tracking_show_more_50_rows(bench: Bench) -> dict:
             bench.merchant, status=Order.Status.FULFILLED, after=after, size=50
         )
         choice = {"status": Order.Status.FULFILLED, "search": "", "sort": "newest", "after": after}
-        return render_to_string(
-            "orders/_order_rows.html", {"page": page, "choice": choice, "more_url": ""}, request=request
+        rows = order_views.tracking_rows(
+            request, page.orders, back_url="/orders/?status=fulfilled", placeable=False
         )
+        context = {"page": page, "rows": rows, "choice": choice, "more_url": ""}
+        return render_to_string("orders/_order_rows.html", context, request=request)
 
     afters = [cursors[i % len(cursors)] for i in range(bench.requests)]
     calls = [(lambda after=after: show_more(after)) for after in afters]
