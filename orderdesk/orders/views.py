@@ -126,10 +126,12 @@ def tracking(request):
     """Orders by status (Pending, Dispatched, Fulfilled, Cancelled), searched, sorted, a page at a time."""
     filters = TrackingFilterForm(request.GET)
     choice = filters.choice()
+    # A whole reference or phone number is looked up once, for the page and the tab counts.
+    search = queries.Search.of(request.merchant, choice["search"])
     page = queries.order_tracking_page(
         request.merchant,
         status=choice["status"],
-        search=choice["search"],
+        search=search,
         oldest_first=choice["sort"] == "oldest",
         after=choice["after"],
         with_costs=can(request.actor, Permission.VIEW_REPORTS),
@@ -145,7 +147,7 @@ def tracking(request):
     }
     if request.htmx and choice["after"]:
         return render(request, "orders/_order_rows.html", context)
-    counts = queries.tab_counts(request.merchant, choice["search"])
+    counts = queries.tab_counts(request.merchant, search)
     context["tabs"] = [
         {
             "status": status,
