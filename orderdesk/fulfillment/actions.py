@@ -152,6 +152,7 @@ def create_shipment(
     handover: Handover | None = None,
     photos: Sequence = (),
     resend: bool = False,
+    locked_order=None,
 ) -> Fulfillment:
     """A shipment of some of the order's lines by one party, Pending, Processing or In transit.
 
@@ -162,6 +163,8 @@ def create_shipment(
     another order, more units than ordered and not yet shipped), ShippingStatusRefused, NotAllowed.
     `resend=True` ships units again (after-sales): never more than ordered per line, whatever
     was shipped, and the shipment stays outside what the order itself shipped.
+    `locked_order`: the order, when the caller has already locked it in this transaction (it is
+    then not read again).
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
     if by.party.vendor_id is not None and not (resend and vendor_id == by.party.vendor_id):
@@ -179,7 +182,7 @@ def create_shipment(
         shipped_by = Fulfillment.Shipper.VENDOR
     costs = {entry.order_line_id: (entry.unit_cost, entry.shipping_cost) for entry in lines or ()}
     with transaction.atomic():
-        order = _locked_order(order_id, by)
+        order = locked_order if locked_order is not None else _locked_order(order_id, by)
         order_lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
         list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk"))
         wanted = _wanted_units(order_lines, lines, already_shipped={} if resend else _units_shipped(order.pk))
@@ -240,18 +243,20 @@ def move_shipment(
     reason: str = "",
     place: str = "",
     occurred_at: datetime.datetime | None = None,
+    order_locked: bool = False,
 ) -> Fulfillment:
     """Move a shipment along SHIPPING_TRANSITIONS, writing a tracking event.
 
     In transit takes the `handover` (or keeps the reference the shipment already has);
     Exception needs the `reason`. Raises ShipmentNotFound, ShippingStatusRefused,
     InvalidShipment (no reference for in transit, no reason for an exception), NotAllowed.
+    `order_locked`: the caller holds the lock of the shipment's order in this transaction.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
     reason = (reason or "").strip()
     place = _checked_place(place)
     with transaction.atomic():
-        shipment = _locked_shipment(shipment_id, by)
+        shipment = _locked_shipment(shipment_id, by, order_locked=order_locked)
         if to not in SHIPPING_TRANSITIONS[shipment.status]:
             raise ShippingStatusRefused(
                 f"Shipment {_shipment_label(shipment)} is {shipment.get_status_display().lower()}, "
@@ -366,10 +371,16 @@ def _locked_order(order_id, by: Actor):
         raise NotFound("That order does not exist.") from missing
 
 
-def _locked_shipment(shipment_id, by: Actor) -> Fulfillment:
-    """The shipment, locked after its order (and its order's lines), as every action locks.
+def _locked_shipment(shipment_id, by: Actor, *, order_locked: bool = False) -> Fulfillment:
+    """The shipment, locked after its order (and its order's lines), as every action locks;
+    `order_locked` when the caller already holds the order's lock.
 
     A vendor's person finds only their vendor's shipments; any other is ShipmentNotFound."""
+    if order_locked:
+        try:
+            return shipments_for(by).select_for_update().get(pk=shipment_id)
+        except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
+            raise ShipmentNotFound() from missing
     try:
         order_id = shipments_for(by).values_list("order_id", flat=True).get(pk=shipment_id)
     except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:

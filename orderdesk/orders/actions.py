@@ -46,7 +46,7 @@ from .inserts import insert, insert_values, new_row
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipment_messages import queue_shipment_notifications
-from .shipping import shipping_progress, status_following_shipments
+from .shipping import ShippingProgress, shipping_progress, status_following_shipments
 
 CENT = Decimal("0.01")
 MAX_REFERENCE_LENGTH = fulfillment_actions.MAX_REFERENCE_LENGTH
@@ -455,26 +455,35 @@ def dispatch_order(
     OrderNotFound, TransitionRefused (also when an earlier shipment has not left yet).
     """
     ensure_can(by, Permission.DISPATCH_ORDERS)
-    # The order's state first: "already dispatched" says more than a complaint about the date.
-    order = _current_order(order_id, by)
-    _ensure_transition(order, Order.Status.DISPATCHED, action="dispatch")
-    try:
-        handover = fulfillment_actions.checked_handover(
-            by=by,
-            carrier=order.shipping_option,
-            delivery_reference=delivery_reference,
-            expected_on=expected_on,
-            message=message,
-            expected_on_required=True,
-        )
-    except InvalidShipment as refusal:
-        raise InvalidOrder(refusal.message, field=refusal.field) from refusal
-    # Every photo is decoded and re-encoded before anything is written.
-    prepared = prepare_photos(photos)
+
+    def handover_for(order: Order):
+        try:
+            return fulfillment_actions.checked_handover(
+                by=by,
+                carrier=order.shipping_option,
+                delivery_reference=delivery_reference,
+                expected_on=expected_on,
+                message=message,
+                expected_on_required=True,
+            )
+        except InvalidShipment as refusal:
+            raise InvalidOrder(refusal.message, field=refusal.field) from refusal
+
+    prepared = []
+    if photos:
+        # The order's state first: "already dispatched" says more than a complaint about the
+        # date; and every photo is decoded and re-encoded before anything is locked or written.
+        order = _current_order(order_id, by)
+        _ensure_transition(order, Order.Status.DISPATCHED, action="dispatch")
+        handover_for(order)
+        prepared = prepare_photos(photos)
 
     stored_photos = []
     try:
+        # Without photos the order is read once, locked: its state is checked (by _order_change)
+        # before the handover, so the refusals come in the same order.
         with _order_change(order_id, by, to=Order.Status.DISPATCHED, action="dispatch") as change:
+            handover = handover_for(change.order)
             progress = shipping_progress(change.order)
             shipment = None
             if progress.units_in_shipments < progress.units_ordered:
@@ -485,8 +494,21 @@ def dispatch_order(
                     status=Fulfillment.ShippingStatus.IN_TRANSIT,
                     handover=handover,
                     photos=stored_photos,
+                    locked_order=change.order,
                 )
-                _follow_shipments(change, shipment)
+                # The new shipment, in transit, holds every unit that was in none: what the order's
+                # shipments now say, without reading them again.
+                _follow_shipments(
+                    change,
+                    shipment,
+                    progress=ShippingProgress(
+                        units_ordered=progress.units_ordered,
+                        units_in_shipments=progress.units_ordered,
+                        units_on_their_way=progress.units_on_their_way
+                        + progress.units_ordered
+                        - progress.units_in_shipments,
+                    ),
+                )
             if change.order.status != Order.Status.DISPATCHED:
                 raise TransitionRefused(
                     f"Order {change.order.reference} has a shipment that has not left yet, "
@@ -588,14 +610,16 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
     ShippingStatusRefused (a shipment of the merchant's has not left yet).
     """
     ensure_can(by, Permission.FULFILL_ORDERS)
-    _ensure_transition(_current_order(order_id, by), Order.Status.FULFILLED, action="fulfill")
     remarks = (remarks or "").strip()
-    if len(remarks) > MAX_MESSAGE_LENGTH:
-        raise InvalidOrder(f"Remarks have at most {MAX_MESSAGE_LENGTH} characters.", field="remarks")
+    # The order is read once, locked; its state is refused (by _order_change) before the remarks.
     with _order_change(order_id, by, to=Order.Status.FULFILLED, action="fulfill") as change:
+        if len(remarks) > MAX_MESSAGE_LENGTH:
+            raise InvalidOrder(f"Remarks have at most {MAX_MESSAGE_LENGTH} characters.", field="remarks")
         order = change.order
         for shipment_id in fulfillment_actions.shipments_to_deliver(order.pk):
-            fulfillment_actions.move_shipment(shipment_id, by=by, to=Fulfillment.ShippingStatus.DELIVERED)
+            fulfillment_actions.move_shipment(
+                shipment_id, by=by, to=Fulfillment.ShippingStatus.DELIVERED, order_locked=True
+            )
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = remarks
         change.move(Order.Status.FULFILLED, "fulfilled_at", "fulfill_remarks")
@@ -676,13 +700,16 @@ def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "
             _queue_notifications(order, change.event.kind, by=by, shipment=change.shipment)
 
 
-def _follow_shipments(change: _OrderChange, shipment: Fulfillment) -> None:
+def _follow_shipments(
+    change: _OrderChange, shipment: Fulfillment, *, progress: ShippingProgress | None = None
+) -> None:
     """Apply the roll-up rule of orders.shipping after `shipment` changed: Pending → Dispatched
     when every unit is on its way, with the dispatched event naming that shipment; and, when the
-    merchant chose `fulfil_when_delivered`, Dispatched → Fulfilled once every shipment is delivered."""
+    merchant chose `fulfil_when_delivered`, Dispatched → Fulfilled once every shipment is delivered.
+    `progress`: the order's shipping progress after the change, when the caller knows it."""
     order = change.order
     announce_handover(order, shipment, by=change.by)
-    to = status_following_shipments(order.status, shipping_progress(order))
+    to = status_following_shipments(order.status, progress or shipping_progress(order))
     if to != order.status:
         order.dispatched_at = timezone.now()
         change.move(to, "dispatched_at")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -62,21 +65,55 @@ class MatchCount(int):
     __repr__ = __str__
 
 
-def tab_counts(merchant, search: str = "") -> dict[str, int]:
+@dataclass(frozen=True)
+class Search:
+    """What the merchant typed, worked out once for the page and its tab counts: the orders'
+    filter, and the ids a whole reference or phone number found (None when it was not one)."""
+
+    text: str
+    match: Q
+    ids: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(cls, merchant, text: str) -> Search:
+        text = (text or "").strip()
+        if not text:
+            return cls(text, Q())
+        ids = _whole_reference_or_phone_ids(merchant, text)
+        if ids is None:
+            return cls(text, _partial_match(text))
+        if len(ids) > _EXACT_MATCH_LIMIT:  # only a phone number repeats
+            return cls(text, Q(customer_phone=normalize_phone(text)))
+        return cls(text, Q(pk__in=ids), tuple(ids))
+
+
+def tab_counts(merchant, search: str | Search = "") -> dict[str, int]:
     """How many orders each Order Tracking tab holds, and how many await payment
     (of those matching the search, if any: counted up to SEARCH_COUNT_CAP per tab)."""
     statuses = [*TRACKING_TABS, Order.Status.AWAITING_PAYMENT]
     counts = dict.fromkeys(statuses, 0)
-    if search.strip():
-        matching = Order.objects.for_merchant(merchant).filter(matching_search(merchant, search))
-        for status in statuses:
-            # Each tab's count stops at the cap: one short walk of the tab's index, however common the name.
-            found = matching.filter(status=status)[: SEARCH_COUNT_CAP + 1].count()
+    if not isinstance(search, Search):
+        search = Search.of(merchant, search)
+    if search.text:
+        matching = Order.objects.for_merchant(merchant).filter(search.match)
+        for status, found in _matches_by_status(matching, statuses, listed=search.ids is not None).items():
             counts[status] = MatchCount(min(found, SEARCH_COUNT_CAP), capped=found > SEARCH_COUNT_CAP)
         return counts
     # Kept by the order actions, so a million orders are not counted on every page.
     counts.update(OrderStatusCount.objects.for_merchant(merchant).values_list("status", "count"))
     return counts
+
+
+def _matches_by_status(matching: QuerySet[Order], statuses: list[str], *, listed: bool) -> dict[str, int]:
+    """How many orders of each status match, each counted no further than SEARCH_COUNT_CAP + 1."""
+    if listed:  # the few orders a whole reference or phone number found: grouped in one query
+        return dict(matching.order_by().values_list("status").annotate(found=Count("pk")))
+    # Each tab's count stops at the cap: one short walk of the tab's index, however common the name.
+    capped = [matching.filter(status=status).values_list("status", flat=True)[: SEARCH_COUNT_CAP + 1] for status in statuses]  # fmt: skip
+    if connections[matching.db].features.supports_slicing_ordering_in_compound:
+        # One round trip for every tab (PostgreSQL); SQLite refuses a LIMIT inside a UNION.
+        return Counter(capped[0].union(*capped[1:], all=True))
+    return {status: walk.count() for status, walk in zip(statuses, capped, strict=True)}
 
 
 def order_for_page(merchant, order_id) -> Order:
@@ -132,12 +169,10 @@ def matching_search(merchant, search: str) -> Q:
     A whole reference or phone number finds just those orders through their indexes; only
     when it finds none does the search look inside references, names and numbers.
     """
-    text = (search or "").strip()
-    if not text:
-        return Q()
-    exact = _whole_reference_or_phone(merchant, text)
-    if exact is not None:
-        return exact
+    return Search.of(merchant, search).match
+
+
+def _partial_match(text: str) -> Q:
     found = Q(reference__icontains=text) | Q(customer_name__icontains=text)
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
@@ -150,8 +185,9 @@ def matching_search(merchant, search: str) -> Q:
 _EXACT_MATCH_LIMIT = 1000
 
 
-def _whole_reference_or_phone(merchant, text: str) -> Q | None:
-    """The orders whose whole reference or whole phone number is `text`; None when there are none.
+def _whole_reference_or_phone_ids(merchant, text: str) -> list[int] | None:
+    """The ids of the orders whose whole reference or whole phone number is `text` (up to one
+    past _EXACT_MATCH_LIMIT); None when there are none.
 
     Each column is looked up in its own index and the two joined by UNION: an OR of the two
     makes SQLite walk every order of the merchant.
@@ -164,19 +200,14 @@ def _whole_reference_or_phone(merchant, text: str) -> Q | None:
         lookups = by_reference
     else:
         lookups = by_reference.union(mine.filter(customer_phone=phone).values_list("id", flat=True))
-    ids = list(lookups[: _EXACT_MATCH_LIMIT + 1])
-    if not ids:
-        return None
-    if len(ids) > _EXACT_MATCH_LIMIT:  # only a phone number repeats
-        return Q(customer_phone=phone)
-    return Q(pk__in=ids)
+    return list(lookups[: _EXACT_MATCH_LIMIT + 1]) or None
 
 
 def order_tracking_page(
     merchant,
     *,
     status: str,
-    search: str = "",
+    search: str | Search = "",
     oldest_first: bool = False,
     after: str | None = None,
     size: int = PAGE_SIZE,
@@ -189,7 +220,7 @@ def order_tracking_page(
     orders = (
         Order.objects.for_merchant(merchant)
         .filter(status=status)
-        .filter(matching_search(merchant, search))
+        .filter(search.match if isinstance(search, Search) else matching_search(merchant, search))
         # A store's flagged change marks the row; joined, so the page needs no query per row.
         .select_related("store_link")
         .prefetch_related("lines")

@@ -25,9 +25,10 @@ from orderdesk.refusals import UnreadableForm, show_refusal
 
 from . import actions, queries
 from .allocation_summary import vendor_parts
-from .errors import TransitionRefused
+from .errors import OrderNotFound, TransitionRefused
 from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm
 from .models import ORDER_TRANSITIONS, Order, can_move
+from .tracking_rows import RowMaker
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,10 @@ _BUTTONS = [
 _ANY_ID = 987654321987
 
 
-def _buttons_maker(actor, back_url: str):
-    """buttons(order): the order's buttons as ORDER_TRANSITIONS and the actor's role allow,
-    each URL returning to back_url. The role is asked once per page, not once per row."""
+def _allowed_buttons(actor, back_url: str) -> list[tuple]:
+    """The buttons the actor's role allows, each (to, label, style, opens_dialog, url_start,
+    url_end): an order's URL is url_start + its id + url_end, returning to back_url. The role is
+    asked, and each URL reversed, once per page rather than once per row."""
     after = f"?{urlencode({'next': back_url})}" if back_url else ""
     made = []
     for to, permission, url_name, label, style, opens_dialog in _BUTTONS:
@@ -83,6 +85,12 @@ def _buttons_maker(actor, back_url: str):
             continue
         url_start, url_end = reverse(f"orders:{url_name}", args=[_ANY_ID]).split(str(_ANY_ID))
         made.append((to, label, style, opens_dialog, url_start, url_end + after))
+    return made
+
+
+def _buttons_maker(actor, back_url: str):
+    """buttons(order): the order's buttons as ORDER_TRANSITIONS and the actor's role allow."""
+    made = _allowed_buttons(actor, back_url)
     by_status = {
         status: [button for button in made if button[0] in moves]
         for status, moves in ORDER_TRANSITIONS.items()
@@ -98,32 +106,48 @@ def _buttons_maker(actor, back_url: str):
     return buttons
 
 
+def tracking_rows(request, orders: list[Order], *, back_url: str, placeable: bool) -> SafeString:
+    """A page of Order Tracking's rows as HTML (see tracking_rows.py), for the list and "Show more"."""
+    return RowMaker(
+        buttons=_allowed_buttons(request.actor, back_url),
+        transitions=ORDER_TRANSITIONS,
+        detail_url_start=_detail_url_start(),
+        today=timezone.localdate(timezone=request.merchant.zone),
+        placeable=placeable,
+    ).render(orders)
+
+
+def _detail_url_start() -> str:
+    return reverse("orders:detail", args=[_ANY_ID]).split(str(_ANY_ID))[0]
+
+
 @permission_required(Permission.VIEW_ORDERS)
 def tracking(request):
     """Orders by status (Pending, Dispatched, Fulfilled, Cancelled), searched, sorted, a page at a time."""
     filters = TrackingFilterForm(request.GET)
     choice = filters.choice()
+    # A whole reference or phone number is looked up once, for the page and the tab counts.
+    search = queries.Search.of(request.merchant, choice["search"])
     page = queries.order_tracking_page(
         request.merchant,
         status=choice["status"],
-        search=choice["search"],
+        search=search,
         oldest_first=choice["sort"] == "oldest",
         after=choice["after"],
         with_costs=can(request.actor, Permission.VIEW_REPORTS),
     )
-    _prepare_rows(page.orders, request, back_url=_tracking_url(choice))
+    # Manual processing: the Pending tab's rows can be ticked and placed with vendors.
+    placeable = choice["status"] == Order.Status.PENDING and can(request.actor, Permission.PLACE_WITH_VENDORS)
     context = {
         "page": page,
+        "rows": tracking_rows(request, page.orders, back_url=_tracking_url(choice), placeable=placeable),
         "choice": choice,
         "more_url": _tracking_url(choice, after=page.next_cursor),
+        "placeable": placeable,
     }
-    # Manual processing: the Pending tab's rows can be ticked and placed with vendors.
-    context["placeable"] = choice["status"] == Order.Status.PENDING and can(
-        request.actor, Permission.PLACE_WITH_VENDORS
-    )
     if request.htmx and choice["after"]:
         return render(request, "orders/_order_rows.html", context)
-    counts = queries.tab_counts(request.merchant, choice["search"])
+    counts = queries.tab_counts(request.merchant, search)
     context["tabs"] = [
         {
             "status": status,
@@ -176,7 +200,7 @@ def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
     """What each order's row needs, worked out once per page instead of once per row."""
     today = timezone.localdate(timezone=request.merchant.zone)
     buttons = _buttons_maker(request.actor, back_url)
-    detail_url_start = reverse("orders:detail", args=[_ANY_ID]).split(str(_ANY_ID))[0]
+    detail_url_start = _detail_url_start()
     for order in orders:
         order.url = mark_safe(f"{detail_url_start}{order.pk}/")
         order.buttons = buttons(order)
@@ -192,31 +216,34 @@ def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
 @permission_required(Permission.DISPATCH_ORDERS)
 def dispatch(request, order_id: int):
     """Pending → Dispatched with delivery reference, expected date, photos and a message."""
-    order = _order_or_404(request, order_id)
     today = timezone.localdate()
-    done_url = _next_url(request) or reverse("orders:detail", args=[order.pk])
     if request.method == "POST":
         form = DispatchForm(request.POST, request.FILES, today=today)
         if request.unreadable_form:
             _refuse_unreadable_dispatch(form, request.unreadable_form)
         elif form.is_valid():
+            # The action reads the order (locked) and says when it is not the merchant's.
             try:
-                actions.dispatch_order(
-                    order.pk,
+                dispatched = actions.dispatch_order(
+                    order_id,
                     by=request.actor,
                     delivery_reference=form.cleaned_data["delivery_reference"],
                     expected_on=form.cleaned_data["expected_on"],
                     photos=form.cleaned_data["photos"],
                     message=form.cleaned_data["message"],
                 )
+            except OrderNotFound as missing:
+                raise Http404("No such order.") from missing
             except DomainError as refusal:
                 # A stale dispatch page keeps what was typed beside the refusal (unlike a pop-up).
                 show_refusal(form, refusal)
             else:
-                messages.success(request, f"Order {order.reference} is dispatched.")
-                return _go(request, done_url)
+                messages.success(request, f"Order {dispatched.reference} is dispatched.")
+                return _go(request, _next_url(request) or reverse("orders:detail", args=[dispatched.pk]))
+        order = _order_or_404(request, order_id)
         status = 422
     else:
+        order = _order_or_404(request, order_id)
         if not can_move(order, Order.Status.DISPATCHED):
             return _not_now(request, order, "dispatched")
         form = DispatchForm(today=today)
@@ -234,7 +261,7 @@ def verify_payment(request, order_id: int):
         order_id,
         to=Order.Status.PENDING,
         form_class=VerifyPaymentForm,
-        change=lambda order, data, by: actions.verify_payment(order.pk, by=by),
+        change=lambda order_id, data, by: actions.verify_payment(order_id, by=by),
         title="Verify payment",
         explanation=(
             "The customer's payment has arrived (or you confirm cash on delivery). The order "
@@ -252,7 +279,7 @@ def fulfill(request, order_id: int):
         order_id,
         to=Order.Status.FULFILLED,
         form_class=FulfillForm,
-        change=lambda order, data, by: actions.fulfill_order(order.pk, by=by, remarks=data["remarks"]),
+        change=lambda order_id, data, by: actions.fulfill_order(order_id, by=by, remarks=data["remarks"]),
         title="Mark as fulfilled",
         explanation="The order was delivered to the customer. They hear of it by SMS and email.",
         done="is fulfilled",
@@ -267,7 +294,7 @@ def cancel(request, order_id: int):
         order_id,
         to=Order.Status.CANCELLED,
         form_class=CancelForm,
-        change=lambda order, data, by: actions.cancel_order(order.pk, by=by, reason=data["reason"]),
+        change=lambda order_id, data, by: actions.cancel_order(order_id, by=by, reason=data["reason"]),
         title="Cancel order",
         explanation="The customer is told the order is cancelled, with your reason.",
         done="is cancelled",
@@ -275,21 +302,25 @@ def cancel(request, order_id: int):
 
 
 def _status_change(request, order_id, *, to, form_class, change, title, explanation, done):
-    order = _order_or_404(request, order_id)
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
+            # The action reads the order (locked) and says when it is not the merchant's.
             try:
-                change(order, form.cleaned_data, request.actor)
+                changed = change(order_id, form.cleaned_data, request.actor)
+            except OrderNotFound as missing:
+                raise Http404("No such order.") from missing
             except TransitionRefused as refusal:
-                return _changed_meanwhile(request, order, refusal)
+                return _changed_meanwhile(request, order_id, refusal)
             except DomainError as refusal:
                 show_refusal(form, refusal)
             else:
-                messages.success(request, f"Order {order.reference} {done}.")
-                return _go(request, _next_url(request) or reverse("orders:detail", args=[order.pk]))
+                messages.success(request, f"Order {changed.reference} {done}.")
+                return _go(request, _next_url(request) or reverse("orders:detail", args=[changed.pk]))
+        order = _order_or_404(request, order_id)
         status = 422
     else:
+        order = _order_or_404(request, order_id)
         if not can_move(order, to):
             return _not_now(request, order, Order.Status(to).label.lower())
         form = form_class()
@@ -335,10 +366,10 @@ def _not_now(request, order: Order, wanted: str):
     return _go(request, reverse("orders:detail", args=[order.pk]))
 
 
-def _changed_meanwhile(request, order: Order, refusal: TransitionRefused):
+def _changed_meanwhile(request, order_id: int, refusal: TransitionRefused):
     """Someone else moved the order since this form was opened: say so and show it as it is now."""
     messages.warning(request, refusal.message)
-    return _go(request, reverse("orders:detail", args=[order.pk]))
+    return _go(request, reverse("orders:detail", args=[order_id]))
 
 
 def _go(request, url: str):

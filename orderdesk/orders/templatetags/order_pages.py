@@ -5,8 +5,6 @@ from dataclasses import dataclass
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
 from orderdesk.money import format_money
 from orderdesk.orders import events
@@ -32,28 +30,6 @@ def partly_dispatched(order: Order) -> bool:
 def money(amount, currency: str = "") -> str:
     """1234.5, "PHP" → "PHP 1,234.50"."""
     return format_money(amount, currency)
-
-
-@register.filter
-def line_items(order: Order) -> SafeString:
-    """An Order Tracking row's items, "2 × Linen shirt (M) … 1,598.00", one <li> each.
-
-    Written here rather than in the template: at three lines a row, a template loop was a
-    third of the list's rendering.
-    """
-    return format_html_join(
-        "",
-        '<li><span>{} × {}{}</span><span class="num">{}</span></li>',
-        (
-            (
-                line.quantity,
-                line.title,
-                format_html(" ({})", line.variant_title) if line.variant_title else "",
-                money(line.line_total),
-            )
-            for line in order.lines.all()
-        ),
-    )
 
 
 @dataclass(frozen=True)

@@ -208,3 +208,38 @@ def test_the_dispatch_form_stops_typing_at_the_limits_the_dispatch_enforces(owne
 
     assert f'autocapitalize="characters" maxlength="{actions.MAX_REFERENCE_LENGTH}"' in page
     assert f'maxlength="{actions.MAX_MESSAGE_LENGTH}"' in page
+
+
+def test_dispatching_or_fulfilling_another_merchants_order_is_not_found_and_changes_nothing(owner_client):
+    # The POST goes straight to the action (no read of the order first): its refusal is a 404 still.
+    from orderdesk.accounts.tests.factories import MerchantFactory, owner_actor
+
+    theirs = pending_order(owner_actor(MerchantFactory()))
+    their_dispatched = dispatched_order(owner_actor(MerchantFactory()))
+
+    dispatching = owner_client.post(dispatch_url(theirs), form_data(owner_actor(theirs.merchant)))
+    fulfilling = owner_client.post(reverse("orders:fulfill", args=[their_dispatched.pk]), {"remarks": ""})
+
+    assert dispatching.status_code == 404 and fulfilling.status_code == 404
+    theirs.refresh_from_db()
+    their_dispatched.refresh_from_db()
+    assert theirs.status == Order.Status.PENDING and their_dispatched.status == Order.Status.DISPATCHED
+
+
+def test_a_dispatch_and_a_fulfil_read_the_order_once_each(owner_client, owner, django_assert_max_num_queries):
+    warm_up, order = pending_order(owner), pending_order(owner)
+    # What a running shop has already: its counters' rows for each status, a server read once.
+    owner_client.post(dispatch_url(warm_up), form_data(owner))
+    owner_client.post(reverse("orders:fulfill", args=[warm_up.pk]), {"remarks": ""})
+
+    # The request (session, user, membership), then one transaction: the order locked, its lines
+    # and shipments, the shipment and its lines and tracking event, the counters, the order, its
+    # events, the webhook endpoints, the notification switches and the outbox row.
+    with django_assert_max_num_queries(27):
+        dispatched = owner_client.post(dispatch_url(order), form_data(owner))
+    with django_assert_max_num_queries(23):
+        fulfilled = owner_client.post(reverse("orders:fulfill", args=[order.pk]), {"remarks": ""})
+
+    assert dispatched.status_code == fulfilled.status_code == 302
+    order.refresh_from_db()
+    assert order.status == Order.Status.FULFILLED

@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -7,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.orders.actions import CustomerDetails
+from orderdesk.orders.actions import CustomerDetails, LineInput
 from orderdesk.orders.models import Order
 from orderdesk.orders.queries import PAGE_SIZE
 
@@ -206,3 +207,34 @@ def test_part_of_a_reference_finds_every_order_containing_it(owner_client, owner
     page = owner_client.get(TRACKING, {"q": "WEB-7"}).content.decode()
 
     assert f'href="/orders/{first.pk}/"' in page and f'href="/orders/{second.pk}/"' in page
+
+
+def test_a_row_shows_what_the_customer_typed_as_text_and_the_placed_time_in_the_shops_time_zone(
+    owner_client, owner
+):
+    # The rows are written by Python (orders/tracking_rows.py), not the template engine: every
+    # value from a customer or a store must still be escaped, and times shown as the date filter would.
+    placed_at = datetime.datetime(2026, 3, 4, 23, 5, tzinfo=datetime.UTC)
+    order = pending_order(
+        owner,
+        customer=CustomerDetails(
+            name='Ana <b>"Bold"</b> & Co', phone="0917 555 0101", address="<i>Unit 4</i>"
+        ),
+        lines=[
+            LineInput(title="Shirt <script>", variant_title="M & L", quantity=2, unit_price=Decimal("10.00"))
+        ],
+        shipping_option="",
+        placed_at=placed_at,
+    )
+
+    page = owner_client.get(TRACKING).content.decode()
+
+    row = page[page.index(f'id="order-{order.pk}"') :]
+    row = row[: row.index("</li>\n")]
+    assert "Ana &lt;b&gt;&quot;Bold&quot;&lt;/b&gt; &amp; Co" in row and "<b>" not in row
+    assert "&lt;i&gt;Unit 4&lt;/i&gt;" in row
+    assert '<li><span>2 × Shirt &lt;script&gt; (M &amp; L)</span><span class="num">20.00</span></li>' in row
+    assert "<dt>Courier</dt><dd>—</dd>" in row
+    local = timezone.localtime(placed_at, owner.merchant.zone)
+    assert f"<dt>Placed</dt><dd>{local:%b} {local.day}, {local:%H:%M}</dd>" in row
+    assert f'href="/orders/{order.pk}/"' in row and "<script>" not in row

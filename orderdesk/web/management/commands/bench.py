@@ -226,6 +226,8 @@ class Command(BaseCommand):
             elif figure.get("sql_min") != sql:
                 sql = f"{figure['sql_min']}–{sql}"
             extra = f"  CPU {figure['cpu_ms_per_order']} ms/order" if "cpu_ms_per_order" in figure else ""
+            if "cpu_p95_ms" in figure:
+                extra = f"  CPU p50 {figure['cpu_p50_ms']} ms, p95 {figure['cpu_p95_ms']} ms"
             if "extra_p50_ms" in figure:
                 off = figure["without_auto"]
                 extra = (
