@@ -36,6 +36,7 @@ from orderdesk.fulfillment.errors import InvalidShipment, ShipmentNotFound
 from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.fulfillment.queries import shipments_for
 from orderdesk.notifications.preferences import preferences_for
+from orderdesk.notifications.webhooks import publishing_once
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 
 from . import events
@@ -174,8 +175,9 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
     external_id, reference = checked.external_id, checked.reference
 
     # The merchant row lock serializes recording per merchant, so the duplicate checks
-    # below cannot race with another import of the same store order.
-    with transaction.atomic():
+    # below cannot race with another import of the same store order. The order's webhook
+    # events and its shipments' are queued together just before the commit.
+    with publishing_once():
         # The merchant row is the lock that hands out order numbers one at a time.
         merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
         store = _store_for(merchant, new.store_id)
@@ -259,7 +261,7 @@ def record_orders(
     results = [Recorded(new=new) for new in batch]
     if not results:
         return results
-    with transaction.atomic():
+    with publishing_once():
         merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
         checked: list[tuple[Recorded, _CheckedOrder]] = []
         for result in results:
@@ -642,8 +644,8 @@ class _OrderChange:
 def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "") -> Iterator[_OrderChange]:
     """The sequence every order action shares, in one transaction: lock the order, check the move
     to `to` against ORDER_TRANSITIONS, let the action change it and write its event (the body),
-    then queue the messages of that event."""
-    with transaction.atomic():
+    then queue the messages of that event. Its webhook events are queued together at the end."""
+    with publishing_once():
         order = _locked_order(order_id, by)
         if to is not None:
             _ensure_transition(order, to, action=action)
