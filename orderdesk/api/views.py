@@ -194,7 +194,8 @@ class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSe
                 **{name: value for name, value in given.items() if value is not None},
             )
             order = order_actions.record_order(new, by=request.actor, payment_confirmed=payment_confirmed)
-            return Response(self._shown(order.pk), status=status.HTTP_201_CREATED)
+            # The order as written (record_order hands it back with its lines and events): no read-back.
+            return Response(serializers.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
         return run_idempotently(request, record)
 
