@@ -546,7 +546,7 @@ REPORTS_ROLLUP_MAX_AGE_SECONDS = env.int("REPORTS_ROLLUP_MAX_AGE_SECONDS", defau
 # Exports of up to this many rows stream at once; larger ones are made in the background,
 # with progress, a download link and an email.
 REPORTS_EXPORT_STREAM_MAX_ROWS = env.int("REPORTS_EXPORT_STREAM_MAX_ROWS", default=5000)
-# Without a Celery broker, background report work runs in a thread of the web process.
+# Without a Celery broker, background report work runs in the web process (orderdesk.background).
 REPORTS_BACKGROUND_THREAD = True
 CELERY_BEAT_SCHEDULE["reports-rollups"] = {
     "task": "orderdesk.reports.tasks.refresh_rollups",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework.response import Response
 
 from .errors import IdempotencyKeyReused
@@ -32,25 +33,51 @@ def run_idempotently(request, create: Callable[[], Response]) -> Response:
         b"\n".join([request.method.encode(), request.path.encode(), request.body])
     ).hexdigest()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                claim = IdempotentRequest.objects.create(
-                    merchant_id=request.auth.merchant_id,
-                    api_key=request.auth,
-                    key=key,
-                    request_sha256=fingerprint,
-                    response_status=0,
-                )
-        except IntegrityError:
+        claim_id = _claim(request.auth, key, fingerprint)
+        if claim_id is None:
             return _replay(request, key, fingerprint)
         response = create()
         if response.status_code >= 300:
             transaction.set_rollback(True)
             return response
-        claim.response_status = response.status_code
-        claim.response_body = response.data
-        claim.save(update_fields=["response_status", "response_body"])
+        IdempotentRequest.objects.filter(pk=claim_id).update(
+            response_status=response.status_code, response_body=response.data
+        )
     return response
+
+
+def _claim(api_key, key: str, fingerprint: str) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the claim row's id, or None when the key is
+    claimed already. A concurrent claim not yet committed makes this wait for its transaction
+    (the unique index), then see it; no savepoint and no error to catch."""
+    meta = IdempotentRequest._meta
+    quote = connection.ops.quote_name
+    values = {
+        "merchant": api_key.merchant_id,
+        "api_key": api_key.pk,
+        "key": key,
+        "request_sha256": fingerprint,
+        "response_status": 0,
+        "response_body": {},
+        "created_at": timezone.now(),
+    }
+    fields = [meta.get_field(name) for name in values]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote(meta.get_field('api_key').column)}, {quote(meta.get_field('key').column)}) "
+        f"DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(fields, values.values(), strict=True)
+            ],
+        )
+        claimed = cursor.fetchone()
+    return claimed[0] if claimed else None
 
 
 def _replay(request, key: str, fingerprint: str) -> Response:

@@ -9,12 +9,13 @@ the thing was at that moment. The outbox sends it through `webhook_delivery.send
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
@@ -27,7 +28,13 @@ from orderdesk.notifications.actions import OutgoingMessage, queue_messages, res
 from orderdesk.notifications.errors import ResendRefused
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.topics import register_topic
-from orderdesk.notifications.webhooks import PublishedEvent, webhook_event_type, webhook_event_types
+from orderdesk.notifications.webhooks import (
+    PublishBatch,
+    PublishedEvent,
+    current_publish_batch,
+    webhook_event_type,
+    webhook_event_types,
+)
 from orderdesk.stores.credentials import encrypt_text
 
 from .models import WebhookEndpoint
@@ -266,15 +273,52 @@ def _locked_endpoint(endpoint_id, by: Actor) -> WebhookEndpoint:
 
 def queue_webhook_deliveries(events: list[PublishedEvent]) -> list[Notification]:
     """The publisher: one outbox row per event and active endpoint of its merchant that chose it,
-    in the caller's transaction; each body is written once, now. Never twice per endpoint: the
-    row's idempotency key is the event id and the endpoint. Endpoints are read once per call."""
-    merchant_ids = {event.merchant_id for event in events}
-    endpoints_of: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(merchant_id__in=merchant_ids, is_active=True):
-        endpoints_of.setdefault(endpoint.merchant_id, []).append(endpoint)
-    if not endpoints_of:
-        return []
-    messages = []
+    in the caller's transaction; each body is written once, now (what the thing is at this
+    moment). Never twice per endpoint: the row's idempotency key is the event id and the endpoint.
+
+    Inside publishing_once() the merchant's endpoints are read once per transaction and the rows
+    are written together just before it commits (returns []); otherwise once per call, at once.
+    """
+    batch = current_publish_batch()
+    messages = _deliveries(events, _active_endpoints({event.merchant_id for event in events}, batch))
+    if batch is None:
+        return queue_messages(messages)
+    batch.hold(messages, write=queue_messages)
+    return []
+
+
+def _active_endpoints(merchant_ids: set[int], batch: PublishBatch | None) -> dict[int, list[WebhookEndpoint]]:
+    """Merchant id → its active endpoints; a batch remembers what it read for the transaction."""
+    known = batch.remembered.setdefault("webhook_endpoints", {}) if batch is not None else {}
+    missing = merchant_ids - known.keys()
+    if missing:
+        for merchant_id in missing:
+            known[merchant_id] = []
+        if len(missing) == 1:
+            # Every order action asks this of one merchant: a raw read skips the ORM's compiling
+            # of the query (most of its cost here; usually it finds nothing).
+            found = WebhookEndpoint.objects.raw(_one_merchants_active_endpoints_sql(), list(missing))
+        else:
+            found = WebhookEndpoint.objects.filter(merchant_id__in=missing, is_active=True)
+        for endpoint in found:
+            known[endpoint.merchant_id].append(endpoint)
+    return known
+
+
+@functools.cache
+def _one_merchants_active_endpoints_sql() -> str:
+    """The endpoints of one merchant (%s) that are active, in the model's order."""
+    meta = WebhookEndpoint._meta
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT * FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('merchant').column)} = %s AND {quote(meta.get_field('is_active').column)} "
+        f"ORDER BY {quote(meta.get_field('created_at').column)}, {quote(meta.pk.column)}"
+    )
+
+
+def _deliveries(events: list[PublishedEvent], endpoints_of: dict[int, list[WebhookEndpoint]]) -> list:
+    messages: list[OutgoingMessage] = []
     for event in events:
         wanting = [e for e in endpoints_of.get(event.merchant_id, []) if e.wants(event.name)]
         if not wanting:
@@ -296,7 +340,7 @@ def queue_webhook_deliveries(events: list[PublishedEvent]) -> list[Notification]
             _delivery(endpoint, event_name=event.name, event_id=event.event_id, body=body)
             for endpoint in wanting
         ]
-    return queue_messages(messages)
+    return messages
 
 
 def _delivery(

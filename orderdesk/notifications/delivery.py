@@ -10,6 +10,7 @@ outcome of a newer attempt. A row in `sent` is never claimed again.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Iterable
 
@@ -45,9 +46,14 @@ def start_delivery(notification_ids: Iterable[int]) -> None:
 
     ids = list(notification_ids)
     if app.conf.task_always_eager and settings.NOTIFICATION_DELIVERY_THREAD:
-        from .background import delivery_thread
+        from orderdesk.background import MESSAGES, background_jobs
 
-        delivery_thread.submit(ids)
+        for notification_id in ids:
+            background_jobs.submit(
+                MESSAGES,
+                functools.partial(deliver_notification, notification_id),
+                about=f"notification {notification_id}",
+            )
         return
     if len(ids) > ONE_TASK_EACH_UP_TO:
         # A batch's messages (a store poll of many live orders): one publish per hundred rows.

@@ -3,7 +3,10 @@ choices stored as rows (topic × channel × audience; no row means on)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+from django.db import connection
 
 from .models import Notification, NotificationPreference
 
@@ -105,8 +108,21 @@ class Preferences:
 
 
 def preferences_for(merchant) -> Preferences:
-    """The merchant's choices (one query); all on until they change one."""
-    off = NotificationPreference.objects.filter(merchant=merchant, enabled=False).values_list(
-        "topic", "channel", "audience"
+    """The merchant's choices (one query); all on until they change one.
+
+    Read on every paid order: plain SQL, which skips the ORM's compiling of the query (most of
+    its cost here)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_switched_off_sql(), [merchant.pk])
+        return Preferences(off=frozenset(tuple(row) for row in cursor.fetchall()))
+
+
+@functools.cache
+def _switched_off_sql() -> str:
+    meta = NotificationPreference._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("topic", "channel", "audience"))
+    return (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('merchant').column)} = %s AND NOT {quote(meta.get_field('enabled').column)}"
     )
-    return Preferences(off=frozenset(tuple(row) for row in off))

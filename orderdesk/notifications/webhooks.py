@@ -4,15 +4,23 @@ the hand-off of one event to whoever turns it into webhook deliveries (the api a
 The outbox knows no domain: orders registers "order.paid" and says when one happened; the
 api app registers the publisher that finds the merchant's endpoints and queues one outbox
 row (channel webhook) per endpoint, in the transaction of the change.
+
+A domain action wraps its transaction in `publishing_once()`: every event it publishes then
+shares one read of the endpoints and one INSERT of outbox rows, made just before the
+transaction commits (an auto-allocated order publishes its own events and then its
+shipments'). Outside one, each publish queues at once, as before.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 
@@ -102,3 +110,73 @@ def publish_webhook_events(events: list[PublishedEvent]) -> None:
             raise LookupError(f"No webhook event “{event.name}” is registered.")
     if events and _publisher:
         _publisher[0](events)
+
+
+# --- one publish per transaction ----------------------------------------------------------
+
+
+@dataclass
+class PublishBatch:
+    """What one transaction's publishes share until it commits: what the publisher read once
+    (`remembered`) and what it holds to write once (`hold`), flushed just before the commit."""
+
+    remembered: dict = field(default_factory=dict)
+    _held: list[tuple[Callable[[], None], Callable[[list], Any], list]] = field(default_factory=list)
+
+    def hold(self, items: list, *, write: Callable[[list], Any]) -> None:
+        """Keep `items` to be written by `write(all items held for it)` just before the commit.
+
+        Items held inside a savepoint that is rolled back are dropped with it: each hold marks
+        itself with an on_commit callback, which Django forgets on that rollback.
+        """
+        if not items:
+            return
+
+        def marker() -> None:
+            pass
+
+        transaction.on_commit(marker)
+        self._held.append((marker, write, list(items)))
+
+    def _flush(self) -> None:
+        # Django's own record of the callbacks still due at commit: what a savepoint rollback removed
+        # from it was rolled back, so its items go too (test_publish_once_per_transaction pins this).
+        still_due = {id(func) for _, func, _ in transaction.get_connection().run_on_commit}
+        by_writer: dict[Callable, list] = {}
+        for marker, write, items in self._held:
+            if id(marker) in still_due:
+                by_writer.setdefault(write, []).extend(items)
+        self._held.clear()
+        for write, items in by_writer.items():
+            write(items)
+
+
+_batch = threading.local()
+
+
+def current_publish_batch() -> PublishBatch | None:
+    """The batch of the publishing_once() transaction this thread is in, if any."""
+    return getattr(_batch, "current", None)
+
+
+@contextmanager
+def publishing_once() -> Iterator[PublishBatch]:
+    """A transaction (transaction.atomic) whose published events are queued together just before
+    it commits: one read of the endpoints, one INSERT of their outbox rows.
+
+    Nested, it joins the outer one. An exception leaves nothing queued: the flush runs only when
+    the body finished, inside the transaction, so a rollback after it takes the rows with it.
+    """
+    outer = current_publish_batch()
+    if outer is not None:
+        with transaction.atomic():
+            yield outer
+        return
+    batch = _batch.current = PublishBatch()
+    try:
+        with transaction.atomic():
+            yield batch
+            _batch.current = None
+            batch._flush()
+    finally:
+        _batch.current = None

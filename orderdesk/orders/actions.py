@@ -15,10 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,6 +34,7 @@ from orderdesk.fulfillment.errors import InvalidShipment, ShipmentNotFound
 from orderdesk.fulfillment.models import Fulfillment
 from orderdesk.fulfillment.queries import shipments_for
 from orderdesk.notifications.preferences import preferences_for
+from orderdesk.notifications.webhooks import publishing_once
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 
 from . import events
@@ -176,11 +176,11 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
     external_id, reference = checked.external_id, checked.reference
 
     # The merchant row lock serializes recording per merchant, so the duplicate checks
-    # below cannot race with another import of the same store order.
-    with transaction.atomic():
+    # below cannot race with another import of the same store order. The order's webhook
+    # events and its shipments' are queued together just before the commit.
+    with publishing_once():
         # The merchant row is the lock that hands out order numbers one at a time.
-        merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
-        store = _store_for(merchant, new.store_id)
+        merchant, store = _locked_merchant_and_store(by.merchant.pk, new.store_id)
         _ensure_variants_belong_to(merchant, checked.lines)
         if external_id:
             existing = (
@@ -211,7 +211,10 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
         insert([order])
         # Created in its final status: its tab counter moves once.
         count_status_change(merchant.pk, before=None, after=order.status)
-        _write_lines(order, checked.lines)
+        lines = _order_lines(order, checked.lines)
+        insert(lines)
+        # What was written is what the order's webhook data and the API's answer show.
+        _hold_related(order, lines=lines, fulfillments=[])
         written = [events.order_placed_event(order, by=by, line_count=len(checked.lines))]
         if payment_confirmed:
             written.append(
@@ -221,10 +224,17 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
                 queued = queue_order_notifications(order, written[-1].kind)
                 if queued:
                     written.append(events.notifications_queued_event(order, by=by, notifications=queued))
-        events.write_events(written)
-        if payment_confirmed and merchant.auto_processing:
+        events.write_events(written, orders=[order])
+        shipments = []
+        if payment_confirmed and merchant.auto_processing and any(line.variant_id for line in checked.lines):
             # Auto-processing (the guide's default): hosted lines go to their vendors at once.
-            allocate_on_entry(order, by=by)
+            # Only a line of a catalog variant can be hosted: without one there is nothing to look up.
+            shipments = allocate_on_entry(order, by=by)
+        if shipments:
+            # Shipments and their timeline event were written elsewhere: whoever shows them reads them.
+            _forget_related(order, "fulfillments")
+        else:
+            _hold_related(order, events=written)
     return order
 
 
@@ -261,7 +271,7 @@ def record_orders(
     results = [Recorded(new=new) for new in batch]
     if not results:
         return results
-    with transaction.atomic():
+    with publishing_once():
         merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
         checked: list[tuple[Recorded, _CheckedOrder]] = []
         for result in results:
@@ -689,8 +699,8 @@ class _OrderChange:
 def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "") -> Iterator[_OrderChange]:
     """The sequence every order action shares, in one transaction: lock the order, check the move
     to `to` against ORDER_TRANSITIONS, let the action change it and write its event (the body),
-    then queue the messages of that event."""
-    with transaction.atomic():
+    then queue the messages of that event. Its webhook events are queued together at the end."""
+    with publishing_once():
         order = _locked_order(order_id, by)
         if to is not None:
             _ensure_transition(order, to, action=action)
@@ -813,6 +823,28 @@ def _write_lines(order: Order, lines: Sequence[LineInput]) -> None:
     insert_values(OrderLine, _LINE_COLUMNS, _line_rows(order, lines))
 
 
+def _hold_related(order: Order, **rows: list) -> None:
+    """Give a new order its related rows as they were just written, as prefetch_related would
+    (`order.lines.all()` then reads none again): Django's prefetch cache, filled by hand."""
+    held = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, written in rows.items():
+        related = getattr(order, name).get_queryset()
+        related._result_cache = list(written)
+        related._prefetch_done = True
+        held[name] = related
+
+
+def _forget_related(order: Order, name: str) -> None:
+    order.__dict__.get("_prefetched_objects_cache", {}).pop(name, None)
+
+
+def _order_lines(order: Order, lines: Sequence[LineInput]) -> list[OrderLine]:
+    """The order's lines as unsaved instances, for the single path that hands them back as written."""
+    return [
+        new_row(OrderLine, dict(zip(_LINE_COLUMNS, row, strict=True))) for row in _line_rows(order, lines)
+    ]
+
+
 _LINE_COLUMNS = (
     "merchant_id",
     "order_id",
@@ -866,7 +898,7 @@ def _variants_of(merchant: Merchant, lines: Sequence[LineInput]) -> set[int]:
 
 def _stores_for(merchant: Merchant, store_ids: set[int | None]) -> dict:
     """The merchant's stores by id (None: its manual orders store); another's ids left out."""
-    Store = apps.get_model("stores", "Store")  # noqa: N806
+    Store = _stores()  # noqa: N806
     found: dict = {}
     if None in store_ids:
         found[None] = _store_for(merchant, None)
@@ -928,12 +960,35 @@ def _chunks(values: Sequence, size: int = 500) -> Iterator[Sequence]:
         yield values[start : start + size]
 
 
+MANUAL_ORDERS_STORE = "Manual orders"
+
+
+def _stores():
+    """The stores' model, as the order's `store` foreign key names it: the stores app (the sync
+    connectors) imports orders, so orders reaches the model through its own relation."""
+    return Order._meta.get_field("store").related_model
+
+
+def _locked_merchant_and_store(merchant_id: int, store_id: int | None) -> tuple[Merchant, object]:
+    """The merchant, its row locked, and the order's store (its manual orders store when None),
+    in one query; a store not yet made or not the merchant's takes the long way."""
+    stores = _stores().objects.select_related("merchant").select_for_update(of=("merchant",))
+    if store_id is None:
+        stores = stores.filter(merchant_id=merchant_id, name=MANUAL_ORDERS_STORE)
+    else:
+        stores = stores.filter(merchant_id=merchant_id, pk=store_id)
+    store = next(iter(stores), None)
+    if store is not None:
+        return store.merchant, store
+    merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
+    return merchant, _store_for(merchant, store_id)
+
+
 def _store_for(merchant: Merchant, store_id: int | None):
-    # Looked up by name: stores (the sync connectors) stand on orders, never the other way.
-    Store = apps.get_model("stores", "Store")  # noqa: N806
+    Store = _stores()  # noqa: N806
     if store_id is None:
         store, _ = Store.objects.get_or_create(
-            merchant=merchant, name="Manual orders", defaults={"channel": Store.Channel.MANUAL}
+            merchant=merchant, name=MANUAL_ORDERS_STORE, defaults={"channel": Store.Channel.MANUAL}
         )
         return store
     try:
@@ -943,8 +998,26 @@ def _store_for(merchant: Merchant, store_id: int | None):
 
 
 def _customer_for(merchant: Merchant, details: CustomerDetails) -> Customer:
-    """The merchant's customer with this phone (or else email), created when new."""
-    return _customers_for(merchant, [details])[0]
+    """The merchant's customer with this phone (or else email; the oldest when several), created
+    when new. One order's lookup is plain SQL: the ORM's compiling of the OR was most of its cost."""
+    wanted = {"phone": details.phone, "email": details.email}
+    wanted = {column: value for column, value in wanted.items() if value}
+    found: list[Customer] = []
+    if wanted:
+        quote = connection.ops.quote_name
+        either = " OR ".join(f"{quote(column)} = %s" for column in wanted)
+        found = list(
+            Customer.objects.raw(
+                f"SELECT * FROM {quote(Customer._meta.db_table)} "
+                f"WHERE {quote('merchant_id')} = %s AND ({either}) ORDER BY {quote('id')}",
+                [merchant.pk, *wanted.values()],
+            )
+        )
+    by_phone: dict[str, Customer] = {}
+    by_email: dict[str, Customer] = {}
+    for customer in found:
+        _remember(customer, by_phone, by_email)
+    return _chosen_or_created(merchant, [details], by_phone, by_email)[0]
 
 
 def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[Customer]:
@@ -971,6 +1044,13 @@ def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[
         for chunk in _chunks(emails):
             for customer in known.filter(email__in=chunk).order_by("pk"):
                 _remember(customer, by_phone, by_email)
+    return _chosen_or_created(merchant, many, by_phone, by_email)
+
+
+def _chosen_or_created(
+    merchant: Merchant, many: Sequence[CustomerDetails], by_phone: dict, by_email: dict
+) -> list[Customer]:
+    """Each details' customer of those found (by_phone, by_email), or a new one (one INSERT)."""
     # Both maps keep the oldest customer of each phone and email, wherever it was found.
     chosen, created = [], []
     for details in many:

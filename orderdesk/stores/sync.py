@@ -302,9 +302,11 @@ def start_sync(store_id: int, *, kind: str) -> None:
         from .tasks import sync_store_task
 
         if _in_a_thread_of_this_process():
-            from .background import sync_thread
+            from orderdesk.background import STORE_SYNCS, background_jobs
 
-            sync_thread.submit(lambda: sync_store_task(store_id, kind))
+            background_jobs.submit(
+                STORE_SYNCS, lambda: sync_store_task(store_id, kind), about=f"{kind} of store {store_id}"
+            )
             return
         try:
             sync_store_task.delay(store_id, kind)
@@ -601,9 +603,13 @@ def process_after_commit(delivery_id: int) -> None:
         from .tasks import process_delivery_task
 
         if _in_a_thread_of_this_process():
-            from .background import webhook_thread
+            from orderdesk.background import STORE_WEBHOOKS, background_jobs
 
-            webhook_thread.submit(lambda: process_delivery(delivery_id))
+            background_jobs.submit(
+                STORE_WEBHOOKS,
+                lambda: process_delivery(delivery_id),
+                about=f"store webhook delivery {delivery_id}",
+            )
             return
         try:
             process_delivery_task.delay(delivery_id)

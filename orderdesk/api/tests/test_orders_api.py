@@ -43,6 +43,25 @@ def test_creating_an_order_records_it_through_record_order_as_the_key(client, ke
     assert body["events"][0]["actor_name"] == "API key “Chat shop”"
 
 
+def test_creating_an_order_answers_from_what_was_written_in_a_fixed_handful_of_statements(client, key):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    paid = {**ORDER_BODY, "payment_confirmed": True}
+    client.post("/api/v1/orders", paid, format="json", HTTP_IDEMPOTENCY_KEY="first")  # store, counter
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.post("/api/v1/orders", paid, format="json", HTTP_IDEMPOTENCY_KEY="second")
+    assert answer.status_code == 201
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # The key; the Idempotency-Key claimed (INSERT … ON CONFLICT DO NOTHING); record_order's ten
+    # (a known customer); the answer stored on the claim. No read-back of the order.
+    assert len(statements) == 13, "\n".join(statements)
+    assert not any(sql.startswith('SELECT "orders_') for sql in statements)
+    order = Order.objects.get(pk=answer.json()["id"])
+    shown = client.get(f"/api/v1/orders/{order.pk}").json()
+    assert answer.json() == shown
+
+
 def test_a_paid_order_goes_straight_to_pending(client):
     answer = client.post("/api/v1/orders", {**ORDER_BODY, "payment_confirmed": True}, format="json")
     assert answer.json()["status"] == "pending"

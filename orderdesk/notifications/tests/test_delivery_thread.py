@@ -1,13 +1,13 @@
 """Without a Celery broker, a thread of the web process delivers after commit, so the caller
-never waits for a provider; tests wait for it with delivery_thread.wait_until_idle()."""
+never waits for a provider; tests wait for it with background_jobs.wait_until_idle()."""
 
 import time
 
 import pytest
 
 from orderdesk.accounts.tests.factories import MerchantFactory
+from orderdesk.background import background_jobs
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages
-from orderdesk.notifications.background import delivery_thread
 from orderdesk.notifications.models import Notification
 
 from .fixtures import sms_files, use_smtp
@@ -53,7 +53,7 @@ def test_a_hanging_mail_server_never_holds_up_the_caller_and_the_thread_records_
     took = time.monotonic() - started
 
     assert took < 1.0, f"the caller waited {took:.1f} s"
-    assert delivery_thread.wait_until_idle(timeout=30)
+    assert background_jobs.wait_until_idle(timeout=30)
     email = Notification.objects.get(channel="email")
     sms = Notification.objects.get(channel="sms")
     assert (email.status, email.attempts) == ("pending", 1)

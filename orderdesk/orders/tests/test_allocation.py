@@ -221,9 +221,9 @@ def test_auto_processing_of_three_lines_for_two_vendors_costs_a_fixed_handful_of
     # The hosted lines with the units already shipped, shipments, their lines, tracking events,
     # the timeline event, the vendors' digests.
     queries_to_record(auto=False)  # the first also makes the tab counts' rows and the customer
-    # Six for the hosting lookup and the shipments; the seventh reads the merchant's active webhook
-    # endpoints for the shipments' tracking events (shipment.updated).
-    assert queries_to_record(auto=True) - queries_to_record(auto=False) == 7
+    # Six for the hosting lookup and the shipments; the shipments' tracking events (shipment.updated)
+    # share the order's one read of the merchant's webhook endpoints (publishing_once).
+    assert queries_to_record(auto=True) - queries_to_record(auto=False) == 6
 
 
 def test_moving_units_to_another_vendor_takes_its_hosting_costs_and_says_so(shop):

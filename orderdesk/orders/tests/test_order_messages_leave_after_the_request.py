@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.notifications.background import delivery_thread
+from orderdesk.background import background_jobs
 from orderdesk.notifications.tests.fixtures import sms_files, use_smtp
 from orderdesk.notifications.tests.peers import SilentSmtpServer
 from orderdesk.orders.models import Order
@@ -26,7 +26,7 @@ def hanging_mail(settings, sms_folder):
     use_smtp(settings, server.port)
     settings.NOTIFICATION_DELIVERY_THREAD = True
     yield server
-    delivery_thread.wait_until_idle(timeout=30)
+    background_jobs.wait_until_idle(timeout=30)
     server.stop()
 
 
@@ -41,7 +41,7 @@ def test_dispatch_answers_at_once_while_the_mail_server_hangs_and_the_email_is_r
 ):
     actor = owner_actor()
     order = pending_order(actor)
-    assert delivery_thread.wait_until_idle(timeout=30)  # the payment's own messages, out of the way
+    assert background_jobs.wait_until_idle(timeout=30)  # the payment's own messages, out of the way
     client.force_login(actor.user)
     expected_on = timezone.localdate(timezone=actor.merchant.zone) + datetime.timedelta(days=2)
 
@@ -55,7 +55,7 @@ def test_dispatch_answers_at_once_while_the_mail_server_hangs_and_the_email_is_r
     assert took < 1.0, f"the Dispatch click took {took:.1f} s"
     order.refresh_from_db()
     assert order.status == Order.Status.DISPATCHED
-    assert delivery_thread.wait_until_idle(timeout=30)
+    assert background_jobs.wait_until_idle(timeout=30)
     dispatched = messages_of(order).filter(topic="order.dispatched")
     email, sms = dispatched.get(channel="email"), dispatched.get(channel="sms")
     assert (email.status, email.attempts) == ("pending", 1) and "timed out" in email.last_error
@@ -72,7 +72,7 @@ def test_verify_payment_answers_at_once_while_the_mail_server_hangs(client, hang
 
     assert response.status_code == 302
     assert took < 1.0, f"the Verify payment click took {took:.1f} s"
-    assert delivery_thread.wait_until_idle(timeout=30)
+    assert background_jobs.wait_until_idle(timeout=30)
     email = messages_of(order).get(channel="email")
     assert (email.status, email.attempts) == ("pending", 1) and "timed out" in email.last_error
     assert messages_of(order).get(channel="sms").status == "sent"

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.background import STORE_WEBHOOKS, background_jobs
 from orderdesk.orders.models import Order
-from orderdesk.stores.background import sync_thread, webhook_thread
 from orderdesk.stores.models import InboundDelivery, Store, SyncRun
 from orderdesk.stores.sync import start_sync
 from orderdesk.stores.webhooks import signature_of
@@ -30,8 +30,7 @@ RECENT = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:
 def in_threads(settings):
     settings.STORE_BACKGROUND_THREAD = True
     yield
-    assert webhook_thread.wait_until_idle(timeout=20)
-    assert sync_thread.wait_until_idle(timeout=20)
+    assert background_jobs.wait_until_idle(timeout=40)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -40,7 +39,7 @@ def test_a_webhook_is_answered_before_its_order_is_taken_in(in_threads):
     raw = json.dumps(shopify_webhook_order(1001)).encode()
     # The thread is busy (a slow database, say) until released.
     release = threading.Event()
-    webhook_thread.submit(lambda: release.wait(10))
+    background_jobs.submit(STORE_WEBHOOKS, lambda: release.wait(10))
     try:
         answer = Client().post(
             reverse("stores:shopify_webhook", args=[store.webhook_token]),
@@ -55,7 +54,7 @@ def test_a_webhook_is_answered_before_its_order_is_taken_in(in_threads):
         assert not Order.objects.exists()
     finally:
         release.set()
-    assert webhook_thread.wait_until_idle(timeout=20)
+    assert background_jobs.wait_until_idle(timeout=20)
     assert InboundDelivery.objects.get().outcome == InboundDelivery.Outcome.PROCESSED
     assert Order.objects.get().external_id == "1001"
 
@@ -68,7 +67,7 @@ def test_a_backfill_asked_for_runs_in_the_background_after_commit(in_threads, sh
         start_sync(store.pk, kind=SyncRun.Kind.BACKFILL)
         assert not SyncRun.objects.exists()
 
-    assert sync_thread.wait_until_idle(timeout=20)
+    assert background_jobs.wait_until_idle(timeout=20)
     run = SyncRun.objects.get()
     assert (run.kind, run.outcome, run.new_count) == ("backfill", "done", 3)
 

@@ -7,11 +7,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.background import background_jobs
 from orderdesk.orders.models import Order
 from orderdesk.stores import actions as store_actions
 from orderdesk.stores import csv_import
 from orderdesk.stores.actions import StoreDetails
-from orderdesk.stores.background import sync_thread
 from orderdesk.stores.tests.peers import SHOPIFY_TOKEN, ShopifyDouble, shopify_node
 from orderdesk.web.tests.conftest import DESKTOP, PHONE
 from orderdesk.web.tests.test_merchant_guide_in_browser import no_sideways_page_scroll, sign_in
@@ -42,7 +42,7 @@ def test_the_owner_connects_a_shopify_store_and_its_paid_orders_appear_in_order_
     # The backfill runs beside the request, as without Celery in production.
     settings.STORE_BACKGROUND_THREAD = True
     settings.STORE_API_TIMEOUT_SECONDS = 10
-    request.addfinalizer(lambda: sync_thread.wait_until_idle(timeout=60))
+    request.addfinalizer(lambda: background_jobs.wait_until_idle(timeout=60))
     actor = owner_actor()
     context = chromium.new_context(viewport=viewport, base_url=live_server.url)
     context.set_default_timeout(15_000)

@@ -8,8 +8,8 @@ manage.py notifications sweep                   send what is due (cron this with
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from orderdesk.background import MESSAGES, background_jobs
 from orderdesk.notifications.actions import resend_failed_notifications
-from orderdesk.notifications.background import delivery_thread
 from orderdesk.notifications.delivery import deliver_due_notifications, deliver_notification
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.queries import notifications_in_outbox
@@ -64,8 +64,8 @@ class Command(BaseCommand):
             # nothing to do; with a Celery broker, this sends it now instead of waiting for a worker.
             deliver_notification(notification_id)
         # Without Celery the resend handed them to the delivery thread too: count after it is done.
-        delivery_thread.wait_until_idle(
-            timeout=settings.NOTIFICATION_SEND_TIMEOUT_SECONDS * max(len(resent_ids), 1)
+        background_jobs.wait_until_idle(
+            timeout=settings.NOTIFICATION_SEND_TIMEOUT_SECONDS * max(len(resent_ids), 1), lanes=[MESSAGES]
         )
         sent = Notification.objects.filter(pk__in=resent_ids, status=Notification.Status.SENT).count()
         self.stdout.write(f"Retried {len(resent)} failed message(s): {sent} sent now.")
