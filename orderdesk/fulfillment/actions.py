@@ -35,7 +35,7 @@ from orderdesk.notifications.webhooks import (
     register_webhook_event,
 )
 
-from .counts import count_shipment_change
+from .counts import count_new_vendor_shipments, count_shipment_change, count_shipment_removed
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
 from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, TrackingEvent
 from .queries import shipments_for
@@ -523,6 +523,7 @@ def allocate_unshipped_units(
         for vendor_id in parts
     ]
     _insert_rows(shipments)
+    count_new_vendor_shipments(order.merchant_id, dict.fromkeys(parts, 1), status=Status.PENDING)
     entries = []
     for shipment, part in zip(shipments, parts.values(), strict=True):
         shipment.units = sum(units for _, units in part)
@@ -625,6 +626,7 @@ def take_units_out(
             entry.save(update_fields=["quantity"])
         if not shipment.lines.exists():
             shipment.delete()
+            count_shipment_removed(shipment.merchant_id, shipment.vendor_id, status=shipment.status)
             return None
         _record_tracking_event(shipment, occurred_at=timezone.now(), text=text)
     return shipment.pk

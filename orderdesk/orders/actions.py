@@ -219,10 +219,10 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
                 queued = queue_order_notifications(order, written[-1].kind)
                 if queued:
                     written.append(events.notifications_queued_event(order, by=by, notifications=queued))
-        events.write_events(written)
         if payment_confirmed and merchant.auto_processing:
             # Auto-processing (the guide's default): hosted lines go to their vendors at once.
-            allocate_on_entry(order, by=by)
+            allocate_on_entry(order, by=by, notify=notify, written=written)
+        events.write_events(written)
     return order
 
 
@@ -345,10 +345,10 @@ def record_orders(
                     written.append(
                         events.notifications_queued_event(order, by=by, notifications=queued[order.pk])
                     )
-        events.write_events(written)
         if payment_confirmed and merchant.auto_processing:
             # Auto-processing: one hosting lookup for the batch, each vendor told once of it.
-            allocate_many_on_entry(orders, by=by)
+            allocate_many_on_entry(orders, by=by, notify=notify, written=written)
+        events.write_events(written)
     return results
 
 

@@ -62,24 +62,33 @@ class Placed:
         return sum(shipment.units for shipment in self.shipments)
 
 
-def allocate_on_entry(order: Order, *, by: Actor) -> list[Fulfillment]:
+def allocate_on_entry(
+    order: Order, *, by: Actor, notify: bool = True, written: list | None = None
+) -> list[Fulfillment]:
     """Auto-processing: allocate the order's hosted lines as it enters Order Tracking.
 
     Call inside the entering action's transaction, with the order row locked (record_order
     created it there; verify_payment locked it). One query when nothing of it is hosted.
+    `notify=False` queues no vendor email (as it queues no merchant message). `written`: the
+    caller's unsaved timeline events, written together after this; the "Placed with vendors"
+    event joins them instead of an INSERT of its own.
     """
     hosted = _hosted_lines(order.pk)
     if not hosted:
         return []
-    shipments = _allocate(order, hosted, by=by, auto=True)
-    queue_allocation_digests(shipments, merchant_id=order.merchant_id)
+    shipments = _allocate(order, hosted, by=by, auto=True, written=written)
+    if notify:
+        queue_allocation_digests(shipments, merchant_id=order.merchant_id)
     return shipments
 
 
-def allocate_many_on_entry(orders: Sequence[Order], *, by: Actor) -> list[Fulfillment]:
+def allocate_many_on_entry(
+    orders: Sequence[Order], *, by: Actor, notify: bool = True, written: list | None = None
+) -> list[Fulfillment]:
     """Auto-processing of a batch of new orders (record_orders), inside its transaction: one
     query finds the hosted lines of them all (none hosted: that is all it costs), and each
-    vendor gets one email for the whole batch."""
+    vendor gets one email for the whole batch (none with `notify=False`). `written` as for
+    allocate_on_entry."""
     if not orders:
         return []
     hosted_by_order: dict[int, list] = {}
@@ -88,8 +97,9 @@ def allocate_many_on_entry(orders: Sequence[Order], *, by: Actor) -> list[Fulfil
     shipments = []
     for order in orders:
         if order.pk in hosted_by_order:
-            shipments += _allocate(order, hosted_by_order[order.pk], by=by, auto=True)
-    queue_allocation_digests(shipments, merchant_id=orders[0].merchant_id)
+            shipments += _allocate(order, hosted_by_order[order.pk], by=by, auto=True, written=written)
+    if notify:
+        queue_allocation_digests(shipments, merchant_id=orders[0].merchant_id)
     return shipments
 
 
@@ -383,9 +393,12 @@ def _hosted_lines_sql(order_count: int) -> str:
     )
 
 
-def _allocate(order: Order, hosted: list[HostedLine], *, by: Actor, auto: bool) -> list[Fulfillment]:
+def _allocate(
+    order: Order, hosted: list[HostedLine], *, by: Actor, auto: bool, written: list | None = None
+) -> list[Fulfillment]:
     """The units of these hosted lines not yet in a shipment, one shipment per vendor, and the
-    timeline event saying so (the order is locked by the caller)."""
+    timeline event saying so (the order is locked by the caller); the event is appended to
+    `written` for the caller to write when given, else saved here."""
     if not hosted:
         return []
     shipments = fulfillment_actions.allocate_unshipped_units(
@@ -408,20 +421,19 @@ def _allocate(order: Order, hosted: list[HostedLine], *, by: Actor, auto: bool) 
         for shipment in shipments:
             shipment.vendor_name = vendors[shipment.vendor_id].hosting_vendor_name
             shipment.vendor_email = vendors[shipment.vendor_id].hosting_vendor_email
-        events.record_placed_with_vendors(
-            order,
-            by=by,
-            parts=[
-                {
-                    "vendor_id": shipment.vendor_id,
-                    "vendor": shipment.vendor_name,
-                    "shipment_id": shipment.pk,
-                    "units": shipment.units,
-                }
-                for shipment in shipments
-            ],
-            auto=auto,
-        )
+        parts = [
+            {
+                "vendor_id": shipment.vendor_id,
+                "vendor": shipment.vendor_name,
+                "shipment_id": shipment.pk,
+                "units": shipment.units,
+            }
+            for shipment in shipments
+        ]
+        if written is not None:
+            written.append(events.placed_with_vendors_event(order, by=by, parts=parts, auto=auto))
+        else:
+            events.record_placed_with_vendors(order, by=by, parts=parts, auto=auto)
     return shipments
 
 
