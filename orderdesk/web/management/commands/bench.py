@@ -226,6 +226,10 @@ class Command(BaseCommand):
             elif figure.get("sql_min") != sql:
                 sql = f"{figure['sql_min']}–{sql}"
             extra = f"  CPU {figure['cpu_ms_per_order']} ms/order" if "cpu_ms_per_order" in figure else ""
+            if "cpu_ms" in figure and "extra_p50_ms" not in figure:
+                extra = (
+                    f"  CPU p50/p95/p99 {'/'.join(str(ms) for ms in figure['cpu_ms'].values())} ms/request"
+                )
             if "extra_p50_ms" in figure:
                 off = figure["without_hosting"]
                 cpu, cpu_off, cpu_extra = (
