@@ -164,11 +164,29 @@ def _move(request, shipment_id, *, to: str, form_class, done: str):
         except ShipmentNotFound as missing:
             raise Http404(missing.message) from missing
         except DomainError as refusal:
-            show_refusal(form, refusal)
+            show_refusal(form, _in_this_pages_words(refusal))
         else:
             messages.success(request, f"Shipment {_label(shipment)} {done}.")
             return redirect("shipments:detail", shipment_id=shipment.pk)
     return _shipment_page(request, shipment_id, refused={to: form}, status=422)
+
+
+# The shipment actions speak of the merchant's Dispatch form ("Delivery reference no."); this page
+# labels the same field "Tracking number", as carriers and vendors call it, so its refusals do too.
+_TRACKING_WORDS = (
+    ("the courier's delivery reference number", "the tracking number"),
+    ("A delivery reference", "A tracking number"),
+    ("delivery reference", "tracking number"),
+)
+
+
+def _in_this_pages_words(refusal: DomainError) -> DomainError:
+    if refusal.field != "delivery_reference":
+        return refusal
+    message = refusal.message
+    for theirs, ours in _TRACKING_WORDS:
+        message = message.replace(theirs, ours)
+    return DomainError(message, field=refusal.field)
 
 
 def _shipment_page(request, shipment_id, *, refused=None, status=200):
