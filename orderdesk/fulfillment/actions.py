@@ -14,6 +14,7 @@ rule of `orderdesk.orders.shipping`; fulfillment imports nothing from orders.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -573,23 +574,29 @@ def _insert_rows(rows: list) -> None:
 
     What bulk_create does, without its general machinery: allocation runs inside every paid
     order's transaction when auto-processing is on, where that machinery cost more than the
-    INSERT itself.
+    INSERT itself. The statement is built once per model and row count.
     """
-    meta = rows[0]._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} RETURNING {quote(meta.pk.column)}"
-    )
-    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
+    fields, sql = _insert_statement(type(rows[0]), len(rows))
+    # None of these models has an auto_now field, so each value is the attribute as it is.
+    params = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [found[0] for found in cursor.fetchall()]
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
         row._state.adding = False
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_statement(model, row_count: int) -> tuple[list, str]:
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return fields, (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([placeholders] * row_count)} RETURNING {quote(meta.pk.column)}"
+    )
 
 
 # A vendor's shipment can still change hands until the parcel goes to the carrier.
