@@ -362,3 +362,30 @@ def test_a_batch_of_paid_orders_is_placed_with_one_email_per_vendor_for_the_whol
     digests = Notification.objects.filter(topic=TOPIC)
     assert sorted(d.recipient for d in digests) == ["cebu@vendor.example", "davao@vendor.example"]
     assert all(len(d.payload["shipment_ids"]) == 3 for d in digests)
+
+
+def test_a_batch_allocates_in_the_same_statements_however_many_orders_it_holds(shop):
+    from orderdesk.fulfillment.counts import shipment_counts
+
+    def statements_to_record(count: int, start: int) -> int:
+        batch = [
+            actions.NewOrder(
+                customer=actions.CustomerDetails(name="Ana", phone="0917 555 0101", address="Makati"),
+                lines=lines_of((shop.shirt, 1), (shop.tote, 2), (shop.mug, 1)),
+                payment_method="card",
+                reference=f"BATCH-{start + n}",
+            )
+            for n in range(count)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            recorded = actions.record_orders(batch, by=shop.actor, payment_confirmed=True)
+        for result in recorded:
+            assert set(shipments_of(result.order)) == {"Cebu Source", "Davao Makers"}
+            assert result.order.events.filter(kind=OrderEvent.Kind.PLACED_WITH_VENDORS).count() == 1
+        return len(captured)
+
+    statements_to_record(1, 0)  # the first also makes the customer and the counts' rows
+    assert statements_to_record(2, 10) == statements_to_record(6, 20)
+    assert shipment_counts(shop.actor.merchant, vendor_id=shop.cebu.pk)["pending"] == 9
+    assert shipment_counts(shop.actor.merchant, vendor_id=shop.davao.pk)["pending"] == 9
+    assert Notification.objects.filter(topic=TOPIC).count() == 2 * 3  # each vendor once per batch
