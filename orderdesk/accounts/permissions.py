@@ -95,7 +95,8 @@ ALLOWED: dict[Role, frozenset[Permission]] = {
     Role.READ_ONLY_KEY: frozenset(
         {Permission.VIEW_ORDERS, Permission.VIEW_SHIPMENTS, Permission.VIEW_AFTER_SALES}
     ),
-    Role.READ_WRITE_KEY: frozenset(_ORDER_WORK),
+    # A read-write key (made by the owner) also keeps the vendors and hosting, as the owner does.
+    Role.READ_WRITE_KEY: frozenset(_ORDER_WORK | {Permission.MANAGE_VENDORS}),
     Role.SYSTEM: frozenset(_ORDER_WORK | {Permission.RESEND_NOTIFICATIONS}),
 }
 

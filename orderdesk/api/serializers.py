@@ -126,6 +126,51 @@ class HostingSerializer(serializers.ModelSerializer):
         fields = ["id", "variant_id", "vendor_id", "vendor_sku", "unit_cost", "shipping_cost", "updated_at"]
 
 
+MAX_ID = 2**63 - 1
+
+
+class VendorInputSerializer(serializers.Serializer):
+    """A new vendor, or (PATCH) the fields to change; the vendors app's rules check the values."""
+
+    name = serializers.CharField(max_length=200)
+    contact_email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    currency = serializers.CharField(
+        max_length=3,
+        required=False,
+        allow_blank=True,
+        help_text="Three letters; the shop's currency when left out.",
+    )
+    processing_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
+    is_active = serializers.BooleanField(
+        required=False, help_text="False: no new allocations to it (its shipments go on)."
+    )
+
+
+class HostingInputSerializer(serializers.Serializer):
+    """Host one variant with a vendor at these costs per unit; a variant hosted elsewhere is re-hosted."""
+
+    variant_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    vendor_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    shipping_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    vendor_sku = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Left out: the vendor's SKU stays as it is.",
+    )
+
+
+class HostingsInputSerializer(HostingInputSerializer):
+    """Host many variants with one vendor at the same costs (the Hosting page's "Host selected")."""
+
+    variant_id = None
+    variant_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=500
+    )
+
+
 class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent

@@ -6,6 +6,7 @@ import datetime
 import functools
 
 from django import forms
+from django.db import transaction
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,6 +25,8 @@ from orderdesk.orders.errors import OrderNotFound
 from orderdesk.orders.models import Order
 from orderdesk.orders.queries import matching_search, order_for_page
 from orderdesk.stores.models import Store
+from orderdesk.vendors import actions as vendor_actions
+from orderdesk.vendors.errors import VendorNotFound
 from orderdesk.vendors.models import Hosting, Vendor
 
 from . import serializers
@@ -336,15 +339,72 @@ class ShipmentViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
         return serializers.OrderShipmentSerializer(shipment).data
 
 
+# Creating POSTs of vendors and hostings, as an order's: a retry with the same key and body gets the first answer.
+_IDEMPOTENT_CREATE = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Retry safely: the same key and body return the first answer.",
+)
+
+
 @extend_schema(responses={200: serializers.VendorSerializer, **PROBLEMS})
-class VendorViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
-    """The merchant's vendors (source agents, suppliers). Read-only for now."""
+class VendorViewSet(
+    MerchantScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The merchant's vendors (source agents, suppliers): read; a read-write key adds and changes them
+    through the vendors app (vendors.actions), as the owner does on the Vendors page."""
 
     serializer_class = serializers.VendorSerializer
     pagination_class = NewestFirst
 
     def get_queryset(self):
         return self.merchant_rows(Vendor)
+
+    def not_found(self) -> Exception:
+        return VendorNotFound()
+
+    @extend_schema(
+        request=serializers.VendorInputSerializer,
+        responses={201: serializers.VendorSerializer, **PROBLEMS},
+        parameters=[_IDEMPOTENT_CREATE],
+    )
+    def create(self, request):
+        def add():
+            given = _valid(request, serializers.VendorInputSerializer)
+            active = given.pop("is_active", True)
+            vendor = vendor_actions.add_vendor(vendor_actions.VendorDetails(**given), by=request.actor)
+            if not active:
+                vendor = vendor_actions.set_vendor_active(vendor.pk, by=request.actor, active=False)
+            return Response(serializers.VendorSerializer(vendor).data, status=status.HTTP_201_CREATED)
+
+        with transaction.atomic():  # an inactive new vendor is added and switched off together
+            return run_idempotently(request, add)
+
+    @extend_schema(
+        request=serializers.VendorInputSerializer(partial=True),
+        responses={200: serializers.VendorSerializer, **PROBLEMS},
+    )
+    def partial_update(self, request, pk=None):
+        """Change the fields given; the others stay as they are."""
+        ensure_can(request.actor, Permission.MANAGE_VENDORS)  # also when nothing is given
+        given = _valid(request, serializers.VendorInputSerializer, partial=True)
+        with transaction.atomic():
+            try:
+                vendor = self.get_queryset().get(pk=pk)
+            except Vendor.DoesNotExist as missing:
+                raise VendorNotFound() from missing
+            active = given.pop("is_active", None)
+            if given:
+                current = {
+                    field: getattr(vendor, field)
+                    for field in ("name", "contact_email", "contact_phone", "currency", "processing_days")
+                }
+                details = vendor_actions.VendorDetails(**(current | given))
+                vendor = vendor_actions.update_vendor(vendor.pk, details, by=request.actor)
+            if active is not None:
+                vendor = vendor_actions.set_vendor_active(vendor.pk, by=request.actor, active=active)
+        return Response(serializers.VendorSerializer(vendor).data)
 
 
 class HostingFilter(filters.FilterSet):
@@ -362,7 +422,8 @@ class ByIdNewestFirst(NewestFirst):
 
 @extend_schema(responses={200: serializers.HostingSerializer, **PROBLEMS})
 class HostingViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
-    """Which vendor hosts which variant; its costs only for those who may see the cost figures."""
+    """Which vendor hosts which variant; its costs only for those who may see the cost figures.
+    A read-write key hosts (or re-hosts) one variant or many through vendors.actions.host_variants."""
 
     serializer_class = serializers.HostingSerializer
     pagination_class = ByIdNewestFirst
@@ -376,3 +437,45 @@ class HostingViewSet(MerchantScoped, viewsets.ReadOnlyModelViewSet):
         return super().get_serializer_context() | {
             "show_costs": actor is not None and can(actor, Permission.VIEW_REPORTS)
         }
+
+    @extend_schema(
+        request=serializers.HostingInputSerializer,
+        responses={201: serializers.HostingSerializer, **PROBLEMS},
+        parameters=[_IDEMPOTENT_CREATE],
+    )
+    def create(self, request):
+        """Host one variant with a vendor (re-host it when another vendor hosts it)."""
+
+        def host():
+            given = _valid(request, serializers.HostingInputSerializer)
+            [hosting] = self._host([given.pop("variant_id")], given)
+            return Response(self.get_serializer(hosting).data, status=status.HTTP_201_CREATED)
+
+        return run_idempotently(request, host)
+
+    @extend_schema(
+        request=serializers.HostingsInputSerializer,
+        responses={201: serializers.HostingSerializer(many=True), **PROBLEMS},
+        parameters=[_IDEMPOTENT_CREATE],
+    )
+    @action(detail=False, methods=["post"], url_path="many", pagination_class=None, filter_backends=[])
+    def host_many(self, request):
+        """Host many variants with one vendor at the same costs; all or none."""
+
+        def host():
+            given = _valid(request, serializers.HostingsInputSerializer)
+            hostings = self._host(given.pop("variant_ids"), given)
+            return Response(self.get_serializer(hostings, many=True).data, status=status.HTTP_201_CREATED)
+
+        return run_idempotently(request, host)
+
+    def _host(self, variant_ids: list[int], terms: dict) -> list[Hosting]:
+        """Through the vendors app; then every variant's hosting as it now is (unchanged ones too)."""
+        vendor_actions.host_variants(variant_ids, vendor_actions.HostingTerms(**terms), by=self.request.actor)
+        return list(self.get_queryset().filter(variant_id__in=variant_ids).order_by("variant_id"))
+
+
+def _valid(request, serializer_class, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

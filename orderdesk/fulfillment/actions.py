@@ -14,6 +14,7 @@ rule of `orderdesk.orders.shipping`; fulfillment imports nothing from orders.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,7 +36,7 @@ from orderdesk.notifications.webhooks import (
     register_webhook_event,
 )
 
-from .counts import count_shipment_change
+from .counts import count_new_vendor_shipments, count_shipment_change, count_shipment_removed
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
 from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, TrackingEvent
 from .queries import shipments_for
@@ -486,73 +487,95 @@ class VendorAllocation:
     shipping_cost: Decimal | None
 
 
-def allocate_unshipped_units(
-    order,
-    *,
-    by: Actor,
-    order_lines: Sequence,
-    allocations: Sequence[VendorAllocation],
-    already_shipped: dict[int, int] | None = None,
-) -> list[Fulfillment]:
-    """One Pending shipment per vendor holding the units of its lines not yet in any shipment,
-    each with its cost snapshot, in a fixed handful of statements whatever the number of vendors.
+@dataclass(frozen=True)
+class OrderAllocation:
+    """One order of an allocation: its lines as the caller read them under the order's lock, the
+    vendor and costs for each, and the units already in shipments per line (None: read here)."""
 
-    For a caller inside a transaction that holds the order's row lock (every writer of an
-    order's shipments takes it first, so no other can add units meanwhile); `order_lines` are
-    the order's lines it read. A line with no unit left is skipped; a line of another order is
-    refused (InvalidShipment). `already_shipped` ({line id: units in shipments}) is what the
-    caller read under that lock, else it is read here. Returns the new shipments, each with
-    `units` set (NotAllowed).
+    order: object
+    order_lines: Sequence
+    allocations: Sequence[VendorAllocation]
+    already_shipped: dict[int, int] | None = None
+
+
+def allocate_unshipped_units_of_orders(
+    batch: Sequence[OrderAllocation], *, by: Actor
+) -> list[list[Fulfillment]]:
+    """For each order, one Pending shipment per vendor holding the units of its lines not yet in
+    any shipment, each line with its cost snapshot; for many orders of one merchant at once (a
+    batch of new orders) in the same handful of statements: the shipments, their lines and
+    their tracking events one INSERT each (more only past the parameter limit), the counts
+    moved in one statement.
+
+    For a caller inside a transaction that holds the orders' row locks (every writer of an
+    order's shipments takes it first, so no other can add units meanwhile). A line with no
+    unit left is skipped; a line of another order is refused (InvalidShipment). Returns each
+    order's new shipments, in batch order, each with `units` set (NotAllowed).
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
-    if not allocations:
-        return []
-    lines = {line.pk: line for line in order_lines}
-    shipped = dict(already_shipped) if already_shipped is not None else _units_shipped(order.pk)
-    parts: dict[int, list[tuple[VendorAllocation, int]]] = {}
-    for allocation in allocations:
-        line = lines.get(allocation.order_line_id)
-        if line is None or line.order_id != order.pk:
-            raise InvalidShipment("That item is not part of this order.", field="lines")
-        left = line.quantity - shipped.get(line.pk, 0)
-        if left > 0:
-            shipped[line.pk] = line.quantity
-            parts.setdefault(allocation.vendor_id, []).append((allocation, left))
-    if not parts:
-        return []
-    now = timezone.now()
-    shipments = [
-        Fulfillment(
-            merchant_id=order.merchant_id,
-            order_id=order.pk,
-            shipped_by=Fulfillment.Shipper.VENDOR,
-            vendor_id=vendor_id,
-            status=Status.PENDING,
-            created_by=by.user,
-            created_at=now,
+    parts_of: list[dict[int, list[tuple[VendorAllocation, int]]]] = []
+    for wanted in batch:
+        order = wanted.order
+        parts: dict[int, list[tuple[VendorAllocation, int]]] = {}
+        parts_of.append(parts)
+        if not wanted.allocations:
+            continue
+        lines = {line.pk: line for line in wanted.order_lines}
+        shipped = (
+            dict(wanted.already_shipped) if wanted.already_shipped is not None else _units_shipped(order.pk)
         )
-        for vendor_id in parts
-    ]
-    _insert_rows(shipments)
-    entries = []
-    for shipment, part in zip(shipments, parts.values(), strict=True):
-        shipment.units = sum(units for _, units in part)
-        entries += [
-            FulfillmentLine(
-                merchant_id=order.merchant_id,
-                fulfillment=shipment,
-                order_line_id=allocation.order_line_id,
-                quantity=units,
-                unit_cost=allocation.unit_cost,
-                shipping_cost=allocation.shipping_cost,
+        for allocation in wanted.allocations:
+            line = lines.get(allocation.order_line_id)
+            if line is None or line.order_id != order.pk:
+                raise InvalidShipment("That item is not part of this order.", field="lines")
+            left = line.quantity - shipped.get(line.pk, 0)
+            if left > 0:
+                shipped[line.pk] = line.quantity
+                parts.setdefault(allocation.vendor_id, []).append((allocation, left))
+    if not any(parts_of):
+        return [[] for _ in batch]
+    now = timezone.now()
+    shipments_of = [
+        [
+            Fulfillment(
+                merchant_id=wanted.order.merchant_id,
+                order_id=wanted.order.pk,
+                shipped_by=Fulfillment.Shipper.VENDOR,
+                vendor_id=vendor_id,
+                status=Status.PENDING,
+                created_by=by.user,
+                created_at=now,
             )
-            for allocation, units in part
+            for vendor_id in parts
         ]
+        for wanted, parts in zip(batch, parts_of, strict=True)
+    ]
+    shipments = [shipment for some in shipments_of for shipment in some]
+    _insert_rows(shipments)
+    new_per_vendor: dict[int, int] = {}
+    for shipment in shipments:
+        new_per_vendor[shipment.vendor_id] = new_per_vendor.get(shipment.vendor_id, 0) + 1
+    count_new_vendor_shipments(shipments[0].merchant_id, new_per_vendor, status=Status.PENDING)
+    entries = []
+    for some, parts in zip(shipments_of, parts_of, strict=True):
+        for shipment, part in zip(some, parts.values(), strict=True):
+            shipment.units = sum(units for _, units in part)
+            entries += [
+                FulfillmentLine(
+                    merchant_id=shipment.merchant_id,
+                    fulfillment=shipment,
+                    order_line_id=allocation.order_line_id,
+                    quantity=units,
+                    unit_cost=allocation.unit_cost,
+                    shipping_cost=allocation.shipping_cost,
+                )
+                for allocation, units in part
+            ]
     _insert_rows(entries)
     text = f"Allocated by {by.display_name}"
     tracking_events = [
         TrackingEvent(
-            merchant_id=order.merchant_id,
+            merchant_id=shipment.merchant_id,
             fulfillment=shipment,
             status=shipment.status,
             occurred_at=now,
@@ -566,7 +589,7 @@ def allocate_unshipped_units(
             PublishedEvent(
                 name=SHIPMENT_UPDATED,
                 event_id=f"evt_tracking_event_{tracking_event.pk}",
-                merchant_id=order.merchant_id,
+                merchant_id=tracking_event.merchant_id,
                 about_type="shipment",
                 about_id=str(tracking_event.fulfillment.pk),
                 occurred_at=now,
@@ -575,31 +598,46 @@ def allocate_unshipped_units(
             for tracking_event in tracking_events
         ]
     )
-    return shipments
+    return shipments_of
 
 
 def _insert_rows(rows: list) -> None:
-    """INSERT these new rows of one model in one statement, setting their ids (RETURNING).
+    """INSERT these new rows of one model in one statement (a few past the parameter limit),
+    setting their ids (RETURNING).
 
     What bulk_create does, without its general machinery: allocation runs inside every paid
     order's transaction when auto-processing is on, where that machinery cost more than the
-    INSERT itself.
+    INSERT itself. The statement is built once per model and row count.
     """
-    meta = rows[0]._meta
+    fields = _insert_statement(type(rows[0]), 1)[0]
+    per_statement = max(1, _MAX_PARAMETERS // len(fields))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        fields, sql = _insert_statement(type(chunk[0]), len(chunk))
+        # None of these models has an auto_now field, so each value is the attribute as it is.
+        params = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in chunk for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [found[0] for found in cursor.fetchall()]
+        for row, pk in zip(chunk, ids, strict=True):
+            row.pk = pk
+            row._state.adding = False
+
+
+# Below SQLite's (32,766) and PostgreSQL's (65,535) limits on parameters per statement.
+_MAX_PARAMETERS = 30_000
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_statement(model, row_count: int) -> tuple[list, str]:
+    meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
+    return fields, (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} RETURNING {quote(meta.pk.column)}"
+        f"VALUES {', '.join([placeholders] * row_count)} RETURNING {quote(meta.pk.column)}"
     )
-    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [found[0] for found in cursor.fetchall()]
-    for row, pk in zip(rows, ids, strict=True):
-        row.pk = pk
-        row._state.adding = False
 
 
 # A vendor's shipment can still change hands until the parcel goes to the carrier.
@@ -636,6 +674,7 @@ def take_units_out(
             entry.save(update_fields=["quantity"])
         if not shipment.lines.exists():
             shipment.delete()
+            count_shipment_removed(shipment.merchant_id, shipment.vendor_id, status=shipment.status)
             return None
         _record_tracking_event(shipment, occurred_at=timezone.now(), text=text)
     return shipment.pk

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 
 from .models import Fulfillment, ShipmentStatusCount
@@ -26,6 +26,35 @@ def count_shipment_change(merchant_id: int, vendor_id: int | None, *, before: st
             )
     except IntegrityError:
         mine.filter(status=after).update(count=F("count") + 1)
+
+
+def count_new_vendor_shipments(merchant_id: int, new: dict[int, int], *, status: str) -> None:
+    """`new` = {vendor id: shipments created} in `status`, counted in one statement whatever the
+    number of vendors (allocation runs inside every paid order's transaction): an upsert on the
+    per-vendor unique index, so a vendor's first shipment in a status needs no read first."""
+    if not new:
+        return
+    meta = ShipmentStatusCount._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    merchant, vendor, status_column, count = (
+        quote(meta.get_field(name).column) for name in ("merchant", "vendor", "status", "count")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({merchant}, {vendor}, {status_column}, {count}) "
+            f"VALUES {', '.join(['(%s, %s, %s, %s)'] * len(new))} "
+            f"ON CONFLICT ({merchant}, {vendor}, {status_column}) WHERE {vendor} IS NOT NULL "
+            f"DO UPDATE SET {count} = {table}.{count} + excluded.{count}",
+            [value for vendor_id, n in new.items() for value in (merchant_id, vendor_id, status, n)],
+        )
+
+
+def count_shipment_removed(merchant_id: int, vendor_id: int | None, *, status: str) -> None:
+    """A shipment in `status` was removed (its last units moved away); inside the action's transaction."""
+    ShipmentStatusCount.objects.filter(
+        merchant_id=merchant_id, vendor_id=vendor_id, status=status, count__gt=0
+    ).update(count=F("count") - 1)
 
 
 def shipment_counts(merchant, *, vendor_id: int | None = None) -> dict[str, int]:

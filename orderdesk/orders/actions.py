@@ -224,14 +224,14 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
                 queued = queue_order_notifications(order, written[-1].kind)
                 if queued:
                     written.append(events.notifications_queued_event(order, by=by, notifications=queued))
-        events.write_events(written, orders=[order])
         shipments = []
         if payment_confirmed and merchant.auto_processing and any(line.variant_id for line in checked.lines):
             # Auto-processing (the guide's default): hosted lines go to their vendors at once.
             # Only a line of a catalog variant can be hosted: without one there is nothing to look up.
-            shipments = allocate_on_entry(order, by=by)
+            shipments = allocate_on_entry(order, by=by, notify=notify, written=written)
+        events.write_events(written, orders=[order])
         if shipments:
-            # Shipments and their timeline event were written elsewhere: whoever shows them reads them.
+            # The shipments were written by the allocation: whoever shows them reads them.
             _forget_related(order, "fulfillments")
         else:
             _hold_related(order, events=written)
@@ -359,10 +359,10 @@ def record_orders(
                     written.append(
                         events.notifications_queued_event(order, by=by, notifications=queued[order.pk])
                     )
-        events.write_events(written)
         if payment_confirmed and merchant.auto_processing:
             # Auto-processing: one hosting lookup for the batch, each vendor told once of it.
-            allocate_many_on_entry(orders, by=by)
+            allocate_many_on_entry(orders, by=by, notify=notify, written=written)
+        events.write_events(written)
     return results
 
 

@@ -30,7 +30,7 @@ from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.errors import DomainError
 from orderdesk.fulfillment import actions as fulfillment_actions
-from orderdesk.fulfillment.actions import ShipmentLine, VendorAllocation
+from orderdesk.fulfillment.actions import OrderAllocation, ShipmentLine, VendorAllocation
 from orderdesk.fulfillment.errors import ShipmentNotFound
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.vendors.models import Hosting, Vendor
@@ -62,34 +62,52 @@ class Placed:
         return sum(shipment.units for shipment in self.shipments)
 
 
-def allocate_on_entry(order: Order, *, by: Actor) -> list[Fulfillment]:
+def allocate_on_entry(
+    order: Order, *, by: Actor, notify: bool = True, written: list | None = None
+) -> list[Fulfillment]:
     """Auto-processing: allocate the order's hosted lines as it enters Order Tracking.
 
     Call inside the entering action's transaction, with the order row locked (record_order
     created it there; verify_payment locked it). One query when nothing of it is hosted.
+    `notify=False` queues no vendor email (as it queues no merchant message). `written`: the
+    caller's unsaved timeline events, written together after this; the "Placed with vendors"
+    event joins them instead of an INSERT of its own.
     """
     hosted = _hosted_lines(order.pk)
     if not hosted:
         return []
-    shipments = _allocate(order, hosted, by=by, auto=True)
-    queue_allocation_digests(shipments, merchant_id=order.merchant_id)
+    shipments = _allocate(order, hosted, by=by, auto=True, written=written)
+    if notify:
+        queue_allocation_digests(shipments, merchant_id=order.merchant_id)
     return shipments
 
 
-def allocate_many_on_entry(orders: Sequence[Order], *, by: Actor) -> list[Fulfillment]:
+def allocate_many_on_entry(
+    orders: Sequence[Order], *, by: Actor, notify: bool = True, written: list | None = None
+) -> list[Fulfillment]:
     """Auto-processing of a batch of new orders (record_orders), inside its transaction: one
-    query finds the hosted lines of them all (none hosted: that is all it costs), and each
-    vendor gets one email for the whole batch."""
+    query finds the hosted lines of them all (none hosted: that is all it costs), their
+    shipments, lines and tracking events are written one INSERT each for the whole batch, and
+    each vendor gets one email for it (none with `notify=False`). `written` as for
+    allocate_on_entry."""
     if not orders:
         return []
     hosted_by_order: dict[int, list] = {}
     for line in _hosted_lines_of([order.pk for order in orders]):
         hosted_by_order.setdefault(line.order_id, []).append(line)
+    placing = [order for order in orders if order.pk in hosted_by_order]
+    if not placing:
+        return []
+    # Every order's shipments, lines and tracking events in one INSERT each, the counts moved once.
+    shipments_of = fulfillment_actions.allocate_unshipped_units_of_orders(
+        [_wanted(order, hosted_by_order[order.pk]) for order in placing], by=by
+    )
     shipments = []
-    for order in orders:
-        if order.pk in hosted_by_order:
-            shipments += _allocate(order, hosted_by_order[order.pk], by=by, auto=True)
-    queue_allocation_digests(shipments, merchant_id=orders[0].merchant_id)
+    for order, placed in zip(placing, shipments_of, strict=True):
+        _say_placed(order, hosted_by_order[order.pk], placed, by=by, auto=True, written=written)
+        shipments += placed
+    if notify:
+        queue_allocation_digests(shipments, merchant_id=orders[0].merchant_id)
     return shipments
 
 
@@ -122,17 +140,31 @@ def place_orders(order_ids: Sequence[int], *, by: Actor) -> list[Placed]:
         hosted_by_order: dict[int, list[HostedLine]] = {}
         for line in _hosted_lines_of(ids):
             hosted_by_order.setdefault(line.order_id, []).append(line)
-        every_shipment = []
+        placing = []
         for order in orders:
             placed = Placed(order_id=order.pk, reference=order.reference)
             results.append(placed)
             if order.status != Order.Status.PENDING:
                 placed.skipped = f"it is {order.get_status_display().lower()}, not pending"
-                continue
-            placed.shipments = _allocate(order, hosted_by_order.get(order.pk, []), by=by, auto=False)
-            if not placed.shipments:
+            elif order.pk in hosted_by_order:
+                placing.append((order, placed))
+        # The batch's shipments, lines and tracking events one INSERT each, its events one more.
+        shipments_of = (
+            fulfillment_actions.allocate_unshipped_units_of_orders(
+                [_wanted(order, hosted_by_order[order.pk]) for order, _ in placing], by=by
+            )
+            if placing
+            else []
+        )
+        every_shipment, written = [], []
+        for (order, placed), shipments in zip(placing, shipments_of, strict=True):
+            _say_placed(order, hosted_by_order[order.pk], shipments, by=by, auto=False, written=written)
+            placed.shipments = shipments
+            every_shipment += shipments
+        for placed in results:
+            if not placed.shipments and not placed.skipped:
                 placed.skipped = "nothing of it is hosted with a vendor, or all of it is placed already"
-            every_shipment += placed.shipments
+        events.write_events(written)
         queue_allocation_digests(every_shipment, merchant_id=by.merchant.pk)
     return results
 
@@ -383,14 +415,22 @@ def _hosted_lines_sql(order_count: int) -> str:
     )
 
 
-def _allocate(order: Order, hosted: list[HostedLine], *, by: Actor, auto: bool) -> list[Fulfillment]:
+def _allocate(
+    order: Order, hosted: list[HostedLine], *, by: Actor, auto: bool, written: list | None = None
+) -> list[Fulfillment]:
     """The units of these hosted lines not yet in a shipment, one shipment per vendor, and the
-    timeline event saying so (the order is locked by the caller)."""
+    timeline event saying so (the order is locked by the caller); the event is appended to
+    `written` for the caller to write when given, else saved here."""
     if not hosted:
         return []
-    shipments = fulfillment_actions.allocate_unshipped_units(
-        order,
-        by=by,
+    shipments = fulfillment_actions.allocate_unshipped_units_of_orders([_wanted(order, hosted)], by=by)[0]
+    _say_placed(order, hosted, shipments, by=by, auto=auto, written=written)
+    return shipments
+
+
+def _wanted(order: Order, hosted: list[HostedLine]) -> OrderAllocation:
+    return OrderAllocation(
+        order=order,
         order_lines=hosted,
         already_shipped={line.pk: line.shipped for line in hosted},
         allocations=[
@@ -403,26 +443,31 @@ def _allocate(order: Order, hosted: list[HostedLine], *, by: Actor, auto: bool) 
             for line in hosted
         ],
     )
-    if shipments:
-        vendors = {line.hosting_vendor_id: line for line in hosted}
-        for shipment in shipments:
-            shipment.vendor_name = vendors[shipment.vendor_id].hosting_vendor_name
-            shipment.vendor_email = vendors[shipment.vendor_id].hosting_vendor_email
-        events.record_placed_with_vendors(
-            order,
-            by=by,
-            parts=[
-                {
-                    "vendor_id": shipment.vendor_id,
-                    "vendor": shipment.vendor_name,
-                    "shipment_id": shipment.pk,
-                    "units": shipment.units,
-                }
-                for shipment in shipments
-            ],
-            auto=auto,
-        )
-    return shipments
+
+
+def _say_placed(
+    order: Order, hosted: list[HostedLine], shipments: list[Fulfillment], *, by: Actor, auto: bool, written
+) -> None:
+    """Name the new shipments' vendors (for the digest) and write the timeline event (or add it to `written`)."""
+    if not shipments:
+        return
+    vendors = {line.hosting_vendor_id: line for line in hosted}
+    for shipment in shipments:
+        shipment.vendor_name = vendors[shipment.vendor_id].hosting_vendor_name
+        shipment.vendor_email = vendors[shipment.vendor_id].hosting_vendor_email
+    parts = [
+        {
+            "vendor_id": shipment.vendor_id,
+            "vendor": shipment.vendor_name,
+            "shipment_id": shipment.pk,
+            "units": shipment.units,
+        }
+        for shipment in shipments
+    ]
+    if written is not None:
+        written.append(events.placed_with_vendors_event(order, by=by, parts=parts, auto=auto))
+    else:
+        events.record_placed_with_vendors(order, by=by, parts=parts, auto=auto)
 
 
 def _locked_order(order_id, by: Actor) -> Order:

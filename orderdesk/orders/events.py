@@ -219,6 +219,13 @@ def record_placed_with_vendors(
     return _record(order, OrderEvent.Kind.PLACED_WITH_VENDORS, by, {"parts": parts, "auto": auto})
 
 
+def placed_with_vendors_event(
+    order: Order, *, by: Actor, parts: list[dict[str, Any]], auto: bool
+) -> OrderEvent:
+    """record_placed_with_vendors' event unsaved, for write_events with the new order's others."""
+    return _event(order, OrderEvent.Kind.PLACED_WITH_VENDORS, by, {"parts": parts, "auto": auto})
+
+
 def record_moved_to_vendor(
     order: Order, *, by: Actor, title: str, quantity: int, from_vendor: str, to_vendor: str
 ) -> OrderEvent:

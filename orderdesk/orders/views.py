@@ -190,8 +190,9 @@ def _vendor_section(request, order: Order) -> dict:
     return {
         "costs": costs,
         "show_costs": can(request.actor, Permission.VIEW_REPORTS),
-        "can_move": can(request.actor, Permission.PLACE_WITH_VENDORS)
-        and order.status == Order.Status.PENDING,
+        # Whatever the order's status: each vendor part offers "Move items" while its shipment
+        # has not gone to the carrier (pending or processing), as move_to_vendor allows.
+        "can_move": can(request.actor, Permission.PLACE_WITH_VENDORS),
         "merchant_shipments": [s for s in order.fulfillments.all() if s.vendor_id is None],
     }
 

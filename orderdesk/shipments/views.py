@@ -35,6 +35,8 @@ from .forms import AcceptForm, CarrierFeedForm, DeliveredForm, ExceptionForm, In
 from .models import CarrierFeed
 
 Status = Fulfillment.ShippingStatus
+# A shipment id no row has, replaced by each row's id in the detail URL reversed once per page.
+_URL_MARK = 987654321987654321
 
 
 @permission_required(Permission.VIEW_SHIPMENTS)
@@ -44,11 +46,15 @@ def shipment_list(request):
     actor = request.actor
     choice = ShipmentListForm(request.GET).choice()
     page = shipments_in_status(actor, status=choice["status"], after=choice["after"])
+    # One reverse() of each for the page, not one per row and tab.
+    list_url, detail_url = reverse("shipments:list"), reverse("shipments:detail", args=[_URL_MARK])
+    for row in page.shipments:
+        row.url = detail_url.replace(str(_URL_MARK), str(row.pk))
     context = {
         "page": page,
         "choice": choice,
         "is_vendor": actor.party.vendor_id is not None,
-        "more_url": _list_url(choice["status"], after=page.next_cursor),
+        "more_url": _list_url(choice["status"], after=page.next_cursor, base=list_url),
     }
     if request.htmx and choice["after"]:
         return render(request, "shipments/_shipment_rows.html", context)
@@ -58,7 +64,7 @@ def shipment_list(request):
             "status": status,
             "label": status.label,
             "count": counts[status],
-            "url": _list_url(status),
+            "url": _list_url(status, base=list_url),
             "current": status == choice["status"],
         }
         for status in SHIPPING_TABS
@@ -158,11 +164,29 @@ def _move(request, shipment_id, *, to: str, form_class, done: str):
         except ShipmentNotFound as missing:
             raise Http404(missing.message) from missing
         except DomainError as refusal:
-            show_refusal(form, refusal)
+            show_refusal(form, _in_this_pages_words(refusal))
         else:
             messages.success(request, f"Shipment {_label(shipment)} {done}.")
             return redirect("shipments:detail", shipment_id=shipment.pk)
     return _shipment_page(request, shipment_id, refused={to: form}, status=422)
+
+
+# The shipment actions speak of the merchant's Dispatch form ("Delivery reference no."); this page
+# labels the same field "Tracking number", as carriers and vendors call it, so its refusals do too.
+_TRACKING_WORDS = (
+    ("the courier's delivery reference number", "the tracking number"),
+    ("A delivery reference", "A tracking number"),
+    ("delivery reference", "tracking number"),
+)
+
+
+def _in_this_pages_words(refusal: DomainError) -> DomainError:
+    if refusal.field != "delivery_reference":
+        return refusal
+    message = refusal.message
+    for theirs, ours in _TRACKING_WORDS:
+        message = message.replace(theirs, ours)
+    return DomainError(message, field=refusal.field)
 
 
 def _shipment_page(request, shipment_id, *, refused=None, status=200):
@@ -203,8 +227,8 @@ def _label(shipment: Fulfillment) -> str:
     return f"{shipment.order.reference}" if shipment.order_id else f"#{shipment.pk}"
 
 
-def _list_url(status: str, *, after: str | None = None) -> str:
+def _list_url(status: str, *, after: str | None = None, base: str | None = None) -> str:
     params = {"status": status}
     if after:
         params["after"] = after
-    return f"{reverse('shipments:list')}?{urlencode(params)}"
+    return f"{base or reverse('shipments:list')}?{urlencode(params)}"

@@ -27,7 +27,7 @@ manage_notification_contacts   Y - - - - -
 choose_notifications           Y - - - - -
 invite_people                  Y - - - - -
 manage_stores                  Y - - - - -
-manage_vendors                 Y - - - - -
+manage_vendors                 Y - - - Y -
 manage_api_keys                Y - - - - -
 manage_webhooks                Y - - - - -
 view_reports                   Y Y - - - -

@@ -1,5 +1,5 @@
 """Shipments with their tracking events (read, and move through orders' domain function), and the
-merchant's vendors and hosting (read)."""
+merchant's vendors and hosting (read, and written through the vendors app's domain functions)."""
 
 import pytest
 
@@ -10,6 +10,7 @@ from orderdesk.fulfillment.models import Fulfillment, TrackingEvent
 from orderdesk.notifications.models import Notification
 from orderdesk.orders.models import Order
 from orderdesk.orders.tests.factories import dispatched_order, pending_order
+from orderdesk.vendors.models import Hosting, Vendor
 from orderdesk.vendors.tests.factories import HostingFactory, VendorFactory
 
 from .factories import api_key, client_with
@@ -140,4 +141,138 @@ def test_vendors_and_hosting_are_read(shop):
         }
     ]
     assert client.get("/api/v1/hostings", {"vendor": other_vendor.pk}).json()["results"] == []
-    assert client.post("/api/v1/vendors", {"name": "New"}, format="json").status_code == 405
+    # Vendors are never deleted through the API (their shipments keep naming them): switch one off.
+    assert client.delete(f"/api/v1/vendors/{other_vendor.pk}").status_code == 405
+
+
+# --- writing vendors and hosting (issue 11: what the vendors issue adds) ---------------------------
+
+
+def _variant(merchant, sku="LS-M"):
+    product = Product.objects.create(merchant=merchant, title=f"Product {sku}")
+    return Variant.objects.create(merchant=merchant, product=product, sku=sku, price="799.00")
+
+
+def test_a_read_write_key_adds_a_vendor_and_an_idempotent_retry_adds_it_once(shop):
+    key, owner = shop
+    client = client_with(key.token)
+    body = {"name": "Cebu Source", "contact_email": "Orders@Cebu.example", "processing_days": 2}
+
+    first = client.post("/api/v1/vendors", body, format="json", HTTP_IDEMPOTENCY_KEY="vendor-1")
+    again = client.post("/api/v1/vendors", body, format="json", HTTP_IDEMPOTENCY_KEY="vendor-1")
+    other_body = client.post(
+        "/api/v1/vendors", {"name": "Davao Makers"}, format="json", HTTP_IDEMPOTENCY_KEY="vendor-1"
+    )
+
+    assert first.status_code == 201, first.json()
+    assert first.json()["contact_email"] == "orders@cebu.example"  # the vendors app's rules applied
+    assert first.json()["currency"] == owner.merchant.currency and first.json()["is_active"] is True
+    assert (
+        again.status_code == 201 and again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    )
+    assert other_body.status_code == 409
+    assert Vendor.objects.filter(merchant=owner.merchant).count() == 1
+
+
+def test_a_vendor_refused_by_the_vendors_app_is_a_problem_naming_the_field(shop):
+    key, owner = shop
+    VendorFactory(merchant=owner.merchant, name="Cebu Source")
+    client = client_with(key.token)
+
+    taken = client.post("/api/v1/vendors", {"name": "cebu source"}, format="json")
+    bad_phone = client.post("/api/v1/vendors", {"name": "New", "contact_phone": "call me"}, format="json")
+
+    assert taken.status_code == 422 and taken["Content-Type"] == "application/problem+json"
+    assert (taken.json()["field"], taken.json()["detail"]) == (
+        "name",
+        "You already have a vendor named cebu source.",
+    )
+    assert bad_phone.status_code == 422 and bad_phone.json()["field"] == "contact_phone"
+    assert Vendor.objects.filter(merchant=owner.merchant).count() == 1
+
+
+def test_patching_a_vendor_changes_only_the_fields_given_and_can_switch_it_off(shop):
+    key, owner = shop
+    vendor = VendorFactory(merchant=owner.merchant, name="Cebu Source", processing_days=3)
+    client = client_with(key.token)
+
+    answer = client.patch(
+        f"/api/v1/vendors/{vendor.pk}", {"processing_days": 5, "is_active": False}, format="json"
+    )
+
+    assert answer.status_code == 200, answer.json()
+    vendor.refresh_from_db()
+    assert (vendor.name, vendor.processing_days, vendor.is_active) == ("Cebu Source", 5, False)
+    assert answer.json()["processing_days"] == 5 and answer.json()["is_active"] is False
+
+
+def test_read_keys_cannot_write_vendors_or_hosting_and_another_shops_vendor_is_not_found(shop):
+    key, owner = shop
+    vendor = VendorFactory(merchant=owner.merchant, name="Cebu Source")
+    variant = _variant(owner.merchant)
+    read = client_with(api_key(owner.merchant, scope=ApiKey.Scope.READ).token)
+    theirs = VendorFactory(merchant=api_key().api_key.merchant, name="Theirs")
+    client = client_with(key.token)
+
+    assert read.post("/api/v1/vendors", {"name": "X"}, format="json").status_code == 403
+    assert read.patch(f"/api/v1/vendors/{vendor.pk}", {}, format="json").status_code == 403
+    hosting_body = {"variant_id": variant.pk, "vendor_id": vendor.pk, "unit_cost": "300.00"}
+    assert read.post("/api/v1/hostings", hosting_body, format="json").status_code == 403
+    missing = client.patch(f"/api/v1/vendors/{theirs.pk}", {"name": "Mine now"}, format="json")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/problem+json"
+    assert client.get(f"/api/v1/vendors/{theirs.pk}").status_code == 404
+    # Another shop's vendor named in a body is refused as unknown, the same words as for no vendor at all.
+    with_theirs = client.post("/api/v1/hostings", hosting_body | {"vendor_id": theirs.pk}, format="json")
+    assert with_theirs.status_code == 422 and with_theirs.json()["field"] == "vendor"
+    Vendor.objects.get(pk=theirs.pk, name="Theirs")
+    assert not Hosting.objects.exists()
+
+
+def test_a_key_hosts_and_rehosts_one_variant_and_never_sees_the_costs(shop):
+    key, owner = shop
+    cebu = VendorFactory(merchant=owner.merchant, name="Cebu Source")
+    davao = VendorFactory(merchant=owner.merchant, name="Davao Makers")
+    variant = _variant(owner.merchant)
+    client = client_with(key.token)
+    body = {"variant_id": variant.pk, "vendor_id": cebu.pk, "unit_cost": "300.00", "shipping_cost": "40.00"}
+
+    hosted = client.post("/api/v1/hostings", body, format="json", HTTP_IDEMPOTENCY_KEY="h-1")
+    replayed = client.post("/api/v1/hostings", body, format="json", HTTP_IDEMPOTENCY_KEY="h-1")
+    rehosted = client.post(
+        "/api/v1/hostings", body | {"vendor_id": davao.pk, "vendor_sku": "DM-9"}, format="json"
+    )
+
+    assert hosted.status_code == 201, hosted.json()
+    assert (hosted.json()["vendor_id"], hosted.json()["unit_cost"], hosted.json()["shipping_cost"]) == (
+        cebu.pk,
+        None,
+        None,
+    )
+    assert replayed.json() == hosted.json()
+    assert rehosted.status_code == 201 and rehosted.json()["id"] == hosted.json()["id"]
+    hosting = Hosting.objects.get(variant=variant)
+    assert (hosting.vendor_id, hosting.vendor_sku, str(hosting.unit_cost)) == (davao.pk, "DM-9", "300.00")
+
+
+def test_a_key_hosts_many_variants_at_once_all_or_none(shop):
+    key, owner = shop
+    cebu = VendorFactory(merchant=owner.merchant, name="Cebu Source")
+    mine = [_variant(owner.merchant, sku) for sku in ("A-1", "B-2")]
+    theirs = _variant(api_key().api_key.merchant, "C-3")
+    client = client_with(key.token)
+    body = {"vendor_id": cebu.pk, "unit_cost": "120.00"}
+
+    refused = client.post(
+        "/api/v1/hostings/many", body | {"variant_ids": [mine[0].pk, theirs.pk]}, format="json"
+    )
+    bad_cost = client.post(
+        "/api/v1/hostings/many", body | {"variant_ids": [mine[0].pk], "unit_cost": "-1"}, format="json"
+    )
+    hosted = client.post("/api/v1/hostings/many", body | {"variant_ids": [v.pk for v in mine]}, format="json")
+
+    assert refused.status_code == 422 and refused.json()["detail"] == "That product does not exist."
+    assert bad_cost.status_code == 400 and bad_cost["Content-Type"] == "application/problem+json"
+    assert hosted.status_code == 201, hosted.json()
+    assert [row["variant_id"] for row in hosted.json()] == sorted(v.pk for v in mine)
+    assert {row["vendor_id"] for row in hosted.json()} == {cebu.pk}
+    assert Hosting.objects.count() == 2 and not Hosting.objects.filter(variant=theirs).exists()

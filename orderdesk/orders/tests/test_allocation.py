@@ -218,12 +218,45 @@ def test_auto_processing_of_three_lines_for_two_vendors_costs_a_fixed_handful_of
             actions.record_order(new, by=shop.actor, payment_confirmed=True, notify=False)
         return len(captured)
 
-    # The hosted lines with the units already shipped, shipments, their lines, tracking events,
-    # the timeline event, the vendors' digests.
     queries_to_record(auto=False)  # the first also makes the tab counts' rows and the customer
-    # Six for the hosting lookup and the shipments; the shipments' tracking events (shipment.updated)
-    # share the order's one read of the merchant's webhook endpoints (publishing_once).
-    assert queries_to_record(auto=True) - queries_to_record(auto=False) == 6
+    # The hosted lines with the units already shipped, the shipments, their lines, their tracking
+    # events and the shipment counts (one upsert for both vendors). The shipments' tracking events
+    # (shipment.updated) share the order's one read of the merchant's webhook endpoints
+    # (publishing_once); the timeline event joins the order's own INSERT; notify=False queues no
+    # vendor digest.
+    assert queries_to_record(auto=True) - queries_to_record(auto=False) == 5
+
+
+def test_notify_false_queues_no_vendor_digest_but_allocates_and_counts(shop):
+    from orderdesk.fulfillment.counts import shipment_counts
+
+    new = actions.NewOrder(
+        customer=actions.CustomerDetails(name="Ana", phone="0917 555 0101", address="Makati"),
+        lines=lines_of((shop.shirt, 1), (shop.mug, 1)),
+        payment_method="card",
+    )
+    quiet = actions.record_order(new, by=shop.actor, payment_confirmed=True, notify=False)
+    [batched] = actions.record_orders(
+        [actions.NewOrder(**{**new.__dict__, "reference": "QUIET-2"})],
+        by=shop.actor,
+        payment_confirmed=True,
+        notify=False,
+    )
+
+    assert not Notification.objects.filter(topic=TOPIC).exists()
+    for order in (quiet, batched.order):
+        assert set(Fulfillment.objects.filter(order=order).values_list("vendor__name", flat=True)) == {
+            "Cebu Source",
+            "Davao Makers",
+        }
+        assert order.events.filter(kind=OrderEvent.Kind.PLACED_WITH_VENDORS).count() == 1
+    assert shipment_counts(shop.actor.merchant, vendor_id=shop.cebu.pk)["pending"] == 2
+    assert shipment_counts(shop.actor.merchant, vendor_id=shop.davao.pk)["pending"] == 2
+
+    actions.record_order(
+        actions.NewOrder(**{**new.__dict__, "reference": "LOUD-1"}), by=shop.actor, payment_confirmed=True
+    )
+    assert Notification.objects.filter(topic=TOPIC).count() == 2  # one per vendor
 
 
 def test_moving_units_to_another_vendor_takes_its_hosting_costs_and_says_so(shop):
@@ -323,10 +356,37 @@ def test_a_batch_of_paid_orders_is_placed_with_one_email_per_vendor_for_the_whol
         for n in range(3)
     ]
 
-    recorded = actions.record_orders(batch, by=shop.actor, payment_confirmed=True, notify=False)
+    recorded = actions.record_orders(batch, by=shop.actor, payment_confirmed=True)
 
     for result in recorded:
         assert set(shipments_of(result.order)) == {"Cebu Source", "Davao Makers"}
     digests = Notification.objects.filter(topic=TOPIC)
     assert sorted(d.recipient for d in digests) == ["cebu@vendor.example", "davao@vendor.example"]
     assert all(len(d.payload["shipment_ids"]) == 3 for d in digests)
+
+
+def test_a_batch_allocates_in_the_same_statements_however_many_orders_it_holds(shop):
+    from orderdesk.fulfillment.counts import shipment_counts
+
+    def statements_to_record(count: int, start: int) -> int:
+        batch = [
+            actions.NewOrder(
+                customer=actions.CustomerDetails(name="Ana", phone="0917 555 0101", address="Makati"),
+                lines=lines_of((shop.shirt, 1), (shop.tote, 2), (shop.mug, 1)),
+                payment_method="card",
+                reference=f"BATCH-{start + n}",
+            )
+            for n in range(count)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            recorded = actions.record_orders(batch, by=shop.actor, payment_confirmed=True)
+        for result in recorded:
+            assert set(shipments_of(result.order)) == {"Cebu Source", "Davao Makers"}
+            assert result.order.events.filter(kind=OrderEvent.Kind.PLACED_WITH_VENDORS).count() == 1
+        return len(captured)
+
+    statements_to_record(1, 0)  # the first also makes the customer and the counts' rows
+    assert statements_to_record(2, 10) == statements_to_record(6, 20)
+    assert shipment_counts(shop.actor.merchant, vendor_id=shop.cebu.pk)["pending"] == 9
+    assert shipment_counts(shop.actor.merchant, vendor_id=shop.davao.pk)["pending"] == 9
+    assert Notification.objects.filter(topic=TOPIC).count() == 2 * 3  # each vendor once per batch

@@ -1,19 +1,20 @@
 """Allocation under hypothesis: random orders, hostings, and a random run of Place, re-hosting,
 Done and moves. Whatever happens, no unit is allocated twice or beyond its line, every
-shipment carries only its own vendor's lines, and every unit is somewhere exactly once."""
+shipment carries only its own vendor's lines, every unit is somewhere exactly once, and the kept
+shipment counts equal the shipments."""
 
 import contextlib
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orderdesk.accounts.models import Merchant
 from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.errors import DomainError
-from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, ShipmentStatusCount
 from orderdesk.orders import allocation
 from orderdesk.orders.actions import LineInput
 from orderdesk.orders.models import OrderLine
@@ -66,6 +67,21 @@ def check_invariants(merchant, vendors_by_variant_expected=None):
             assert entry.order_line.order_id == shipment.order_id
             assert entry.quantity >= 1
             assert entry.unit_cost is not None
+    # The kept shipment counts (the work list's and the shipping-status tabs') follow every
+    # allocation and every move, a shipment emptied by a move included.
+    real = {
+        (row["vendor_id"], row["status"]): row["n"]
+        for row in Fulfillment.objects.filter(merchant=merchant)
+        .values("vendor_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    kept = {
+        (row.vendor_id, row.status): row.count
+        for row in ShipmentStatusCount.objects.filter(merchant=merchant)
+        if row.count
+    }
+    assert kept == real
 
 
 def hosted_units_left(merchant) -> int:

@@ -206,6 +206,26 @@ def test_staff_see_the_vendor_parts_with_costs_and_margin_as_in_the_reports(clie
     assert "Margin" in page and "300.00" in page
 
 
+def test_move_items_is_offered_on_any_order_while_its_vendor_shipment_has_not_left(
+    owner_client, owner, catalog
+):
+    from orderdesk.orders.models import Order
+
+    HostingFactory(variant=catalog["mug"], vendor=catalog["davao"])
+    order = order_of(owner, (catalog["shirt"], 1), (catalog["mug"], 1))
+    owner_client.post(reverse("orders:place_done"), {"orders": [order.pk]})
+    cebu_part = Fulfillment.objects.get(order=order, vendor=catalog["cebu"])
+    actions.move_order_shipment(cebu_part.pk, by=owner, to="in_transit", delivery_reference="JT1")
+    # Not only a Pending order (an after-sales resend, say, gives a dispatched order a pending shipment).
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.DISPATCHED)
+
+    page = owner_client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+
+    davao_part = Fulfillment.objects.get(order=order, vendor=catalog["davao"])
+    assert reverse("orders:move_units", args=[davao_part.pk]) in page
+    assert reverse("orders:move_units", args=[cebu_part.pk]) not in page  # in transit: it has left
+
+
 def test_the_order_page_moves_units_to_another_vendor(owner_client, owner, catalog):
     order = order_of(owner, (catalog["shirt"], 3))
     owner_client.post(reverse("orders:place_done"), {"orders": [order.pk]})

@@ -111,7 +111,7 @@ def test_a_vendors_day_accept_add_tracking_exception_delivered_and_the_order_fol
             "in_transit",
             {"carrier": "LBC", "delivery_reference": ""},
             "delivery_reference",
-            "Enter the courier",
+            "Enter the tracking number",
         ),
         (
             "in_transit",
@@ -209,3 +209,24 @@ def test_the_portal_pages_carry_the_security_policies_and_nothing_inline(owner, 
     refused = agent.post(reverse("shipments:exception", args=[shipment.pk]), {"reason": ""})
     assert refused.status_code == 422
     assert_nothing_inline(refused)
+
+
+def test_a_refused_tracking_number_is_named_as_the_field_is_labelled(owner):
+    vendor = VendorFactory(merchant=owner.merchant, name="Cebu Weavers")
+    shipment = vendor_shipment(owner, vendor)
+    agent = signed_in(vendor_person(vendor))
+    agent.post(reverse("shipments:accept", args=[shipment.pk]))
+
+    blank = agent.post(reverse("shipments:in_transit", args=[shipment.pk]), {"carrier": "LBC"})
+    too_long = agent.post(
+        reverse("shipments:in_transit", args=[shipment.pk]),
+        {"carrier": "LBC", "delivery_reference": "9" * 120},
+    )
+
+    assert blank.status_code == 422
+    page = blank.content.decode()
+    assert "Tracking number" in page and "Enter the tracking number." in page
+    assert "delivery reference" not in page
+    assert "A tracking number has at most 100 characters." in too_long.content.decode()
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.delivery_reference) == (Status.PROCESSING, "")

@@ -256,88 +256,6 @@ def place_paid_order(bench: Bench) -> dict:
     }
 
 
-def auto_allocation(bench: Bench) -> dict:
-    """What auto-processing adds to placing a paid order of 3 hosted lines with 2 vendors: the same
-    order recorded with auto-processing on and off, alternately (so load drifts hit both alike)."""
-    from orderdesk.accounts.models import Merchant
-    from orderdesk.catalog.models import Product, Variant
-    from orderdesk.vendors.models import Hosting, Vendor
-
-    merchant = bench.writes_merchant
-    actor = Actor.for_user(bench.writes_owner)
-    vendors = [
-        Vendor.objects.create(
-            merchant=merchant, name=f"Bench vendor {n}", contact_email=f"v{n}@bench.example"
-        )
-        for n in (1, 2)
-    ]
-    variant_ids = []
-    for k, (sku, title, price) in enumerate(fill.PRODUCTS[: fill.LINES_PER_ORDER]):
-        product = Product.objects.create(merchant=merchant, title=title)
-        variant = Variant.objects.create(merchant=merchant, product=product, sku=f"AUTO-{sku}", price=price)
-        Hosting.objects.create(
-            merchant=merchant, variant=variant, vendor=vendors[0 if k < 2 else 1], unit_cost=price / 2
-        )
-        variant_ids.append(variant.pk)
-
-    def hosted_order(number: int) -> NewOrder:
-        order = _paid_order(3_000_000 + number)
-        lines = [
-            LineInput(
-                title=line.title,
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                variant_id=pk,
-            )
-            for line, pk in zip(order.lines, variant_ids, strict=True)
-        ]
-        return NewOrder(**{**order.__dict__, "lines": lines})
-
-    from orderdesk.notifications import delivery
-
-    # The vendors' emails are sent after the timings: a delivery thread writing beside the timed
-    # transactions would time SQLite's one writer, not the allocation.
-    held: list[int] = []
-    start_delivery = delivery.start_delivery
-    delivery.start_delivery = held.extend
-    timings: dict[bool, list[float]] = {True: [], False: []}
-    # CPU time of this process (SQLite works inside it): what a loaded machine's waits leave out.
-    cpu: dict[bool, list[float]] = {True: [], False: []}
-    counts: dict[bool, list[int]] = {True: [], False: []}
-    try:
-        for number in range(2 * bench.requests + 2):
-            auto = number % 2 == 0
-            Merchant.objects.filter(pk=merchant.pk).update(auto_processing=auto)
-            new = hosted_order(number)
-            connection.queries_log.clear()  # a long run fills the log, and then counts nothing
-            with CaptureQueriesContext(connection) as captured:
-                started, cpu_started = time.perf_counter(), time.process_time()
-                actions.record_order(new, by=actor, payment_confirmed=True)
-                elapsed = (time.perf_counter() - started) * 1000
-                cpu_used = (time.process_time() - cpu_started) * 1000
-            if number >= 2:  # the first of each is a warm-up
-                timings[auto].append(elapsed)
-                cpu[auto].append(cpu_used)
-                counts[auto].append(len(captured.captured_queries))
-    finally:
-        delivery.start_delivery = start_delivery
-        Merchant.objects.filter(pk=merchant.pk).update(auto_processing=True)
-    start_delivery(held)
-    with_auto, without = summarize(timings[True], counts[True]), summarize(timings[False], counts[False])
-    return with_auto | {
-        "what": "record_order(payment_confirmed=True) of 3 lines hosted with 2 vendors, auto-processing on; "
-        "alternating with the same order, auto-processing off; the vendors' emails queued inside, sent after",
-        "without_auto": without,
-        "extra_p50_ms": round(with_auto["p50_ms"] - without["p50_ms"], 2),
-        "extra_p95_ms": round(with_auto["p95_ms"] - without["p95_ms"], 2),
-        "extra_sql": with_auto["sql_max"] - without["sql_max"],
-        "cpu_p50_ms": round(percentile(cpu[True], 50), 2),
-        "cpu_p50_ms_without_auto": round(percentile(cpu[False], 50), 2),
-        "extra_cpu_p50_ms": round(percentile(cpu[True], 50) - percentile(cpu[False], 50), 2),
-    }
-
-
 def transitions_over_http(bench: Bench) -> dict:
     """Dispatch then fulfil, each order once, from `clients` threads against gunicorn on loopback."""
     import requests
@@ -654,7 +572,7 @@ def dispatch_photo(bench: Bench) -> dict:
 WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Dispatch photo (8 MP JPEG)", dispatch_photo),
     ("Place a paid order", place_paid_order),
-    ("Auto-allocation (2 vendors)", auto_allocation),
+    ("Auto-allocation (2 vendors)", shipment_figures.auto_allocation),
     ("Backfill from Shopify", ingest.backfill_from_shopify),
     ("CSV import", ingest.csv_import),
     ("Webhooks in over HTTP", ingest.webhooks_in_over_http),

@@ -49,7 +49,7 @@ def test_a_vendors_day_accept_tracking_exception_delivered(visitor, screenshot, 
     # The tracking form is open once the parcel is being prepared.
     page.get_by_label("Carrier").fill("LBC")
     page.get_by_role("button", name="Mark in transit").click()
-    expect(page.get_by_text("Enter the courier's delivery reference number.")).to_be_visible()
+    expect(page.get_by_text("Enter the tracking number.")).to_be_visible()
     expect(page.get_by_label("Carrier")).to_have_value("LBC")
     screenshot(page, "vendor-03-refused")
     page.get_by_label("Tracking number").fill("LBC123456")

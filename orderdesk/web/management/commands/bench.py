@@ -228,13 +228,20 @@ class Command(BaseCommand):
             extra = f"  CPU {figure['cpu_ms_per_order']} ms/order" if "cpu_ms_per_order" in figure else ""
             if "cpu_p95_ms" in figure:
                 extra = f"  CPU p50 {figure['cpu_p50_ms']} ms, p95 {figure['cpu_p95_ms']} ms"
-            if "extra_p50_ms" in figure:
-                off = figure["without_auto"]
+            if "cpu_ms" in figure and "extra_p50_ms" not in figure:
                 extra = (
-                    f"  off: {off['p50_ms']}/{off['p95_ms']}/{off['p99_ms']} ms, {off['sql_max']} SQL; "
+                    f"  CPU p50/p95/p99 {'/'.join(str(ms) for ms in figure['cpu_ms'].values())} ms/request"
+                )
+            if "extra_p50_ms" in figure:
+                off = figure["without_hosting"]
+                cpu, cpu_off, cpu_extra = (
+                    "/".join(str(figure[key][p]) for p in ("p50", "p95", "p99"))
+                    for key in ("cpu_ms", "cpu_ms_without_hosting", "extra_cpu_ms")
+                )
+                extra = (
+                    f"  unhosted: {off['p50_ms']}/{off['p95_ms']}/{off['p99_ms']} ms, {off['sql_max']} SQL; "
                     f"extra p50 {figure['extra_p50_ms']} ms, p95 {figure['extra_p95_ms']} ms, +{figure['extra_sql']} SQL; "
-                    f"CPU p50 {figure['cpu_p50_ms']} vs {figure['cpu_p50_ms_without_auto']} ms "
-                    f"(+{figure['extra_cpu_p50_ms']})"
+                    f"CPU p50/p95/p99 {cpu} vs {cpu_off} ms (extra {cpu_extra})"
                 )
             if "lost_updates" in figure:
                 extra = f"  lost updates: {figure['lost_updates']}, failed: {figure['failed_posts']}"
