@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime
 from html import escape
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 
 from orderdesk.money import format_money
-from orderdesk.stores.templatetags.store_flags import flagged_store_change
 
 from .models import Order
 from .templatetags.order_pages import due_note
@@ -157,7 +157,7 @@ class RowMaker:
             status=escape(order.status),
             status_label=self._label("status", order.status),
             late_badge='<span class="badge badge-late">Late</span>' if late else "",
-            store_change_badge=_STORE_CHANGE if flagged_store_change(order) else "",
+            store_change_badge=_STORE_CHANGE if _flagged_store_change(order) else "",
             customer_name=escape(order.customer_name),
             phone=(
                 f'<p><a class="phone" href="tel:{escape(phone)}">{escape(phone)}</a></p>\n      '
@@ -189,3 +189,14 @@ class RowMaker:
     def render(self, orders) -> SafeString:
         # Every value above is escaped where it is put in; the rest is this module's markup.
         return mark_safe("".join(self.row(order) for order in orders))
+
+
+def _flagged_store_change(order: Order) -> str:
+    """The store's change waiting for the merchant, or "", from the store link the list's query
+    joined. The stores app builds on orders, so its `flagged_store_change` filter (which the
+    templates reach through the template library) cannot be imported here."""
+    try:
+        link = order.store_link
+    except ObjectDoesNotExist:
+        return ""
+    return link.flagged_change if link is not None else ""
