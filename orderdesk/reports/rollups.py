@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from orderdesk.fulfillment.models import FulfillmentLine, TrackingEvent
-from orderdesk.orders.models import Order, OrderLine
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
+from orderdesk.orders.models import LATE_STATUSES, Order, OrderLine
+from orderdesk.vendors.models import Vendor
 
-from .models import DailyCostFigures, DailyOrderFigures, RollupState
+from .figures import EpochSeconds
+from .models import DailyCostFigures, DailyDueOrders, DailyOrderFigures, DailyShipmentFigures, RollupState
 from .period import start_of_day
 
 # A transaction that set an order's updated_at before our last run may commit after it; looking
@@ -49,8 +51,8 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
         newest_event = events.aggregate(newest=Max("id"))["newest"] or 0
         orders = Order.objects.for_merchant(merchant)
         if created or full:
-            DailyOrderFigures.objects.for_merchant(merchant).delete()
-            DailyCostFigures.objects.for_merchant(merchant).delete()
+            for table in ROLLUP_TABLES:
+                table.objects.for_merchant(merchant).delete()
             _write_figures(merchant, orders)
             days_rebuilt = len(set(DailyOrderFigures.objects.for_merchant(merchant).values_list("day")))
             full = True
@@ -71,9 +73,18 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
                 .values_list("day", flat=True)
                 .distinct()
             )
+            # A vendor's processing days changed: its on-time counts were judged with the old ones.
+            days |= set(
+                DailyShipmentFigures.objects.for_merchant(merchant)
+                .filter(vendor__isnull=False)
+                .exclude(processing_days=F("vendor__processing_days"))
+                .order_by()
+                .values_list("day", flat=True)
+                .distinct()
+            )
             for first, last in _runs(sorted(days)):
-                DailyOrderFigures.objects.for_merchant(merchant).filter(day__range=(first, last)).delete()
-                DailyCostFigures.objects.for_merchant(merchant).filter(day__range=(first, last)).delete()
+                for table in ROLLUP_TABLES:
+                    table.objects.for_merchant(merchant).filter(day__range=(first, last)).delete()
                 _write_figures(
                     merchant,
                     orders.filter(
@@ -89,7 +100,16 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
     return RefreshOutcome(days_rebuilt=days_rebuilt, full=full)
 
 
+ROLLUP_TABLES = (DailyOrderFigures, DailyCostFigures, DailyShipmentFigures, DailyDueOrders)
+
+
 def _write_figures(merchant, orders) -> None:
+    _write_order_and_cost_figures(merchant, orders)
+    _write_shipment_figures(merchant, orders)
+    _write_due_orders(merchant, orders)
+
+
+def _write_order_and_cost_figures(merchant, orders) -> None:
     zone = merchant.zone
     by_key = {
         (row["day"], row["store_id"], row["status"]): row
@@ -161,6 +181,105 @@ def _write_figures(merchant, orders) -> None:
     )
 
 
+def _on_time_conditions(merchant) -> tuple[Q, Q]:
+    """Shipped within its vendor's processing days of being allocated, and shipped after them: one
+    condition per distinct number of days, OR'ed, so one pass judges every vendor."""
+    days_of = defaultdict(list)
+    for vendor_id, days in Vendor.objects.for_merchant(merchant).values_list("pk", "processing_days"):
+        days_of[days].append(vendor_id)
+    on_time, late = Q(pk__in=[]), Q(pk__in=[])
+    for days, vendor_ids in days_of.items():
+        allowed = datetime.timedelta(days=days)
+        mine = Q(vendor_id__in=vendor_ids, shipped_at__isnull=False)
+        on_time |= mine & Q(shipped_at__lte=F("created_at") + allowed)
+        late |= mine & Q(shipped_at__gt=F("created_at") + allowed)
+    return on_time, late
+
+
+def _write_shipment_figures(merchant, orders) -> None:
+    zone = merchant.zone
+    on_time, late = _on_time_conditions(merchant)
+    paid = Q(order__payment_verified_at__isnull=False)
+    shipped = paid & Q(shipped_at__isnull=False)
+    delivered = paid & Q(delivered_at__isnull=False)
+    paid_at = EpochSeconds("order__payment_verified_at")
+    met_exception = Exists(
+        TrackingEvent.objects.filter(fulfillment=OuterRef("pk"), status=Fulfillment.ShippingStatus.EXCEPTION)
+    )
+    by_status = {
+        status: Count("id", filter=Q(status=status)) for status in Fulfillment.ShippingStatus.values
+    }
+    rows = (
+        Fulfillment.objects.filter(merchant=merchant, order__in=orders.values("pk"))
+        .annotate(
+            day=TruncDate("order__placed_at", tzinfo=zone),
+            shipped_on=TruncDate("shipped_at", tzinfo=zone),
+        )
+        .values("day", "order__store_id", "vendor_id", "vendor__processing_days")
+        .annotate(
+            shipments=Count("id"),
+            orders=Count("order_id", distinct=True),
+            **by_status,
+            in_transit_shipped=Count(
+                "id", filter=Q(status=Fulfillment.ShippingStatus.IN_TRANSIT, shipped_at__isnull=False)
+            ),
+            met_exception=Count("id", filter=Q(met_exception)),
+            on_time=Count("id", filter=on_time),
+            shipped_late=Count("id", filter=late),
+            paid_shipments=Count("id", filter=paid),
+            paid_shipped=Count("id", filter=shipped),
+            seconds_to_in_transit=Sum(EpochSeconds("shipped_at") - paid_at, filter=shipped),
+            shipped_by_due_day=Count("id", filter=shipped & Q(shipped_on__lte=F("order__due_on"))),
+            paid_delivered=Count("id", filter=delivered),
+            seconds_to_delivered=Sum(EpochSeconds("delivered_at") - paid_at, filter=delivered),
+        )
+        .order_by()
+    )
+    counted = (
+        "shipments", "orders", *by_status, "in_transit_shipped", "met_exception", "on_time", "shipped_late",
+        "paid_shipments", "paid_shipped", "shipped_by_due_day", "paid_delivered",
+    )  # fmt: skip
+    DailyShipmentFigures.objects.bulk_create(
+        [
+            DailyShipmentFigures(
+                merchant=merchant,
+                day=row["day"],
+                store_id=row["order__store_id"],
+                vendor_id=row["vendor_id"],
+                processing_days=row["vendor__processing_days"] or 0,
+                seconds_to_in_transit=float(row["seconds_to_in_transit"] or 0),
+                seconds_to_delivered=float(row["seconds_to_delivered"] or 0),
+                **{name: row[name] for name in counted},
+            )
+            for row in rows
+        ],
+        batch_size=2000,
+    )
+
+
+def _write_due_orders(merchant, orders) -> None:
+    rows = (
+        orders.filter(status__in=LATE_STATUSES, due_on__isnull=False)
+        .annotate(day=TruncDate("placed_at", tzinfo=merchant.zone))
+        .values("day", "store_id", "due_on")
+        .annotate(orders=Count("id"))
+        .order_by()
+    )
+    DailyDueOrders.objects.bulk_create(
+        [
+            DailyDueOrders(
+                merchant=merchant,
+                day=row["day"],
+                store_id=row["store_id"],
+                due_on=row["due_on"],
+                orders=row["orders"],
+            )
+            for row in rows
+        ],
+        batch_size=2000,
+    )
+
+
 def _runs(days: list[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
     """Sorted days as runs of consecutive days: [1, 2, 3, 7] → [(1, 3), (7, 7)]."""
     runs: list[list[datetime.date]] = []
@@ -199,7 +318,9 @@ def recount_differences(merchant) -> list[str]:
         if kept[key] != counted[key]:
             day, store_id, status = key
             differences.append(f"{day} store {store_id} {status}: kept {kept[key]}, counted {counted[key]}")
-    return differences + _cost_differences(merchant)
+    return (
+        differences + _cost_differences(merchant) + _shipment_differences(merchant) + _due_differences(merchant)
+    )
 
 
 def _cost_differences(merchant) -> list[str]:
@@ -246,6 +367,83 @@ def _cost_differences(merchant) -> list[str]:
         f"costs {key}: kept {kept[key]}, counted {counted[key]}"
         for key in sorted(set(kept) | set(counted), key=str)
         if kept[key] != counted[key]
+    ]
+
+
+def _shipment_differences(merchant) -> list[str]:
+    zone = merchant.zone
+    numbers = [field.name for field in DailyShipmentFigures._meta.fields[5:]]
+    kept = {}
+    for row in DailyShipmentFigures.objects.for_merchant(merchant):
+        kept[(row.day, row.store_id, row.vendor_id)] = {name: getattr(row, name) for name in numbers}
+    days_of = dict(Vendor.objects.for_merchant(merchant).values_list("pk", "processing_days"))
+    met_exception = set(
+        TrackingEvent.objects.for_merchant(merchant)
+        .filter(status=Fulfillment.ShippingStatus.EXCEPTION)
+        .values_list("fulfillment_id", flat=True)
+    )
+    counted = defaultdict(lambda: dict.fromkeys(numbers, 0))
+    orders_of = defaultdict(set)
+    shipments = Fulfillment.objects.for_merchant(merchant).values_list(
+        "pk", "order_id", "order__placed_at", "order__store_id", "order__payment_verified_at",
+        "order__due_on", "vendor_id", "status", "created_at", "shipped_at", "delivered_at",
+    )  # fmt: skip
+    for (
+        pk, order_id, placed_at, store_id, paid_at, due_on, vendor_id, status, created_at, shipped_at,
+        delivered_at,
+    ) in shipments.iterator(chunk_size=10000):  # fmt: skip
+        key = (placed_at.astimezone(zone).date(), store_id, vendor_id)
+        figures = counted[key]
+        orders_of[key].add(order_id)
+        figures["processing_days"] = days_of.get(vendor_id, 0)
+        figures["shipments"] += 1
+        figures[status] += 1
+        figures["in_transit_shipped"] += status == Fulfillment.ShippingStatus.IN_TRANSIT and bool(shipped_at)
+        figures["met_exception"] += pk in met_exception
+        if vendor_id and shipped_at:
+            in_time = shipped_at - created_at <= datetime.timedelta(days=days_of[vendor_id])
+            figures["on_time" if in_time else "shipped_late"] += 1
+        if paid_at:
+            figures["paid_shipments"] += 1
+            if shipped_at:
+                figures["paid_shipped"] += 1
+                figures["seconds_to_in_transit"] += (shipped_at - paid_at).total_seconds()
+                figures["shipped_by_due_day"] += shipped_at.astimezone(zone).date() <= due_on
+            if delivered_at:
+                figures["paid_delivered"] += 1
+                figures["seconds_to_delivered"] += (delivered_at - paid_at).total_seconds()
+    for key, order_ids in orders_of.items():
+        counted[key]["orders"] = len(order_ids)
+    differences = []
+    for key in sorted(set(kept) | set(counted), key=str):
+        mine, theirs = kept.get(key, {}), counted.get(key, {})
+        if set(mine) != set(theirs) or any(not _same(mine[name], theirs[name]) for name in mine):
+            differences.append(f"shipments {key}: kept {mine}, counted {theirs}")
+    return differences
+
+
+def _same(kept, counted) -> bool:
+    """Equal; sums of seconds within a millisecond or a billionth (SQLite's julianday is a float)."""
+    if isinstance(kept, float) or isinstance(counted, float):
+        return abs(kept - counted) <= 0.001 + abs(counted) * 1e-9
+    return kept == counted
+
+
+def _due_differences(merchant) -> list[str]:
+    zone = merchant.zone
+    kept = {
+        (row.day, row.store_id, row.due_on): row.orders for row in DailyDueOrders.objects.for_merchant(merchant)
+    }
+    counted = defaultdict(int)
+    waiting = Order.objects.for_merchant(merchant).filter(status__in=LATE_STATUSES, due_on__isnull=False)
+    for placed_at, store_id, due_on in waiting.values_list("placed_at", "store_id", "due_on").iterator(
+        chunk_size=10000
+    ):
+        counted[(placed_at.astimezone(zone).date(), store_id, due_on)] += 1
+    return [
+        f"due orders {key}: kept {kept.get(key)}, counted {counted.get(key)}"
+        for key in sorted(set(kept) | set(counted), key=str)
+        if kept.get(key) != counted.get(key)
     ]
 
 

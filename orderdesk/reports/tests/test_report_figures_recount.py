@@ -98,7 +98,7 @@ def recount(merchant, period: ReportPeriod):
         if s.shipped_at and s.shipped_at <= s.created_at + allowed:
             score["on_time"] += 1
             score["judged"] += 1
-        elif s.shipped_at or s.created_at < NOW - allowed:
+        elif s.shipped_at or (s.status != "delivered" and s.created_at < NOW - allowed):
             score["judged"] += 1
         score["exceptions"] += s.pk in exceptions
     orders_of_vendor = defaultdict(set)
