@@ -109,6 +109,8 @@ class Order(MerchantOwned):
             models.Index(fields=["merchant", "status", "due_on"], name="order_due"),
             # Search by customer phone (exact E.164 match).
             models.Index(fields=["merchant", "customer_phone"], name="order_by_customer_phone"),
+            # The reports' roll-up refresh: a merchant's orders changed since its last run.
+            models.Index(fields=["merchant", "updated_at"], name="order_changed"),
         ]
 
     def __str__(self) -> str:
