@@ -206,9 +206,7 @@ def _write_shipment_figures(merchant, orders) -> None:
     met_exception = Exists(
         TrackingEvent.objects.filter(fulfillment=OuterRef("pk"), status=Fulfillment.ShippingStatus.EXCEPTION)
     )
-    by_status = {
-        status: Count("id", filter=Q(status=status)) for status in Fulfillment.ShippingStatus.values
-    }
+    by_status = {status: Count("id", filter=Q(status=status)) for status in Fulfillment.ShippingStatus.values}
     rows = (
         Fulfillment.objects.filter(merchant=merchant, order__in=orders.values("pk"))
         .annotate(
@@ -319,7 +317,10 @@ def recount_differences(merchant) -> list[str]:
             day, store_id, status = key
             differences.append(f"{day} store {store_id} {status}: kept {kept[key]}, counted {counted[key]}")
     return (
-        differences + _cost_differences(merchant) + _shipment_differences(merchant) + _due_differences(merchant)
+        differences
+        + _cost_differences(merchant)
+        + _shipment_differences(merchant)
+        + _due_differences(merchant)
     )
 
 
@@ -432,7 +433,8 @@ def _same(kept, counted) -> bool:
 def _due_differences(merchant) -> list[str]:
     zone = merchant.zone
     kept = {
-        (row.day, row.store_id, row.due_on): row.orders for row in DailyDueOrders.objects.for_merchant(merchant)
+        (row.day, row.store_id, row.due_on): row.orders
+        for row in DailyDueOrders.objects.for_merchant(merchant)
     }
     counted = defaultdict(int)
     waiting = Order.objects.for_merchant(merchant).filter(status__in=LATE_STATUSES, due_on__isnull=False)
