@@ -18,17 +18,19 @@ from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from orderdesk.aftersales.models import AfterSalesCase
-from orderdesk.fulfillment.models import LIVE_STATUSES, Fulfillment, FulfillmentLine
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.orders.models import Order
 from orderdesk.vendors.models import Vendor
 
-from .models import DailyCostFigures, DailyDueOrders, DailyOrderFigures, DailyShipmentFigures
+from .models import DailyCostFigures, DailyDatedCounts, DailyOrderFigures, DailyShipmentFigures
 from .period import ReportPeriod
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # A shipment with the carrier longer than this without being delivered is stuck.
 STUCK_IN_TRANSIT_DAYS = 14
+# Shipments not yet handed to the carrier.
+NOT_HANDED_OVER = (Fulfillment.ShippingStatus.PENDING, Fulfillment.ShippingStatus.PROCESSING)
 # The product table shows the products that sold most; the export holds every one.
 TOP_PRODUCTS = 20
 
@@ -276,32 +278,27 @@ def _shipment_figures(merchant, period: ReportPeriod):
 
 
 def _add_late_and_shipping(report: Report, merchant, period, today: datetime.date) -> None:
-    # Order.is_late's rule: still waiting, due before today (the roll-up keeps them by due day).
-    due = DailyDueOrders.objects.for_merchant(merchant).filter(
-        day__gte=period.starts_on, day__lte=period.ends_on, due_on__lt=today
+    dated = DailyDatedCounts.objects.for_merchant(merchant).filter(
+        day__gte=period.starts_on, day__lte=period.ends_on
     )
     if period.store_id:
-        due = due.filter(store_id=period.store_id)
-    report.late = due.aggregate(n=Sum("orders"))["n"] or 0
-    statuses = Fulfillment.ShippingStatus.values
-    totals = _shipment_figures(merchant, period).aggregate(
-        **{status: Sum(status) for status in statuses}, in_transit_shipped=Sum("in_transit_shipped")
+        dated = dated.filter(store_id=period.store_id)
+    stuck_before = today - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
+    waiting = dated.aggregate(
+        # Order.is_late's rule: still waiting, due before today.
+        late=Sum("count", filter=Q(what=DailyDatedCounts.What.DUE, on__lt=today)),
+        # In transit since a day more than 14 days before today.
+        stuck=Sum("count", filter=Q(what=DailyDatedCounts.What.IN_TRANSIT, on__lt=stuck_before)),
     )
+    report.late = waiting["late"] or 0
+    statuses = Fulfillment.ShippingStatus.values
+    totals = _shipment_figures(merchant, period).aggregate(**{status: Sum(status) for status in statuses})
     report.shipping_statuses = [
         CountRow(key=status.value, label=status.label, count=totals[status.value] or 0)
         for status in Fulfillment.ShippingStatus
     ]
-    # Stuck: in exception, or in transit for over 14 days — every in-transit shipment with a time
-    # handed over, less those handed over within the 14 days (the recent ones, which are few).
-    stuck_since = timezone.now() - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
-    recent = _shipments_of(merchant, period).filter(
-        status=Fulfillment.ShippingStatus.IN_TRANSIT, shipped_at__gte=stuck_since
-    )
-    report.stuck = (
-        (totals[Fulfillment.ShippingStatus.EXCEPTION] or 0)
-        + (totals["in_transit_shipped"] or 0)
-        - recent.count()
-    )
+    # Stuck: in exception, or in transit for over 14 days.
+    report.stuck = (totals[Fulfillment.ShippingStatus.EXCEPTION] or 0) + (waiting["stuck"] or 0)
 
 
 class EpochSeconds(Func):
@@ -495,8 +492,9 @@ def _add_scorecard(report: Report, merchant, period: ReportPeriod, today: dateti
         .order_by()
     )
     scores: dict[int, dict] = {row["vendor_id"]: row for row in rows}
-    # Not handed to the carrier yet and past the vendor's processing days: late as of now. Only
-    # live shipments are unshipped, so this reads few rows.
+    # Not handed to the carrier yet (pending or processing) and past the vendor's processing days:
+    # late as of now. Few shipments wait so; the index of a vendor's shipments by status and
+    # allocation time finds them.
     overdue = Q(pk__in=[])
     days_of = defaultdict(list)
     for vendor in vendors.values():
@@ -506,7 +504,7 @@ def _add_scorecard(report: Report, merchant, period: ReportPeriod, today: dateti
     if scores:
         unshipped = (
             _shipments_of(merchant, period)
-            .filter(status__in=LIVE_STATUSES, shipped_at__isnull=True, vendor__isnull=False)
+            .filter(status__in=NOT_HANDED_OVER, shipped_at__isnull=True)
             .filter(overdue)
             .values("vendor_id")
             .annotate(n=Count("id"))

@@ -70,8 +70,8 @@ class DailyShipmentFigures(MerchantOwned):
     """The shipments of the orders a store took on one day (in the merchant's time zone), per vendor
     (or the shop, vendor empty): counts, and sums of times rather than verdicts, so the shipping,
     fulfillment-time and scorecard figures add these up instead of reading the shipments. What
-    depends on the moment of asking (stuck in transit, not shipped and overdue) is counted from
-    the live shipments on each request. Rebuilt with DailyOrderFigures, for the days whose orders
+    depends on the moment of asking is kept as dates (DailyDatedCounts), or, for vendors'
+    shipments not yet handed over and past their processing days, counted on each request. Rebuilt with DailyOrderFigures, for the days whose orders
     or shipments changed, and for those counted with a vendor's earlier processing days.
     """
 
@@ -90,8 +90,6 @@ class DailyShipmentFigures(MerchantOwned):
     in_transit = models.PositiveIntegerField(default=0)
     exception = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)
-    # In transit with a time handed to the carrier (stuck once that is 14 days old).
-    in_transit_shipped = models.PositiveIntegerField(default=0)
     # Shipments that met an exception on the way (a tracking event says so), whatever they are now.
     met_exception = models.PositiveIntegerField(default=0)
     # Handed to the carrier within the vendor's processing days of being allocated, or after.
@@ -116,20 +114,27 @@ class DailyShipmentFigures(MerchantOwned):
         return f"{self.day} store {self.store_id} vendor {self.vendor_id}: {self.shipments} shipment(s)"
 
 
-class DailyDueOrders(MerchantOwned):
-    """How many orders a store took on one day are still waiting to be dispatched (LATE_STATUSES)
-    with one due day: "late" today is the sum of those due before today. Rebuilt with DailyOrderFigures."""
+class DailyDatedCounts(MerchantOwned):
+    """What of the orders a store took on one day waits on a date: orders still to be dispatched
+    (LATE_STATUSES) by their due day, and shipments in transit by the day (in the merchant's zone)
+    they were handed to the carrier. "Late" and "stuck" today are the counts before a day, so no
+    report reads the orders or shipments for them. Rebuilt with DailyOrderFigures."""
+
+    class What(models.TextChoices):
+        DUE = "due", "Orders waiting, by due day"
+        IN_TRANSIT = "in_transit", "Shipments in transit, by the day handed over"
 
     store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    due_on = models.DateField()
-    orders = models.PositiveIntegerField(default=0)
+    what = models.CharField(max_length=10, choices=What.choices)
+    on = models.DateField()
+    count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["merchant", "day"], name="due_orders_by_day")]
+        indexes = [models.Index(fields=["merchant", "day"], name="dated_counts_by_day")]
 
     def __str__(self) -> str:
-        return f"{self.day} store {self.store_id} due {self.due_on}: {self.orders}"
+        return f"{self.day} store {self.store_id} {self.what} {self.on}: {self.count}"
 
 
 class RollupState(models.Model):

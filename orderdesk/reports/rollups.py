@@ -24,7 +24,7 @@ from orderdesk.orders.models import LATE_STATUSES, Order, OrderLine
 from orderdesk.vendors.models import Vendor
 
 from .figures import EpochSeconds
-from .models import DailyCostFigures, DailyDueOrders, DailyOrderFigures, DailyShipmentFigures, RollupState
+from .models import DailyCostFigures, DailyDatedCounts, DailyOrderFigures, DailyShipmentFigures, RollupState
 from .period import start_of_day
 
 # A transaction that set an order's updated_at before our last run may commit after it; looking
@@ -100,13 +100,13 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
     return RefreshOutcome(days_rebuilt=days_rebuilt, full=full)
 
 
-ROLLUP_TABLES = (DailyOrderFigures, DailyCostFigures, DailyShipmentFigures, DailyDueOrders)
+ROLLUP_TABLES = (DailyOrderFigures, DailyCostFigures, DailyShipmentFigures, DailyDatedCounts)
 
 
 def _write_figures(merchant, orders) -> None:
     _write_order_and_cost_figures(merchant, orders)
     _write_shipment_figures(merchant, orders)
-    _write_due_orders(merchant, orders)
+    _write_dated_counts(merchant, orders)
 
 
 def _write_order_and_cost_figures(merchant, orders) -> None:
@@ -218,9 +218,6 @@ def _write_shipment_figures(merchant, orders) -> None:
             shipments=Count("id"),
             orders=Count("order_id", distinct=True),
             **by_status,
-            in_transit_shipped=Count(
-                "id", filter=Q(status=Fulfillment.ShippingStatus.IN_TRANSIT, shipped_at__isnull=False)
-            ),
             met_exception=Count("id", filter=Q(met_exception)),
             on_time=Count("id", filter=on_time),
             shipped_late=Count("id", filter=late),
@@ -234,7 +231,7 @@ def _write_shipment_figures(merchant, orders) -> None:
         .order_by()
     )
     counted = (
-        "shipments", "orders", *by_status, "in_transit_shipped", "met_exception", "on_time", "shipped_late",
+        "shipments", "orders", *by_status, "met_exception", "on_time", "shipped_late",
         "paid_shipments", "paid_shipped", "shipped_by_due_day", "paid_delivered",
     )  # fmt: skip
     DailyShipmentFigures.objects.bulk_create(
@@ -255,27 +252,37 @@ def _write_shipment_figures(merchant, orders) -> None:
     )
 
 
-def _write_due_orders(merchant, orders) -> None:
-    rows = (
-        orders.filter(status__in=LATE_STATUSES, due_on__isnull=False)
-        .annotate(day=TruncDate("placed_at", tzinfo=merchant.zone))
-        .values("day", "store_id", "due_on")
-        .annotate(orders=Count("id"))
-        .order_by()
+def _dated(merchant, orders):
+    """The (store, day placed, what, date) of every waiting order and shipment in transit, as SQL."""
+    zone = merchant.zone
+    waiting = orders.filter(status__in=LATE_STATUSES, due_on__isnull=False).annotate(
+        store_of=F("store_id"), day=TruncDate("placed_at", tzinfo=zone), on=F("due_on")
     )
-    DailyDueOrders.objects.bulk_create(
-        [
-            DailyDueOrders(
-                merchant=merchant,
-                day=row["day"],
-                store_id=row["store_id"],
-                due_on=row["due_on"],
-                orders=row["orders"],
-            )
-            for row in rows
-        ],
-        batch_size=2000,
+    in_transit = Fulfillment.objects.filter(
+        merchant=merchant,
+        order__in=orders.values("pk"),
+        status=Fulfillment.ShippingStatus.IN_TRANSIT,
+        shipped_at__isnull=False,
+    ).annotate(
+        store_of=F("order__store_id"),
+        day=TruncDate("order__placed_at", tzinfo=zone),
+        on=TruncDate("shipped_at", tzinfo=zone),
     )
+    return ((DailyDatedCounts.What.DUE, waiting), (DailyDatedCounts.What.IN_TRANSIT, in_transit))
+
+
+def _write_dated_counts(merchant, orders) -> None:
+    for what, rows in _dated(merchant, orders):
+        DailyDatedCounts.objects.bulk_create(
+            [
+                DailyDatedCounts(merchant=merchant, store_id=store_id, day=day, what=what, on=on, count=count)
+                for store_id, day, on, count in rows.values("store_of", "day", "on")
+                .annotate(count=Count("id"))
+                .order_by()
+                .values_list("store_of", "day", "on", "count")
+            ],
+            batch_size=2000,
+        )
 
 
 def _runs(days: list[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
@@ -320,7 +327,7 @@ def recount_differences(merchant) -> list[str]:
         differences
         + _cost_differences(merchant)
         + _shipment_differences(merchant)
-        + _due_differences(merchant)
+        + _dated_differences(merchant)
     )
 
 
@@ -399,7 +406,6 @@ def _shipment_differences(merchant) -> list[str]:
         figures["processing_days"] = days_of.get(vendor_id, 0)
         figures["shipments"] += 1
         figures[status] += 1
-        figures["in_transit_shipped"] += status == Fulfillment.ShippingStatus.IN_TRANSIT and bool(shipped_at)
         figures["met_exception"] += pk in met_exception
         if vendor_id and shipped_at:
             in_time = shipped_at - created_at <= datetime.timedelta(days=days_of[vendor_id])
@@ -430,20 +436,28 @@ def _same(kept, counted) -> bool:
     return kept == counted
 
 
-def _due_differences(merchant) -> list[str]:
+def _dated_differences(merchant) -> list[str]:
     zone = merchant.zone
     kept = {
-        (row.day, row.store_id, row.due_on): row.orders
-        for row in DailyDueOrders.objects.for_merchant(merchant)
+        (row.day, row.store_id, row.what, row.on): row.count
+        for row in DailyDatedCounts.objects.for_merchant(merchant)
     }
     counted = defaultdict(int)
     waiting = Order.objects.for_merchant(merchant).filter(status__in=LATE_STATUSES, due_on__isnull=False)
     for placed_at, store_id, due_on in waiting.values_list("placed_at", "store_id", "due_on").iterator(
         chunk_size=10000
     ):
-        counted[(placed_at.astimezone(zone).date(), store_id, due_on)] += 1
+        counted[(placed_at.astimezone(zone).date(), store_id, DailyDatedCounts.What.DUE, due_on)] += 1
+    in_transit = Fulfillment.objects.for_merchant(merchant).filter(
+        status=Fulfillment.ShippingStatus.IN_TRANSIT, shipped_at__isnull=False
+    )
+    for placed_at, store_id, shipped_at in in_transit.values_list(
+        "order__placed_at", "order__store_id", "shipped_at"
+    ).iterator(chunk_size=10000):
+        on = shipped_at.astimezone(zone).date()
+        counted[(placed_at.astimezone(zone).date(), store_id, DailyDatedCounts.What.IN_TRANSIT, on)] += 1
     return [
-        f"due orders {key}: kept {kept.get(key)}, counted {counted.get(key)}"
+        f"dated counts {key}: kept {kept.get(key)}, counted {counted.get(key)}"
         for key in sorted(set(kept) | set(counted), key=str)
         if kept.get(key) != counted.get(key)
     ]

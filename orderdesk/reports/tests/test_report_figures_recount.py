@@ -54,7 +54,7 @@ def recount(merchant, period: ReportPeriod, now: datetime.datetime = NOW):
         or (
             s.status == "in_transit"
             and s.shipped_at
-            and s.shipped_at < now - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
+            and s.shipped_at.astimezone(zone).date() < today - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
         )
     )
     to_transit, within = [], 0
@@ -98,7 +98,7 @@ def recount(merchant, period: ReportPeriod, now: datetime.datetime = NOW):
         if s.shipped_at and s.shipped_at <= s.created_at + allowed:
             score["on_time"] += 1
             score["judged"] += 1
-        elif s.shipped_at or (s.status != "delivered" and s.created_at < now - allowed):
+        elif s.shipped_at or (s.status in ("pending", "processing") and s.created_at < now - allowed):
             score["judged"] += 1
         score["exceptions"] += s.pk in exceptions
     orders_of_vendor = defaultdict(set)
