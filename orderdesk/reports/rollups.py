@@ -53,7 +53,7 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
         if created or full:
             for table in ROLLUP_TABLES:
                 table.objects.for_merchant(merchant).delete()
-            _write_figures(merchant, orders)
+            _write_figures(merchant, _Placed())
             days_rebuilt = len(set(DailyOrderFigures.objects.for_merchant(merchant).values_list("day")))
             full = True
         else:
@@ -87,10 +87,7 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
                     table.objects.for_merchant(merchant).filter(day__range=(first, last)).delete()
                 _write_figures(
                     merchant,
-                    orders.filter(
-                        placed_at__gte=start_of_day(first, zone),
-                        placed_at__lt=start_of_day(last + datetime.timedelta(days=1), zone),
-                    ),
+                    _Placed(start_of_day(first, zone), start_of_day(last + datetime.timedelta(days=1), zone)),
                 )
             days_rebuilt = len(days)
         state.counted_through = started
@@ -103,14 +100,31 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
 ROLLUP_TABLES = (DailyOrderFigures, DailyCostFigures, DailyShipmentFigures, DailyDatedCounts)
 
 
-def _write_figures(merchant, orders) -> None:
-    _write_order_and_cost_figures(merchant, orders)
-    _write_shipment_figures(merchant, orders)
-    _write_dated_counts(merchant, orders)
+@dataclass(frozen=True)
+class _Placed:
+    """Orders placed from `starts_at` until `ends_before` (every order when they are None), as a
+    filter of the rows reached from an order by `path`: joined, so the planner walks from the
+    orders of those days (index on placed_at) to their rows, not through every shipment."""
+
+    starts_at: datetime.datetime | None = None
+    ends_before: datetime.datetime | None = None
+
+    def of(self, path: str = "") -> dict:
+        if self.starts_at is None:
+            return {}
+        prefix = f"{path}__" if path else ""
+        return {f"{prefix}placed_at__gte": self.starts_at, f"{prefix}placed_at__lt": self.ends_before}
 
 
-def _write_order_and_cost_figures(merchant, orders) -> None:
+def _write_figures(merchant, placed: _Placed) -> None:
+    _write_order_and_cost_figures(merchant, placed)
+    _write_shipment_figures(merchant, placed)
+    _write_dated_counts(merchant, placed)
+
+
+def _write_order_and_cost_figures(merchant, placed: _Placed) -> None:
     zone = merchant.zone
+    orders = Order.objects.for_merchant(merchant).filter(**placed.of())
     by_key = {
         (row["day"], row["store_id"], row["status"]): row
         for row in orders.annotate(day=TruncDate("placed_at", tzinfo=zone))
@@ -119,7 +133,8 @@ def _write_order_and_cost_figures(merchant, orders) -> None:
         .order_by()
     }
     items = (
-        OrderLine.objects.filter(order__in=orders.values("pk"))
+        OrderLine.objects.for_merchant(merchant)
+        .filter(**placed.of("order"))
         .annotate(day=TruncDate("order__placed_at", tzinfo=zone))
         .values("day", "order__store_id", "order__status")
         .annotate(units=Sum("quantity"))
@@ -143,10 +158,8 @@ def _write_order_and_cost_figures(merchant, orders) -> None:
     )
     zero = Decimal("0")
     costs = (
-        FulfillmentLine.objects.filter(
-            merchant=merchant,
-            fulfillment__order__in=orders.exclude(status=Order.Status.CANCELLED).values("pk"),
-        )
+        FulfillmentLine.objects.filter(merchant=merchant, **placed.of("fulfillment__order"))
+        .exclude(fulfillment__order__status=Order.Status.CANCELLED)
         .annotate(
             day=TruncDate("fulfillment__order__placed_at", tzinfo=zone),
             line_revenue=F("quantity") * F("order_line__unit_price"),
@@ -196,7 +209,7 @@ def _on_time_conditions(merchant) -> tuple[Q, Q]:
     return on_time, late
 
 
-def _write_shipment_figures(merchant, orders) -> None:
+def _write_shipment_figures(merchant, placed: _Placed) -> None:
     zone = merchant.zone
     on_time, late = _on_time_conditions(merchant)
     paid = Q(order__payment_verified_at__isnull=False)
@@ -204,11 +217,13 @@ def _write_shipment_figures(merchant, orders) -> None:
     delivered = paid & Q(delivered_at__isnull=False)
     paid_at = EpochSeconds("order__payment_verified_at")
     met_exception = Exists(
-        TrackingEvent.objects.filter(fulfillment=OuterRef("pk"), status=Fulfillment.ShippingStatus.EXCEPTION)
+        TrackingEvent.objects.filter(
+            merchant=merchant, fulfillment=OuterRef("pk"), status=Fulfillment.ShippingStatus.EXCEPTION
+        )
     )
     by_status = {status: Count("id", filter=Q(status=status)) for status in Fulfillment.ShippingStatus.values}
     rows = (
-        Fulfillment.objects.filter(merchant=merchant, order__in=orders.values("pk"))
+        Fulfillment.objects.filter(merchant=merchant, **placed.of("order"))
         .annotate(
             day=TruncDate("order__placed_at", tzinfo=zone),
             shipped_on=TruncDate("shipped_at", tzinfo=zone),
@@ -252,15 +267,16 @@ def _write_shipment_figures(merchant, orders) -> None:
     )
 
 
-def _dated(merchant, orders):
+def _dated(merchant, placed: _Placed):
     """The (store, day placed, what, date) of every waiting order and shipment in transit, as SQL."""
     zone = merchant.zone
+    orders = Order.objects.for_merchant(merchant).filter(**placed.of())
     waiting = orders.filter(status__in=LATE_STATUSES, due_on__isnull=False).annotate(
         store_of=F("store_id"), day=TruncDate("placed_at", tzinfo=zone), on=F("due_on")
     )
     in_transit = Fulfillment.objects.filter(
         merchant=merchant,
-        order__in=orders.values("pk"),
+        **placed.of("order"),
         status=Fulfillment.ShippingStatus.IN_TRANSIT,
         shipped_at__isnull=False,
     ).annotate(
@@ -271,8 +287,8 @@ def _dated(merchant, orders):
     return ((DailyDatedCounts.What.DUE, waiting), (DailyDatedCounts.What.IN_TRANSIT, in_transit))
 
 
-def _write_dated_counts(merchant, orders) -> None:
-    for what, rows in _dated(merchant, orders):
+def _write_dated_counts(merchant, placed: _Placed) -> None:
+    for what, rows in _dated(merchant, placed):
         DailyDatedCounts.objects.bulk_create(
             [
                 DailyDatedCounts(merchant=merchant, store_id=store_id, day=day, what=what, on=on, count=count)

@@ -16,4 +16,8 @@ class Migration(migrations.Migration):
             model_name="order",
             index=models.Index(fields=["merchant", "updated_at"], name="order_changed"),
         ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="order",
+            index=models.Index(fields=["merchant", "placed_at"], name="order_placed"),
+        ),
     ]
