@@ -16,6 +16,7 @@ import csv
 import datetime
 import io
 import itertools
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -390,11 +391,13 @@ _STYLES = (
 _EPOCH = datetime.datetime(1899, 12, 30)
 _EPOCH_DAY = _EPOCH.date()
 # XML 1.0 has no place for most control characters; they are dropped from text cells.
-_NOT_XML = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _text_cell(value) -> str:
-    text = escape(str(value)).translate(_NOT_XML)
+    text = escape(str(value))
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("", text)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
 

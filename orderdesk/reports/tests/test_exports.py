@@ -256,3 +256,17 @@ def test_an_xlsx_of_exactly_one_sheet_opens_no_empty_second_one(owner, monkeypat
     exports.write_xlsx(exports.SHEETS["orders"], owner.merchant, exports.orders_for(owner.merchant, {}), out)
 
     assert load_workbook(io.BytesIO(out.getvalue())).sheetnames == ["Orders"]
+
+
+def test_an_xlsx_keeps_text_as_typed_but_drops_what_xml_cannot_hold(owner):
+    from orderdesk.reports import exports
+
+    order = pending_order(owner)
+    Order.objects.filter(pk=order.pk).update(customer_name=" Ana <&> Cruz\x01 ", customer_email="")
+    out = io.BytesIO()
+
+    exports.write_xlsx(exports.SHEETS["orders"], owner.merchant, exports.orders_for(owner.merchant, {}), out)
+
+    [row] = xlsx_rows(out.getvalue())
+    assert row["Customer"] == " Ana <&> Cruz "
+    assert row["Email"] == "" or row["Email"] is None
