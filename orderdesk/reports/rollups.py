@@ -57,9 +57,11 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
             days_rebuilt = len(set(DailyOrderFigures.objects.for_merchant(merchant).values_list("day")))
             full = True
         else:
+            # Changed within (since, started]: a later change is the next run's (it looks back
+            # to this run's start less the margin), and a time ahead of the clock is no change.
             since = state.counted_through - LATE_COMMIT_MARGIN
             days = set(
-                orders.filter(updated_at__gte=since)
+                orders.filter(updated_at__gte=since, updated_at__lte=started)
                 .annotate(day=TruncDate("placed_at", tzinfo=zone))
                 .order_by()
                 .values_list("day", flat=True)
@@ -67,7 +69,10 @@ def refresh_order_figures(merchant, *, full: bool = False) -> RefreshOutcome:
             )
             # Shipments change without their order (a vendor's move): their tracking events say so.
             days |= set(
-                events.filter(Q(id__gt=state.tracking_events_through) | Q(occurred_at__gte=since))
+                events.filter(
+                    Q(id__gt=state.tracking_events_through)
+                    | Q(occurred_at__gte=since, occurred_at__lte=started)
+                )
                 .annotate(day=TruncDate("fulfillment__order__placed_at", tzinfo=zone))
                 .order_by()
                 .values_list("day", flat=True)
