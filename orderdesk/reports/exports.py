@@ -390,16 +390,19 @@ _STYLES = (
 )
 _EPOCH = datetime.datetime(1899, 12, 30)
 _EPOCH_DAY = _EPOCH.date()
-# XML 1.0 has no place for most control characters; they are dropped from text cells.
+# What a text needs done before it goes into XML: escaping, and dropping the control characters
+# XML 1.0 has no place for. Most texts need neither, and are written as they are.
+_NEEDS_ESCAPING = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _text_cell(value) -> str:
-    text = escape(str(value))
-    if _NOT_XML.search(text):
-        text = _NOT_XML.sub("", text)
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    text = value if isinstance(value, str) else str(value)
+    if _NEEDS_ESCAPING.search(text):
+        text = _NOT_XML.sub("", escape(text))
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 def _number_cell(style: str):
