@@ -192,9 +192,9 @@ def test_after_sales_cases_export_with_their_money_and_times(owner_client, owner
     assert row["Refunded to the customer"] == "250.50" and row["Vendor"] == ""
 
 
-def test_every_kind_of_csv_is_the_same_whether_the_database_or_python_writes_it(owner, monkeypatch):
-    """On PostgreSQL the CSV comes from COPY; it must hold exactly what the csv module would write
-    (on SQLite both are the Python writer, and this checks that it is repeatable)."""
+def test_every_kind_of_export_is_the_same_whether_the_database_or_python_formats_it(owner, monkeypatch):
+    """On PostgreSQL the CSV comes from COPY and the XLSX rows' local times from AT TIME ZONE; they
+    must hold exactly what Python makes of the rows (on SQLite both roads are Python's)."""
     from orderdesk.aftersales.models import AfterSalesCase
     from orderdesk.reports import exports
 
@@ -215,11 +215,15 @@ def test_every_kind_of_csv_is_the_same_whether_the_database_or_python_writes_it(
         exports.write_csv(sheet, merchant, orders, out)
         return out.getvalue()
 
-    by_database = {kind: written(sheet) for kind, sheet in exports.SHEETS.items()}
-    monkeypatch.setattr(exports, "copies_csv_in_the_database", lambda: False)
-    by_python = {kind: written(sheet) for kind, sheet in exports.SHEETS.items()}
+    def rows() -> dict:
+        return {kind: list(sheet.rows(merchant, orders)) for kind, sheet in exports.SHEETS.items()}
+
+    by_database, rows_by_database = {kind: written(sheet) for kind, sheet in exports.SHEETS.items()}, rows()
+    monkeypatch.setattr(exports, "formats_in_the_database", lambda: False)
+    by_python, rows_by_python = {kind: written(sheet) for kind, sheet in exports.SHEETS.items()}, rows()
 
     assert by_database == by_python
+    assert rows_by_database == rows_by_python
     [row, _] = list(csv.DictReader(io.StringIO(by_database["orders"].decode("utf-8")[1:])))
     assert row["Customer"] == 'Ana "Ni\u00f1a", de la Cruz\nUnit 2' and row["Email"] == ""
     assert row["Placed at"] == "2026-11-02 00:30:00"

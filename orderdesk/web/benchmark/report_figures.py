@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.orders.models import Order
-from orderdesk.reports.exports import SHEETS, copies_csv_in_the_database, orders_for, write_csv, write_xlsx
+from orderdesk.reports.exports import SHEETS, formats_in_the_database, orders_for, write_csv, write_xlsx
 from orderdesk.reports.models import Export
 from orderdesk.reports.rollups import recount_differences, refresh_order_figures
 from orderdesk.vendors.models import Vendor
@@ -127,7 +127,7 @@ def _export(bench: Bench, kind: str, file_format: str) -> dict:
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     milliseconds = round(seconds * 1000, 1)
-    how = "COPY in PostgreSQL" if file_format == "csv" and copies_csv_in_the_database() else "Python"
+    how = "COPY in PostgreSQL" if file_format == "csv" and formats_in_the_database() else "Python"
     return {
         "requests": 1,
         "p50_ms": milliseconds,
