@@ -109,6 +109,10 @@ class Order(MerchantOwned):
             models.Index(fields=["merchant", "status", "due_on"], name="order_due"),
             # Search by customer phone (exact E.164 match).
             models.Index(fields=["merchant", "customer_phone"], name="order_by_customer_phone"),
+            # The reports' roll-up refresh: a merchant's orders changed since its last run, and
+            # the orders placed on the days it rebuilds (any status; exports of a period too).
+            models.Index(fields=["merchant", "updated_at"], name="order_changed"),
+            models.Index(fields=["merchant", "placed_at"], name="order_placed"),
         ]
 
     def __str__(self) -> str:

@@ -68,7 +68,7 @@ def make_export(export_id: int) -> Export:
 
         write = write_xlsx if export.file_format == Export.Format.XLSX else write_csv
         with tempfile.TemporaryFile() as scratch:
-            written = write(sheet, sheet.rows(merchant, orders), scratch, progress=progress)
+            written = write(sheet, merchant, orders, scratch, progress=progress)
             scratch.seek(0)
             # A generated name: the person's words never become a path.
             path = default_storage.save(

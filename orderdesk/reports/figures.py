@@ -1,7 +1,8 @@
 """The read side of the Reports page: every figure of one period, as plain rows.
 
-Sales and statuses add up the daily roll-ups; the shipment, cost and vendor figures read the
-shipments of the period's orders. "The period's orders" are those placed within it, in the
+Every figure adds up the daily roll-ups (rollups.py); what depends on the moment of asking —
+shipments stuck in transit, vendors' shipments not yet handed over and past their processing
+days — is counted from the live shipments of the period's orders on each request. "The period's orders" are those placed within it, in the
 merchant's time zone, in the chosen store (or all).
 """
 
@@ -13,21 +14,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, DateField, F, FloatField, Func, Q, Sum
-from django.db.models.functions import Coalesce, Trunc, TruncDate
+from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from orderdesk.aftersales.models import AfterSalesCase
-from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
-from orderdesk.orders.models import LATE_STATUSES, Order
+from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
+from orderdesk.orders.models import Order
 from orderdesk.vendors.models import Vendor
 
-from .models import DailyCostFigures, DailyOrderFigures
+from .models import DailyCostFigures, DailyDatedCounts, DailyOrderFigures, DailyShipmentFigures
 from .period import ReportPeriod
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # A shipment with the carrier longer than this without being delivered is stuck.
 STUCK_IN_TRANSIT_DAYS = 14
+# Shipments not yet handed to the carrier.
+NOT_HANDED_OVER = (Fulfillment.ShippingStatus.PENDING, Fulfillment.ShippingStatus.PROCESSING)
 # The product table shows the products that sold most; the export holds every one.
 TOP_PRODUCTS = 20
 
@@ -189,12 +192,11 @@ def build_report(merchant, period: ReportPeriod, *, today: datetime.date | None 
     today = today or timezone.localdate(timezone=merchant.zone)
     report = Report(period=period, currency=merchant.currency)
     _add_sales_and_statuses(report, merchant, period)
-    orders = period_orders(merchant, period)
-    _add_late_and_shipping(report, merchant, period, orders, today)
-    _add_fulfillment_times(report, merchant, period, orders)
-    _add_costs(report, merchant, period, orders)
+    _add_late_and_shipping(report, merchant, period, today)
+    _add_fulfillment_times(report, merchant, period)
+    _add_costs(report, merchant, period)
     _add_after_sales(report, merchant, period)
-    _add_scorecard(report, merchant, period, orders, today)
+    _add_scorecard(report, merchant, period, today)
     return report
 
 
@@ -266,20 +268,37 @@ def _add_sales_and_statuses(report: Report, merchant, period: ReportPeriod) -> N
     ]
 
 
-def _add_late_and_shipping(report: Report, merchant, period, orders, today: datetime.date) -> None:
-    # Order.is_late's rule, asked of the database.
-    report.late = orders.filter(status__in=LATE_STATUSES, due_on__lt=today).count()
-    shipments = _shipments_of(merchant, period)
-    counts = dict(shipments.values("status").annotate(n=Count("id")).order_by().values_list("status", "n"))
+def _shipment_figures(merchant, period: ReportPeriod):
+    figures = DailyShipmentFigures.objects.for_merchant(merchant).filter(
+        day__gte=period.starts_on, day__lte=period.ends_on
+    )
+    if period.store_id:
+        figures = figures.filter(store_id=period.store_id)
+    return figures
+
+
+def _add_late_and_shipping(report: Report, merchant, period, today: datetime.date) -> None:
+    dated = DailyDatedCounts.objects.for_merchant(merchant).filter(
+        day__gte=period.starts_on, day__lte=period.ends_on
+    )
+    if period.store_id:
+        dated = dated.filter(store_id=period.store_id)
+    stuck_before = today - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
+    waiting = dated.aggregate(
+        # Order.is_late's rule: still waiting, due before today.
+        late=Sum("count", filter=Q(what=DailyDatedCounts.What.DUE, on__lt=today)),
+        # In transit since a day more than 14 days before today.
+        stuck=Sum("count", filter=Q(what=DailyDatedCounts.What.IN_TRANSIT, on__lt=stuck_before)),
+    )
+    report.late = waiting["late"] or 0
+    statuses = Fulfillment.ShippingStatus.values
+    totals = _shipment_figures(merchant, period).aggregate(**{status: Sum(status) for status in statuses})
     report.shipping_statuses = [
-        CountRow(key=status.value, label=status.label, count=counts.get(status.value, 0))
+        CountRow(key=status.value, label=status.label, count=totals[status.value] or 0)
         for status in Fulfillment.ShippingStatus
     ]
-    stuck_since = timezone.now() - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
-    report.stuck = shipments.filter(
-        Q(status=Fulfillment.ShippingStatus.EXCEPTION)
-        | Q(status=Fulfillment.ShippingStatus.IN_TRANSIT, shipped_at__lt=stuck_since)
-    ).count()
+    # Stuck: in exception, or in transit for over 14 days.
+    report.stuck = (totals[Fulfillment.ShippingStatus.EXCEPTION] or 0) + (waiting["stuck"] or 0)
 
 
 class EpochSeconds(Func):
@@ -301,24 +320,18 @@ class EpochSeconds(Func):
         return super().as_sql(compiler, connection, template=template, **extra)
 
 
-def _add_fulfillment_times(report: Report, merchant, period: ReportPeriod, orders) -> None:
-    zone = merchant.zone
-    paid_at = EpochSeconds("order__payment_verified_at")
+def _add_fulfillment_times(report: Report, merchant, period: ReportPeriod) -> None:
     rows = (
-        _shipments_of(merchant, period)
-        .filter(order__payment_verified_at__isnull=False)
-        .annotate(
-            bucket=Trunc("order__placed_at", period.grain, output_field=DateField(), tzinfo=zone),
-            shipped_on=TruncDate("shipped_at", tzinfo=zone),
-        )
+        _shipment_figures(merchant, period)
+        .annotate(bucket=Trunc("day", period.grain, output_field=DateField()))
         .values("bucket")
         .annotate(
-            shipments=Count("id"),
-            shipped=Count("id", filter=Q(shipped_at__isnull=False)),
-            to_transit=Sum(EpochSeconds("shipped_at") - paid_at, filter=Q(shipped_at__isnull=False)),
-            within=Count("id", filter=Q(shipped_at__isnull=False, shipped_on__lte=F("order__due_on"))),
-            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
-            to_delivered=Sum(EpochSeconds("delivered_at") - paid_at, filter=Q(delivered_at__isnull=False)),
+            shipments=Sum("paid_shipments"),
+            shipped=Sum("paid_shipped"),
+            to_transit=Sum("seconds_to_in_transit"),
+            within=Sum("shipped_by_due_day"),
+            delivered=Sum("paid_delivered"),
+            to_delivered=Sum("seconds_to_delivered"),
         )
         .order_by()
     )
@@ -326,12 +339,12 @@ def _add_fulfillment_times(report: Report, merchant, period: ReportPeriod, order
     for row in rows:
         for key in (_as_date(row["bucket"]), None):
             entry = totals[key]
-            entry[0] += row["shipments"]
+            entry[0] += row["shipments"] or 0
             entry[1] += float(row["to_transit"] or 0)
-            entry[2] += row["delivered"]
+            entry[2] += row["delivered"] or 0
             entry[3] += float(row["to_delivered"] or 0)
-            entry[4] += row["shipped"]
-            entry[5] += row["within"]
+            entry[4] += row["shipped"] or 0
+            entry[5] += row["within"] or 0
 
     def row_for(key, label):
         count, to_transit, delivered, to_delivered, shipped, within = totals[key]
@@ -379,7 +392,7 @@ def shipped_lines(merchant, period: ReportPeriod):
     )
 
 
-def _add_costs(report: Report, merchant, period: ReportPeriod, orders) -> None:
+def _add_costs(report: Report, merchant, period: ReportPeriod) -> None:
     # The daily cost roll-ups, grouped finely; the three tables add them up here.
     figures = DailyCostFigures.objects.for_merchant(merchant).filter(
         day__gte=period.starts_on, day__lte=period.ends_on
@@ -462,50 +475,44 @@ def _product_label(sku: str, title: str) -> str:
     return f"{title} ({sku})" if sku else title
 
 
-def _add_scorecard(report: Report, merchant, period: ReportPeriod, orders, today: datetime.date) -> None:
+def _add_scorecard(report: Report, merchant, period: ReportPeriod, today: datetime.date) -> None:
     now = timezone.now()
     vendors = {vendor.pk: vendor for vendor in Vendor.objects.for_merchant(merchant)}
-    shipments = _shipments_of(merchant, period).filter(vendor__isnull=False)
-    scores: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    # On time depends on each vendor's own processing days: one condition per distinct number of
-    # days, OR'ed, so one pass over the shipments judges every vendor.
+    rows = (
+        _shipment_figures(merchant, period)
+        .filter(vendor__isnull=False)
+        .values("vendor_id")
+        .annotate(
+            shipments=Sum("shipments"),
+            on_time=Sum("on_time"),
+            late=Sum("shipped_late"),
+            orders=Sum("orders"),
+            exceptions=Sum("met_exception"),
+        )
+        .order_by()
+    )
+    scores: dict[int, dict] = {row["vendor_id"]: row for row in rows}
+    # Not handed to the carrier yet (pending or processing) and past the vendor's processing days:
+    # late as of now. Few shipments wait so; the index of a vendor's shipments by status and
+    # allocation time finds them.
+    overdue = Q(pk__in=[])
     days_of = defaultdict(list)
     for vendor in vendors.values():
         days_of[vendor.processing_days].append(vendor.pk)
-    on_time, late = Q(pk__in=[]), Q(pk__in=[])
     for days, vendor_ids in days_of.items():
-        allowed = datetime.timedelta(days=days)
-        mine = Q(vendor_id__in=vendor_ids)
-        on_time |= mine & Q(shipped_at__isnull=False, shipped_at__lte=F("created_at") + allowed)
-        # Shipped late, or not shipped and already past the vendor's days.
-        late |= mine & (
-            Q(shipped_at__gt=F("created_at") + allowed)
-            | Q(shipped_at__isnull=True, created_at__lt=now - allowed)
-        )
-    if vendors:
-        rows = (
-            shipments.values("vendor_id")
-            .annotate(
-                shipments=Count("id"),
-                on_time=Count("id", filter=on_time),
-                late=Count("id", filter=late),
-                orders=Count("order_id", distinct=True),
-            )
+        overdue |= Q(vendor_id__in=vendor_ids, created_at__lt=now - datetime.timedelta(days=days))
+    if scores:
+        unshipped = (
+            _shipments_of(merchant, period)
+            .filter(status__in=NOT_HANDED_OVER, shipped_at__isnull=True)
+            .filter(overdue)
+            .values("vendor_id")
+            .annotate(n=Count("id"))
             .order_by()
+            .values_list("vendor_id", "n")
         )
-        for row in rows:
-            scores[row["vendor_id"]].update(row)
-        # A join rather than EXISTS per shipment: PostgreSQL runs it in a third of the time.
-        exceptions = (
-            TrackingEvent.objects.for_merchant(merchant)
-            .filter(status=Fulfillment.ShippingStatus.EXCEPTION, fulfillment__in=shipments.values("pk"))
-            .values("fulfillment__vendor_id")
-            .annotate(shipments=Count("fulfillment_id", distinct=True))
-            .order_by()
-            .values_list("fulfillment__vendor_id", "shipments")
-        )
-        for vendor_id, count in exceptions:
-            scores[vendor_id]["exceptions"] = count
+        for vendor_id, count in unshipped:
+            scores[vendor_id]["late"] += count
     costs = report.cost_by_vendor_id
     report.scorecard = sorted(
         (

@@ -66,6 +66,77 @@ class DailyCostFigures(MerchantOwned):
         )
 
 
+class DailyShipmentFigures(MerchantOwned):
+    """The shipments of the orders a store took on one day (in the merchant's time zone), per vendor
+    (or the shop, vendor empty): counts, and sums of times rather than verdicts, so the shipping,
+    fulfillment-time and scorecard figures add these up instead of reading the shipments. What
+    depends on the moment of asking is kept as dates (DailyDatedCounts), or, for vendors'
+    shipments not yet handed over and past their processing days, counted on each request. Rebuilt with DailyOrderFigures, for the days whose orders
+    or shipments changed, and for those counted with a vendor's earlier processing days.
+    """
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The vendor's processing days `on_time` was judged with (0 for the shop's own shipments).
+    processing_days = models.PositiveIntegerField(default=0)
+    shipments = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    # By shipping status now.
+    pending = models.PositiveIntegerField(default=0)
+    processing = models.PositiveIntegerField(default=0)
+    in_transit = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    # Shipments that met an exception on the way (a tracking event says so), whatever they are now.
+    met_exception = models.PositiveIntegerField(default=0)
+    # Handed to the carrier within the vendor's processing days of being allocated, or after.
+    on_time = models.PositiveIntegerField(default=0)
+    shipped_late = models.PositiveIntegerField(default=0)
+    # Of the shipments of paid orders: how many, those handed to the carrier (with the seconds from
+    # payment, and those by the order's due day), those delivered (with the seconds from payment).
+    paid_shipments = models.PositiveIntegerField(default=0)
+    paid_shipped = models.PositiveIntegerField(default=0)
+    seconds_to_in_transit = models.FloatField(default=0)
+    shipped_by_due_day = models.PositiveIntegerField(default=0)
+    paid_delivered = models.PositiveIntegerField(default=0)
+    seconds_to_delivered = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [
+            # A report's shipment figures: a merchant's days in a range.
+            models.Index(fields=["merchant", "day"], name="shipment_figures_by_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} store {self.store_id} vendor {self.vendor_id}: {self.shipments} shipment(s)"
+
+
+class DailyDatedCounts(MerchantOwned):
+    """What of the orders a store took on one day waits on a date: orders still to be dispatched
+    (LATE_STATUSES) by their due day, and shipments in transit by the day (in the merchant's zone)
+    they were handed to the carrier. "Late" and "stuck" today are the counts before a day, so no
+    report reads the orders or shipments for them. Rebuilt with DailyOrderFigures."""
+
+    class What(models.TextChoices):
+        DUE = "due", "Orders waiting, by due day"
+        IN_TRANSIT = "in_transit", "Shipments in transit, by the day handed over"
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    what = models.CharField(max_length=10, choices=What.choices)
+    on = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "day"], name="dated_counts_by_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} store {self.store_id} {self.what} {self.on}: {self.count}"
+
+
 class RollupState(models.Model):
     """Up to when a merchant's roll-ups have taken in its orders' changes."""
 

@@ -85,13 +85,13 @@ def export(request):
     name = file_name(merchant, kind, file_format, criteria)
     if file_format == Export.Format.CSV:
         response = StreamingHttpResponse(
-            csv_chunks(sheet, sheet.rows(merchant, orders)), content_type="text/csv; charset=utf-8"
+            csv_chunks(sheet, merchant, orders), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     # FileResponse closes (and so deletes) the file once it is sent.
     scratch = tempfile.TemporaryFile()  # noqa: SIM115
-    write_xlsx(sheet, sheet.rows(merchant, orders), scratch)
+    write_xlsx(sheet, merchant, orders, scratch)
     scratch.seek(0)
     return FileResponse(
         scratch,

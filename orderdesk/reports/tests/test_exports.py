@@ -190,3 +190,87 @@ def test_after_sales_cases_export_with_their_money_and_times(owner_client, owner
     assert row["Order"] == order.reference
     assert (row["Type"], row["Mode"], row["Status"]) == ("product_broken", "refund", "open")
     assert row["Refunded to the customer"] == "250.50" and row["Vendor"] == ""
+
+
+def test_every_kind_of_export_is_the_same_whether_the_database_or_python_formats_it(owner, monkeypatch):
+    """On PostgreSQL the CSV comes from COPY and the XLSX rows' local times from AT TIME ZONE; they
+    must hold exactly what Python makes of the rows (on SQLite both roads are Python's)."""
+    from orderdesk.aftersales.models import AfterSalesCase
+    from orderdesk.reports import exports
+
+    order = placed_near_midnight(owner)
+    Order.objects.filter(pk=order.pk).update(
+        customer_name='Ana "Ni\u00f1a", de la Cruz\nUnit 2', customer_email=""
+    )
+    pending_order(owner)
+    AfterSalesCase.objects.create(
+        merchant=owner.merchant, order=order, type="product_broken", mode="refund", text="x",
+        created_by_name="Ana", customer_refund=Decimal("12.5"),
+    )  # fmt: skip
+    merchant = owner.merchant
+    orders = exports.orders_for(merchant, {})
+
+    def written(sheet) -> bytes:
+        out = io.BytesIO()
+        exports.write_csv(sheet, merchant, orders, out)
+        return out.getvalue()
+
+    def rows() -> dict:
+        return {kind: list(sheet.rows(merchant, orders)) for kind, sheet in exports.SHEETS.items()}
+
+    by_database, rows_by_database = {kind: written(sheet) for kind, sheet in exports.SHEETS.items()}, rows()
+    monkeypatch.setattr(exports, "formats_in_the_database", lambda: False)
+    by_python, rows_by_python = {kind: written(sheet) for kind, sheet in exports.SHEETS.items()}, rows()
+
+    assert by_database == by_python
+    assert rows_by_database == rows_by_python
+    [row, _] = list(csv.DictReader(io.StringIO(by_database["orders"].decode("utf-8")[1:])))
+    assert row["Customer"] == 'Ana "Ni\u00f1a", de la Cruz\nUnit 2' and row["Email"] == ""
+    assert row["Placed at"] == "2026-11-02 00:30:00"
+
+
+def test_an_xlsx_longer_than_a_sheet_goes_on_in_new_sheets_with_the_header_again(owner, monkeypatch):
+    from orderdesk.reports import exports
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)  # a header and two rows per sheet
+    placed = [pending_order(owner).reference for _ in range(5)]
+    out = io.BytesIO()
+
+    written = exports.write_xlsx(
+        exports.SHEETS["orders"], owner.merchant, exports.orders_for(owner.merchant, {}), out
+    )
+
+    workbook = load_workbook(io.BytesIO(out.getvalue()))
+    assert written == 5
+    assert workbook.sheetnames == ["Orders", "Orders (2)", "Orders (3)"]
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
+    assert [len(rows) for rows in sheets] == [3, 3, 2]
+    assert all(rows[0][0] == "Order" for rows in sheets)
+    assert [row[0] for rows in sheets for row in rows[1:]] == placed
+
+
+def test_an_xlsx_of_exactly_one_sheet_opens_no_empty_second_one(owner, monkeypatch):
+    from orderdesk.reports import exports
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    for _ in range(2):
+        pending_order(owner)
+    out = io.BytesIO()
+
+    exports.write_xlsx(exports.SHEETS["orders"], owner.merchant, exports.orders_for(owner.merchant, {}), out)
+
+    assert load_workbook(io.BytesIO(out.getvalue())).sheetnames == ["Orders"]
+
+
+def test_an_xlsx_keeps_text_as_typed_but_drops_what_xml_cannot_hold(owner):
+    from orderdesk.reports import exports
+
+    order = pending_order(owner)
+    Order.objects.filter(pk=order.pk).update(customer_name=" Ana <&> Cruz\x01 ", customer_email="")
+    out = io.BytesIO()
+
+    exports.write_xlsx(exports.SHEETS["orders"], owner.merchant, exports.orders_for(owner.merchant, {}), out)
+
+    [row] = xlsx_rows(out.getvalue())
+    assert row["Customer"] == " Ana <&> Cruz "
+    assert row["Email"] == "" or row["Email"] is None

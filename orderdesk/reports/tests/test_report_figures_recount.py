@@ -18,16 +18,16 @@ from orderdesk.reports.rollups import recount_differences, refresh_order_figures
 from .shop_data import DAY_ONE, ZONES, OrderSpec, ShipmentSpec, orders, write_shop
 
 NOW = datetime.datetime(2026, 4, 20, 12, tzinfo=datetime.UTC)
-TODAY = datetime.date(2026, 4, 20)
 
 periods = st.tuples(
     st.integers(0, 40), st.integers(0, 40), st.sampled_from(list(GRAINS)), st.sampled_from([None, 0, 1])
 )
 
 
-def recount(merchant, period: ReportPeriod):
-    """What the report should say, worked out from the rows one by one."""
+def recount(merchant, period: ReportPeriod, now: datetime.datetime = NOW):
+    """What the report should say at `now`, worked out from the rows one by one."""
     zone = merchant.zone
+    today = now.astimezone(zone).date()
 
     def in_period(order):
         day = order.placed_at.astimezone(zone).date()
@@ -42,7 +42,7 @@ def recount(merchant, period: ReportPeriod):
             sales[bucket[order.pk]][0] += 1
             sales[bucket[order.pk]][1] += order.total
     statuses = Counter(order.status for order in chosen)
-    late = sum(1 for order in chosen if order.status == "pending" and order.due_on and order.due_on < TODAY)
+    late = sum(1 for order in chosen if order.status == "pending" and order.due_on and order.due_on < today)
     ids = {order.pk for order in chosen}
     by_id = {order.pk: order for order in chosen}
     shipments = [s for s in Fulfillment.objects.filter(merchant=merchant) if s.order_id in ids]
@@ -54,7 +54,7 @@ def recount(merchant, period: ReportPeriod):
         or (
             s.status == "in_transit"
             and s.shipped_at
-            and s.shipped_at < NOW - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
+            and s.shipped_at.astimezone(zone).date() < today - datetime.timedelta(days=STUCK_IN_TRANSIT_DAYS)
         )
     )
     to_transit, within = [], 0
@@ -98,7 +98,7 @@ def recount(merchant, period: ReportPeriod):
         if s.shipped_at and s.shipped_at <= s.created_at + allowed:
             score["on_time"] += 1
             score["judged"] += 1
-        elif s.shipped_at or s.created_at < NOW - allowed:
+        elif s.shipped_at or (s.status in ("pending", "processing") and s.created_at < now - allowed):
             score["judged"] += 1
         score["exceptions"] += s.pk in exceptions
     orders_of_vendor = defaultdict(set)
@@ -160,17 +160,33 @@ def _days(total: datetime.timedelta, count: int) -> Decimal | None:
         for minute in (1, 1439)
     ],
     period=(5, 6, "day", None),
+    asked_after_days=50,
+    vendor_days_later=None,
 )
 @given(
     zone=st.sampled_from(ZONES),
     specs=st.lists(orders, min_size=0, max_size=12),
     period=periods,
+    # When the report is asked for: from within the shop's days (shipments in transit for less than
+    # 14 days, not yet overdue) to long after; and a vendor's processing days changed meanwhile.
+    asked_after_days=st.integers(3, 60),
+    vendor_days_later=st.one_of(st.none(), st.integers(0, 5)),
 )
-def test_every_figure_matches_a_recount_of_the_rows(zone, specs, period, monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+def test_every_figure_matches_a_recount_of_the_rows(
+    zone, specs, period, asked_after_days, vendor_days_later, monkeypatch
+):
+    now = datetime.datetime.combine(DAY_ONE, datetime.time(12), tzinfo=datetime.UTC) + datetime.timedelta(
+        days=asked_after_days, minutes=asked_after_days * 37
+    )
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
     merchant = MerchantFactory(time_zone=zone)
-    write_shop(merchant, specs, now=NOW)
+    write_shop(merchant, specs, now=now)
     refresh_order_figures(merchant)
+    if vendor_days_later is not None:
+        from orderdesk.vendors.models import Vendor
+
+        Vendor.objects.filter(merchant=merchant, name="Vendor 0").update(processing_days=vendor_days_later)
+        refresh_order_figures(merchant)
     first, last, grain, store_index = period
     from orderdesk.stores.models import Store
 
@@ -183,8 +199,8 @@ def test_every_figure_matches_a_recount_of_the_rows(zone, specs, period, monkeyp
         store_id=None if store_index is None else stores[store_index],
     )
 
-    report = build_report(merchant, the_period, today=TODAY)
-    expected = recount(merchant, the_period)
+    report = build_report(merchant, the_period, today=now.astimezone(merchant.zone).date())
+    expected = recount(merchant, the_period, now)
 
     assert {row.bucket: (row.orders, row.revenue) for row in report.sales if row.orders or row.revenue} == {
         b: v for b, v in expected["sales"].items() if v[0]

@@ -87,3 +87,26 @@ def test_the_report_draws_its_charts_with_their_tables_at_phone_and_desktop_widt
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("rowheader", name="Mar 2026").first).to_be_visible()
     screenshot(page, "reports-by-month")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_order_tracking_offers_its_export_menu_at_phone_and_desktop_width(visitor, viewport, screenshot):
+    merchant = MerchantFactory(name="Lakbay Crafts")
+    membership = MembershipFactory(merchant=merchant, role=Membership.Role.OWNER)
+    write_shop(merchant, a_months_orders()[:12], now=timezone.now())
+    page = visitor(viewport)
+
+    page.goto("/orders/?status=pending")
+    page.get_by_label("Email").fill(membership.user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Export these orders").click()
+
+    lines_csv = (
+        page.get_by_role("list", name="Export the orders shown").get_by_role("link", name="CSV").nth(1)
+    )
+    expect(lines_csv).to_be_visible()
+    assert "kind=lines" in lines_csv.get_attribute("href")
+    assert "status=pending" in lines_csv.get_attribute("href")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    screenshot(page, "order-tracking-export")

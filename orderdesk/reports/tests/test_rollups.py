@@ -169,3 +169,41 @@ def test_after_sales_cases_are_counted_by_type_and_mode_with_their_rate_and_the_
     assert report.refunded == Decimal("200.00")
     [score] = report.scorecard
     assert (score.orders, score.after_sales_orders, score.after_sales_rate) == (2, 1, Decimal("50.0"))
+
+
+def test_a_vendors_new_processing_days_rejudge_its_shipments_on_the_next_refresh(monkeypatch):
+    from orderdesk.vendors.models import Vendor
+
+    from .shop_data import DAY_ONE, OrderSpec, ShipmentSpec, write_shop
+
+    now = datetime.datetime.combine(DAY_ONE, datetime.time(12), tzinfo=datetime.UTC) + datetime.timedelta(
+        days=9
+    )
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    merchant = MerchantFactory(time_zone="UTC")
+    shipped_after_30_hours = ShipmentSpec(
+        vendor=0, status="delivered", hours_to_ship=30, hours_to_deliver=24, had_exception=False,
+        unit_cost=Decimal("5.00"), shipping_cost=None,
+    )  # fmt: skip
+    write_shop(
+        merchant,
+        [OrderSpec(0, 2, 600, "fulfilled", 1, (Decimal("10.00"),), (1, 1, 1), shipped_after_30_hours)],
+        now=now,
+    )
+    period = ReportPeriod(starts_on=DAY_ONE, ends_on=DAY_ONE + datetime.timedelta(days=8), zone=merchant.zone)
+    refresh_order_figures(merchant)
+    [score] = build_report(merchant, period).scorecard
+    assert (score.on_time, score.judged) == (0, 1)  # Vendor 0 has 1 processing day
+
+    # Two refreshes later the refresh no longer looks back to the orders' writing (it looks back
+    # 5 minutes past its last run): only the vendor's change is new.
+    now += datetime.timedelta(minutes=10)
+    refresh_order_figures(merchant)
+    now += datetime.timedelta(minutes=10)
+    Vendor.objects.filter(merchant=merchant, name="Vendor 0").update(processing_days=2)
+    outcome = refresh_order_figures(merchant)
+
+    [score] = build_report(merchant, period).scorecard
+    assert outcome.days_rebuilt == 1
+    assert (score.on_time, score.judged) == (1, 1)
+    assert recount_differences(merchant) == []
