@@ -18,6 +18,8 @@ from orderdesk.aftersales.actions import CaseLineInput
 from orderdesk.aftersales.errors import CaseStatusRefused, InvalidCase
 from orderdesk.aftersales.models import AfterSalesCase
 from orderdesk.aftersales.queries import CaseMoney, costs_and_refunds
+from orderdesk.api.tests.factories import api_key, client_with
+from orderdesk.fulfillment.actions import add_tracking_event
 from orderdesk.orders.after_sales_money import record_after_sales_money
 from orderdesk.orders.models import Order
 from orderdesk.vendors.tests.factories import VendorFactory
@@ -166,7 +168,7 @@ def test_order_tracking_rows_show_the_margin_after_after_sales(client):
     assert f'<strong class="num">PHP {margin:,}</strong>' in rows
 
 
-def test_no_vendor_user_customer_or_api_key_sees_the_after_sales_money(client):
+def test_no_vendor_user_or_customer_sees_the_after_sales_money_nor_a_key_the_orders_margin(client):
     shipped = shipped_order()
     case = open_shirt_case(shipped, Mode.REFUND)
     actions.accept_case(case.pk, by=shipped.vendor_user, vendor_credit="123.45")
@@ -179,7 +181,12 @@ def test_no_vendor_user_customer_or_api_key_sees_the_after_sales_money(client):
     client.logout()
     shipped.order.refresh_from_db()
     customer_page = client.get(f"/t/{shipped.order.customer_page_token}/").content.decode()
-    assert "678.90" not in customer_page and "123.45" not in customer_page
+    assert customer_page and "678.90" not in customer_page and "123.45" not in customer_page
+    # A key reads each case's own figures at /api/v1/after-sales-cases; the order's margin
+    # figures are not part of the order it reads.
+    key_client = client_with(api_key(shipped.owner.merchant).token)
+    over_the_api = key_client.get(f"/api/v1/orders/{shipped.order.pk}").json()
+    assert not {"refunded_total", "vendor_credit_total", "resend_cost_total", "margin"} & set(over_the_api)
 
 
 def test_a_staff_member_sees_the_breakdown_as_the_owner_does(client):
@@ -262,3 +269,23 @@ def test_the_kept_figures_always_equal_the_recount_from_the_cases(steps):
         except (InvalidCase, CaseStatusRefused):
             pass
         assert kept(shipped.order) == counted(shipped.order)
+
+
+def test_the_order_page_with_vendor_shipments_tracking_and_a_case_needs_eleven_queries(
+    client, django_assert_num_queries
+):
+    shipped = shipped_order()
+    shipment = shipped.order.fulfillments.get(vendor=shipped.vendor)
+    add_tracking_event(shipment.pk, by=shipped.owner, place="Manila hub", text="Arrived at the hub")
+    case = open_shirt_case(shipped, Mode.REFUND)
+    actions.accept_case(case.pk, by=shipped.vendor_user, vendor_credit="100.00")
+    client.force_login(shipped.owner.user)
+    url = reverse("orders:detail", args=[shipped.order.pk])
+
+    # Session, user, membership; the order with its store, its lines, shipments, their lines and
+    # tracking events, the timeline, the messages; the cases (asked for because the row counts one).
+    with django_assert_num_queries(11):
+        shown = client.get(url).content.decode()
+
+    assert f"Case #{case.pk}" in shown and "Arrived at the hub" in shown
+    assert "<dt>Vendors' credits</dt>" in shown
