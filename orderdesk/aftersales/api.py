@@ -168,7 +168,7 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
     def get_parsers(self):
         # Opening a case takes photos; its route is the list's, so the method picks the parsers.
         method = getattr(getattr(self, "request", None), "method", "") or ""
-        if getattr(self, "action", None) == "create" or self.action_map.get(method.lower()) == "create":
+        if "create" in (getattr(self, "action", None), getattr(self, "action_map", {}).get(method.lower())):
             return [parser() for parser in WITH_PHOTOS]
         return super().get_parsers()
 
@@ -210,7 +210,10 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
         responses={201: CaseSerializer(many=True), **PROBLEMS},
     )
     def create(self, request):
-        given = self._valid(NewCaseWithPhotosSerializer, _with_json_lines(request.data))
+        form = _is_form(request.data)
+        given = self._valid(
+            NewCaseWithPhotosSerializer if form else NewCaseSerializer, _with_json_lines(request.data)
+        )
         cases = actions.open_cases(
             given["order_id"],
             by=request.actor,
