@@ -74,8 +74,9 @@ class OrderCosts:
     vendor_credit: Decimal = ZERO
 
     @property
-    def has_after_sales_money(self) -> bool:
-        return bool(self.resend_cost or self.refunded or self.vendor_credit)
+    def after_sales_cost(self) -> Decimal:
+        """Resends and refunds less credits: what after-sales took off the margin."""
+        return self.resend_cost + self.refunded - self.vendor_credit
 
 
 def vendor_parts(order) -> OrderCosts:

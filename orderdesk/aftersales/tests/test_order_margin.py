@@ -104,6 +104,8 @@ def test_the_vendors_credit_raises_the_margin(client):
     assert '<dt>Vendors\' credits</dt><dd class="num">+350.00</dd>' in shown
     margin = TOTAL - VENDOR_COST - Decimal("799.00") + Decimal("350.00")
     assert f'<div class="order-margin"><dt>Margin</dt><dd class="num">PHP {margin:,}</dd></div>' in shown
+    # The vendors' section says what after-sales took off beside its cost and margin.
+    assert f"<span>After-sales cost PHP {Decimal('799.00') - Decimal('350.00'):,}</span>" in shown
 
 
 def test_a_rejected_or_closed_case_moves_no_money():
