@@ -25,6 +25,7 @@ from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.money import format_money
 from orderdesk.orders import events
+from orderdesk.orders.after_sales_money import record_after_sales_money
 from orderdesk.orders.errors import OrderNotFound
 from orderdesk.orders.models import Order, OrderEvent, OrderLine
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
@@ -32,7 +33,7 @@ from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_p
 from . import messages
 from .errors import CaseNotFound, CaseStatusRefused, InvalidCase
 from .models import CASE_TRANSITIONS, REFUND_MODES, AfterSalesCase, CaseLine, CaseMessage
-from .queries import cases_seen_by, claimable_lines, refunded_so_far
+from .queries import cases_seen_by, claimable_lines
 
 MAX_TEXT_LENGTH = 2000
 MAX_REASON_LENGTH = 1000
@@ -120,6 +121,7 @@ def open_cases(
                 if vendor_id is not None:
                     messages.queue_case_opened(case)
                 opened.append(case)
+            record_after_sales_money(order, cases_opened=len(opened))
     except BaseException:
         delete_photo_files(stored_photos)
         raise
@@ -181,6 +183,11 @@ def accept_case(
         case.status = Status.ACCEPTED
         case.answered_at = case.updated_at = timezone.now()
         case.save()
+        record_after_sales_money(
+            order,
+            vendor_credit=case.vendor_credit or Decimal("0"),
+            resend_cost=case.resend_cost or Decimal("0"),
+        )
         _record(order, case, by, OrderEvent.Kind.AFTER_SALES_ACCEPTED, details)
         if by.party.vendor_id is not None:
             messages.queue_case_answered(case, "accepted")
@@ -228,7 +235,7 @@ def record_refund(case_id: int, *, by: Actor, amount: Decimal | str) -> AfterSal
             )
         if case.customer_refund is not None:
             raise CaseStatusRefused(f"Case #{case.pk} already has its refund recorded.", field="amount")
-        paid, refunded = paid_by_customer(order), refunded_so_far(order.pk)
+        paid, refunded = paid_by_customer(order), order.refunded_total
         left = paid - refunded
         if amount > left:
             raise InvalidCase(
@@ -240,6 +247,7 @@ def record_refund(case_id: int, *, by: Actor, amount: Decimal | str) -> AfterSal
         case.customer_refund = amount
         case.refunded_at = case.updated_at = timezone.now()
         case.save(update_fields=["customer_refund", "refunded_at", "updated_at"])
+        record_after_sales_money(order, refunded=amount)
         _record(
             order,
             case,

@@ -2,18 +2,25 @@
 and aftersales.actions, with the API's keys, problem+json errors and throttling (its DRF
 settings). An API key acts for the merchant: it opens, answers (its own lines' cases),
 refunds, resolves and closes, as a read-write key may (accounts.permissions).
+
+Opening a case and writing in its thread take photos as Dispatch does: a multipart/form-data
+body with `photos` files, checked by orderdesk.photos (the same formats and limits). In such a
+body a case's `lines` is one part holding the JSON array.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+import json
+
+from drf_spectacular.utils import OpenApiRequest, extend_schema
+from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.api.serializers import ProblemSerializer
+from orderdesk.photos.actions import describe_limits
 
 from . import actions, queries
 from .errors import CaseNotFound
@@ -90,6 +97,21 @@ class NewCaseSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=actions.MAX_TEXT_LENGTH, allow_blank=True)
 
 
+def photo_files():
+    """The `photos` of a multipart body; orderdesk.photos checks each (formats, size, how many)."""
+    return serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text=describe_limits(),
+    )
+
+
+class NewCaseWithPhotosSerializer(NewCaseSerializer):
+    photos = photo_files()
+
+
 class AcceptSerializer(serializers.Serializer):
     vendor_credit = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
@@ -119,6 +141,17 @@ class NewMessageSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=actions.MAX_TEXT_LENGTH, allow_blank=True)
 
 
+class NewMessageWithPhotosSerializer(NewMessageSerializer):
+    text = serializers.CharField(
+        max_length=actions.MAX_TEXT_LENGTH, allow_blank=True, required=False, default=""
+    )
+    photos = photo_files()
+
+
+# The bodies that may carry photos: JSON as before, or multipart/form-data with files.
+WITH_PHOTOS = [parsers.JSONParser, parsers.MultiPartParser]
+
+
 class NewestFirst(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
@@ -131,6 +164,13 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
 
     serializer_class = CaseSerializer
     pagination_class = NewestFirst
+
+    def get_parsers(self):
+        # Opening a case takes photos; its route is the list's, so the method picks the parsers.
+        method = getattr(getattr(self, "request", None), "method", "") or ""
+        if "create" in (getattr(self, "action", None), getattr(self, "action_map", {}).get(method.lower())):
+            return [parser() for parser in WITH_PHOTOS]
+        return super().get_parsers()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -160,9 +200,20 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(self._shown(pk))
 
-    @extend_schema(request=NewCaseSerializer, responses={201: CaseSerializer(many=True), **PROBLEMS})
+    @extend_schema(
+        request={
+            "application/json": NewCaseSerializer,
+            "multipart/form-data": OpenApiRequest(
+                NewCaseWithPhotosSerializer, encoding={"lines": {"contentType": "application/json"}}
+            ),
+        },
+        responses={201: CaseSerializer(many=True), **PROBLEMS},
+    )
     def create(self, request):
-        given = self._valid(NewCaseSerializer)
+        form = _is_form(request.data)
+        given = self._valid(
+            NewCaseWithPhotosSerializer if form else NewCaseSerializer, _with_json_lines(request.data)
+        )
         cases = actions.open_cases(
             given["order_id"],
             by=request.actor,
@@ -170,6 +221,7 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
             mode=given["mode"],
             lines=[actions.CaseLineInput(line["order_line_id"], line["quantity"]) for line in given["lines"]],
             text=given["text"],
+            photos=given.get("photos", ()),
         )
         return Response([self._shown(case.pk) for case in cases], status=status.HTTP_201_CREATED)
 
@@ -209,14 +261,23 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
         actions.close_case(pk, by=request.actor, **self._valid(CloseSerializer))
         return Response(self._shown(pk))
 
-    @extend_schema(request=NewMessageSerializer, responses={201: CaseSerializer, **PROBLEMS})
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        request={
+            "application/json": NewMessageSerializer,
+            "multipart/form-data": NewMessageWithPhotosSerializer,
+        },
+        responses={201: CaseSerializer, **PROBLEMS},
+    )
+    @action(detail=True, methods=["post"], parser_classes=WITH_PHOTOS)
     def messages(self, request, pk=None):
-        actions.add_case_message(pk, by=request.actor, **self._valid(NewMessageSerializer))
+        given = self._valid(
+            NewMessageWithPhotosSerializer if _is_form(request.data) else NewMessageSerializer
+        )
+        actions.add_case_message(pk, by=request.actor, **given)
         return Response(self._shown(pk), status=status.HTTP_201_CREATED)
 
-    def _valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
+    def _valid(self, serializer_class, data=None) -> dict:
+        serializer = serializer_class(data=self.request.data if data is None else data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
@@ -225,3 +286,24 @@ class AfterSalesCaseViewSet(viewsets.GenericViewSet):
             return CaseSerializer(self.get_queryset().get(pk=case_id)).data
         except (AfterSalesCase.DoesNotExist, ValueError, TypeError) as missing:
             raise CaseNotFound() from missing
+
+
+def _is_form(data) -> bool:
+    """A multipart body reads as a QueryDict (with its files); a JSON body as plain data."""
+    return hasattr(data, "getlist")
+
+
+def _with_json_lines(data):
+    """A multipart body's fields with its `lines` part read as JSON; a JSON body as it came."""
+    if not _is_form(data):
+        return data
+    given = {name: data[name] for name in ("order_id", "type", "mode", "text") if name in data}
+    given["photos"] = data.getlist("photos")
+    if "lines" in data:
+        try:
+            given["lines"] = json.loads(data["lines"])
+        except (TypeError, ValueError) as unreadable:
+            raise serializers.ValidationError(
+                {"lines": ['Give the lines as one JSON part: [{"order_line_id": 1, "quantity": 1}].']}
+            ) from unreadable
+    return given

@@ -1,5 +1,5 @@
 """The read side of after-sales: cases an actor may see, what an order still has to claim,
-and the money cases add to an order (for the order page and the reports).
+and the money cases add to an order counted from the cases (the order row keeps the same).
 
 A vendor party sees only its vendor's cases; a merchant party sees all of its merchant's.
 """
@@ -197,7 +197,10 @@ class CaseMoney:
 def costs_and_refunds(order_ids) -> dict[int, CaseMoney]:
     """{order id: CaseMoney} for these orders (one query; orders with no case are left out).
 
-    For reports and the order page. Callers scope `order_ids` to their merchant first.
+    The recount from the cases of what each order row keeps (Order.after_sales_case_count,
+    refunded_total, vendor_credit_total, resend_cost_total; see orders.after_sales_money), which
+    the pages and the refund bound read: the tests hold the two equal. Callers scope
+    `order_ids` to their merchant first.
     """
     rows = (
         AfterSalesCase.objects.filter(order_id__in=list(order_ids))
@@ -221,10 +224,3 @@ def costs_and_refunds(order_ids) -> dict[int, CaseMoney]:
         )
         for row in rows
     }
-
-
-def refunded_so_far(order_id: int) -> Decimal:
-    return (
-        AfterSalesCase.objects.filter(order_id=order_id).aggregate(total=Sum("customer_refund"))["total"]
-        or ZERO
-    )

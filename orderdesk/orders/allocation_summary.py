@@ -1,5 +1,6 @@
 """The order page's bottom section: each vendor's part of the order (and the merchant's own),
-with its lines, shipping status, costs and dated tracking events, and the order's cost and margin.
+with its lines, shipping status, costs and dated tracking events, and the order's cost and margin
+(after-sales money included: the figures the order row keeps, see orders.after_sales_money).
 
 Built from what `queries.order_for_page` prefetched: no query of its own.
 """
@@ -67,6 +68,15 @@ class OrderCosts:
     cost: Decimal | None
     margin: Decimal | None
     other_currencies: list[str]
+    # After-sales: resends' cost and refunds to the customer lower the margin, vendors' credits raise it.
+    resend_cost: Decimal = ZERO
+    refunded: Decimal = ZERO
+    vendor_credit: Decimal = ZERO
+
+    @property
+    def after_sales_cost(self) -> Decimal:
+        """Resends and refunds less credits: what after-sales took off the margin."""
+        return self.resend_cost + self.refunded - self.vendor_credit
 
 
 def vendor_parts(order) -> OrderCosts:
@@ -121,13 +131,27 @@ def vendor_parts(order) -> OrderCosts:
     other_currencies = sorted(
         {part.currency for part in parts if part.shipment and part.currency != order.currency}
     )
+    after_sales = {
+        "resend_cost": order.resend_cost_total,
+        "refunded": order.refunded_total,
+        "vendor_credit": order.vendor_credit_total,
+    }
     if other_currencies:
-        return OrderCosts(parts=parts, cost=None, margin=None, other_currencies=other_currencies)
+        return OrderCosts(
+            parts=parts, cost=None, margin=None, other_currencies=other_currencies, **after_sales
+        )
     cost = sum((part.cost for part in parts if part.shipment is not None), ZERO)
     has_vendor = any(part.shipment is not None for part in parts)
     return OrderCosts(
         parts=parts,
         cost=cost if has_vendor else None,
-        margin=order.total - cost if has_vendor else None,
+        margin=order_margin(order, cost) if has_vendor else None,
         other_currencies=[],
+        **after_sales,
     )
+
+
+def order_margin(order, vendor_cost: Decimal) -> Decimal:
+    """The one margin rule (the order page and Order Tracking): what the customer paid less what
+    the vendors charge, less after-sales' refunds and resends, plus the vendors' credits."""
+    return order.total - vendor_cost - order.after_sales_cost

@@ -87,6 +87,16 @@ class Order(MerchantOwned):
     customer_page_token = models.CharField(max_length=64, unique=True, default=new_customer_page_token)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What after-sales did to the order, kept by the aftersales steps through
+    # actions.record_after_sales_money in their own transaction, so the order page and Order
+    # Tracking read the margin off the row: how many cases it has, the merchant's refunds to the
+    # customer, its vendors' credits to it, and what resends cost it.
+    # A plain integer: a PositiveIntegerField's CHECK would scan the orders table as it is added.
+    after_sales_case_count = models.IntegerField(default=0, db_default=0)
+    refunded_total = models.DecimalField(**MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    vendor_credit_total = models.DecimalField(**MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    resend_cost_total = models.DecimalField(**MONEY, default=Decimal("0"), db_default=Decimal("0"))
+
     objects = MerchantScopedQuerySet.as_manager()
 
     class Meta:
@@ -117,6 +127,11 @@ class Order(MerchantOwned):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def after_sales_cost(self) -> Decimal:
+        """What after-sales cost the merchant on this order: refunds and resends, less credits."""
+        return self.refunded_total + self.resend_cost_total - self.vendor_credit_total
 
     @property
     def is_in_order_tracking(self) -> bool:

@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from orderdesk.accounts.models import Merchant
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 
@@ -121,7 +122,7 @@ def order_for_page(merchant, order_id) -> Order:
     order = (
         Order.objects.for_merchant(merchant)
         # store_link: a store's change flagged on the order (a banner), in the same query.
-        .select_related("store", "merchant", "store_link")
+        .select_related("store", "store_link")
         .prefetch_related(
             "lines",
             Prefetch(
@@ -133,16 +134,21 @@ def order_for_page(merchant, order_id) -> Order:
                         Fulfillment.photos.through.objects.filter(fulfillment_id=OuterRef("pk"))
                     )
                 )
-                .prefetch_related(
-                    Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line")),
-                    "tracking_events",
-                ),
+                .prefetch_related("lines", "tracking_events"),
             ),
             # The timeline shows actor_name, kept on the event: no join to the user.
             "events",
         )
         .get(pk=order_id)
     )
+    # The merchant is known, and each shipment line's order line was just read with the order:
+    # neither is joined again (the page renders faster without their columns).
+    if isinstance(merchant, Merchant):
+        order.merchant = merchant
+    lines = {line.pk: line for line in order.lines.all()}
+    for shipment in order.fulfillments.all():
+        for entry in shipment.lines.all():
+            entry.order_line = lines[entry.order_line_id]
     # A vendor's shipment has no dispatch photos: the page keeps its ten queries without them.
     with_photos = [shipment for shipment in order.fulfillments.all() if shipment.has_photos]
     if with_photos:

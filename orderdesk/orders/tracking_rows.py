@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from orderdesk.money import format_money
 
+from .allocation_summary import order_margin
 from .models import Order
 from .templatetags.order_pages import due_note
 
@@ -70,7 +71,9 @@ _STORE_CHANGE = (
     '<span class="badge badge-store-change" title="The store changed this order after it left Pending">'
     "Store change</span>"
 )
-_COSTS = '<p class="row-margin small">Cost {cost} · Margin <strong class="num">{margin}</strong></p>\n      '
+_COSTS = (
+    '<p class="row-margin small">Cost {cost}{refunds}{credits} · Margin <strong class="num">{margin}</strong></p>\n      '
+)
 
 
 def _button_maker(to: str, label: str, style: str, opens_dialog: bool):
@@ -171,8 +174,12 @@ class RowMaker:
             payment_status=self._label("payment_status", order.payment_status),
             costs=(
                 _COSTS.format(
-                    cost=escape(format_money(cost)),
-                    margin=escape(format_money(order.total - cost, order.currency)),
+                    cost=escape(format_money(cost + order.resend_cost_total)),
+                    refunds=f" · Refunds −{escape(format_money(order.refunded_total))}" if order.refunded_total else "",
+                    credits=f" · Credits +{escape(format_money(order.vendor_credit_total))}"
+                    if order.vendor_credit_total
+                    else "",
+                    margin=escape(format_money(order_margin(order, cost), order.currency)),
                 )
                 if cost is not None
                 else ""

@@ -24,7 +24,7 @@ from orderdesk.photos.actions import describe_limits
 from orderdesk.refusals import UnreadableForm, show_refusal
 
 from . import actions, queries
-from .allocation_summary import vendor_parts
+from .allocation_summary import order_margin, vendor_parts
 from .errors import OrderNotFound, TransitionRefused
 from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm
 from .models import ORDER_TRANSITIONS, Order, can_move
@@ -207,11 +207,13 @@ def _prepare_rows(orders: list[Order], request, *, back_url: str) -> None:
         order.buttons = buttons(order)
         order.today = today
         order.late = order.is_late(today)
-        # The margin column (owners): the total less what the order's vendors charge.
+        # The margin column (owners): the total less what the order's vendors charge and what
+        # after-sales cost (kept on the order's row).
         vendor_cost = getattr(order, "vendor_cost", None)
         order.has_costs = vendor_cost is not None
         if order.has_costs:
-            order.margin = order.total - vendor_cost
+            order.cost = vendor_cost + order.resend_cost_total
+            order.margin = order_margin(order, vendor_cost)
 
 
 @permission_required(Permission.DISPATCH_ORDERS)

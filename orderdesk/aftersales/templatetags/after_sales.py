@@ -11,9 +11,11 @@ register = template.Library()
 
 @register.inclusion_tag("aftersales/_order_cases.html", takes_context=True)
 def order_after_sales(context, order):
-    """The order's cases the signed-in person may see (one query), newest first."""
+    """The order's cases the signed-in person may see, newest first: one query, none for an
+    order that never had a case (the order row counts them)."""
     actor = context["request"].actor
-    return {"order": order, "cases": cases_of_order(actor, order.pk) if actor else []}
+    has_cases = actor and order.after_sales_case_count
+    return {"order": order, "cases": cases_of_order(actor, order.pk) if has_cases else []}
 
 
 @register.filter

@@ -119,7 +119,7 @@ def test_confirm_after_sales_in_four_steps_then_the_vendor_answers(as_person, vi
     vendor.get_by_role("textbox", name="Message").fill("Sorry about that. We will send a new one today.")
     vendor.get_by_role("button", name="Send message").click()
     expect(vendor.locator(".thread-message")).to_contain_text("We will send a new one today")
-    vendor.get_by_label("What the resend costs the shop").fill("0")
+    vendor.get_by_label("What the resend costs the shop").fill("80")
     vendor.get_by_role("button", name="Accept and resend").click()
     expect(vendor.locator(".case-status")).to_have_text("Accepted")
     vendor.get_by_label("Courier").fill("LBC")
@@ -150,6 +150,10 @@ def test_confirm_after_sales_in_four_steps_then_the_vendor_answers(as_person, vi
     expect(merchant.locator(".after-sales-card")).to_contain_text("Resolved")
     expect(merchant.get_by_role("heading", name="after-sales resend")).to_be_visible()
     screenshot(merchant, "after-sales-order-timeline")
+    # The resend's cost counts against the margin in the Items card.
+    expect(merchant.locator(".order-resend-cost")).to_contain_text("−80.00")
+    merchant.locator(".order-margin").scroll_into_view_if_needed()
+    screenshot(merchant, "after-sales-order-margin")
 
     # The customer's page shows the resend with its tracking.
     customer = as_person(shipped.owner, viewport)
