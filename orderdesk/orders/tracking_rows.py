@@ -71,9 +71,7 @@ _STORE_CHANGE = (
     '<span class="badge badge-store-change" title="The store changed this order after it left Pending">'
     "Store change</span>"
 )
-_COSTS = (
-    '<p class="row-margin small">Cost {cost}{refunds}{credits} · Margin <strong class="num">{margin}</strong></p>\n      '
-)
+_COSTS = '<p class="row-margin small">Cost {cost}{refunds}{credits} · Margin <strong class="num">{margin}</strong></p>\n      '
 
 
 def _button_maker(to: str, label: str, style: str, opens_dialog: bool):
@@ -175,7 +173,9 @@ class RowMaker:
             costs=(
                 _COSTS.format(
                     cost=escape(format_money(cost + order.resend_cost_total)),
-                    refunds=f" · Refunds −{escape(format_money(order.refunded_total))}" if order.refunded_total else "",
+                    refunds=f" · Refunds −{escape(format_money(order.refunded_total))}"
+                    if order.refunded_total
+                    else "",
                     credits=f" · Credits +{escape(format_money(order.vendor_credit_total))}"
                     if order.vendor_credit_total
                     else "",

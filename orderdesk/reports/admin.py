@@ -2,7 +2,14 @@ from django.contrib import admin
 
 from orderdesk.backoffice import ReadOnlyAdmin
 
-from .models import DailyCostFigures, DailyOrderFigures, Export, RollupState
+from .models import (
+    DailyCostFigures,
+    DailyDatedCounts,
+    DailyOrderFigures,
+    DailyShipmentFigures,
+    Export,
+    RollupState,
+)
 
 
 @admin.register(DailyOrderFigures)
@@ -23,6 +30,36 @@ class DailyCostFiguresAdmin(ReadOnlyAdmin):
     list_display = ["day", "merchant", "store", "vendor", "sku", "title", "units", "revenue", "cost"]
     list_select_related = ["merchant", "store", "vendor"]
     search_fields = ["=merchant__name", "=sku"]
+    show_full_result_count = False
+
+
+@admin.register(DailyShipmentFigures)
+class DailyShipmentFiguresAdmin(ReadOnlyAdmin):
+    """Kept by the roll-up refresh with the order figures (shipping, fulfillment time, scorecard)."""
+
+    list_display = [
+        "day",
+        "merchant",
+        "store",
+        "vendor",
+        "shipments",
+        "delivered",
+        "met_exception",
+        "on_time",
+    ]
+    list_select_related = ["merchant", "store", "vendor"]
+    search_fields = ["=merchant__name"]
+    show_full_result_count = False
+
+
+@admin.register(DailyDatedCounts)
+class DailyDatedCountsAdmin(ReadOnlyAdmin):
+    """Kept by the roll-up refresh: what waits on a date (late and stuck are counted from these)."""
+
+    list_display = ["day", "merchant", "store", "what", "on", "count"]
+    list_filter = ["what"]
+    list_select_related = ["merchant", "store"]
+    search_fields = ["=merchant__name"]
     show_full_result_count = False
 
 
