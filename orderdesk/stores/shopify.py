@@ -18,7 +18,7 @@ from .transport import StoreApi
 # Page sizes. Shopify refuses a query whose *requested* cost is over 1,000 points
 # (MAX_COST_EXCEEDED), and prices it before running it from the page sizes asked for: a
 # connection costs 2 + first × (each node's cost), an object 1 (plus what it selects), a
-# scalar 0. Nested pages multiply, so 250 orders × 100 line items (77,504 points) was refused
+# scalar 0. Nested pages multiply, so 250 orders × 100 line items (over 77,000 points) was refused
 # by any real shop. The sums below follow the query texts; tests/test_shopify_query_cost.py
 # prices each query text we send and checks it stays under the limit.
 MAX_QUERY_COST = 1000
