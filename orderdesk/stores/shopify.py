@@ -15,8 +15,31 @@ from .incoming import IncomingLine, IncomingOrder
 from .models import SHOPIFY_API_VERSION, Store
 from .transport import StoreApi
 
-# The most orders the orders query returns at once.
-PAGE_SIZE = 250
+# Page sizes. Shopify refuses a query whose *requested* cost is over 1,000 points
+# (MAX_COST_EXCEEDED), and prices it before running it from the page sizes asked for: a
+# connection costs 2 + first × (each node's cost), an object 1 (plus what it selects), a
+# scalar 0. Nested pages multiply, so 250 orders × 100 line items (over 77,000 points) was refused
+# by any real shop. The sums below follow the query texts; tests/test_shopify_query_cost.py
+# prices each query text we send and checks it stays under the limit.
+MAX_QUERY_COST = 1000
+# The largest page Shopify gives of any connection; used by the follow-up queries.
+LARGEST_PAGE = 250
+# Line items asked for with each order of a page: most orders have fewer, and an order with
+# more gets the rest from ORDER_LINE_ITEMS_QUERY before it is taken in.
+ORDER_LINES_PAGE = 10
+# One order node: itself 1, customer 1, shippingAddress 1, shippingLine 3, totalDiscountsSet 2,
+# lineItems 2 + ORDER_LINES_PAGE × 3 (line, originalUnitPriceSet, shopMoney) + pageInfo 1.
+_ORDER_NODE_COST = 1 + 1 + 1 + 3 + 2 + (2 + ORDER_LINES_PAGE * 3 + 1)
+# The page: orders 2 + n × node + pageInfo 1, and ordersCount 1 (10 lines: 24 orders, 988 points).
+ORDERS_PAGE = (MAX_QUERY_COST - 2 - 1 - 1) // _ORDER_NODE_COST
+# A fulfillment order: itself 1, lineItems 2 + n × 2 (item, lineItem) + pageInfo 1; the query:
+# order 1, fulfillmentOrders 2 + 10 × that + pageInfo 1 (10 × 40 items: 844 points). Most
+# orders ship from one location; more of either come by follow-up pages.
+FULFILLMENT_ORDERS_PAGE = 10
+FULFILLMENT_ORDER_LINES_PAGE = 40
+# Follow-ups for an order's or fulfillment order's remaining items: 1 + 2 + 250 × 3 + 1 = 754
+# and 1 + 2 + 250 × 2 + 1 = 504 points.
+REMAINING_LINES_PAGE = LARGEST_PAGE
 
 SHOP_QUERY = "query Shop { shop { name currencyCode } }"
 
@@ -24,41 +47,75 @@ ORDERS_COUNT_QUERY = (
     "query OrdersCount($query: String) { ordersCount(query: $query, limit: null) { count precision } }"
 )
 
-ORDERS_QUERY = """
-query Orders($first: Int!, $after: String, $query: String, $withCount: Boolean!) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    nodes {
+_ORDER_LINE = "sku title variantTitle quantity originalUnitPriceSet { shopMoney { amount currencyCode } }"
+
+ORDERS_QUERY = f"""
+query Orders($first: Int!, $lines: Int!, $after: String, $query: String, $withCount: Boolean!) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{
       id legacyResourceId name createdAt updatedAt cancelledAt
       displayFinancialStatus displayFulfillmentStatus
       email phone note currencyCode paymentGatewayNames
-      customer { firstName lastName email phone }
-      shippingAddress { name address1 address2 city province zip country phone }
-      shippingLine { title originalPriceSet { shopMoney { amount currencyCode } } }
-      totalDiscountsSet { shopMoney { amount currencyCode } }
-      lineItems(first: 100) {
-        nodes { sku title variantTitle quantity originalUnitPriceSet { shopMoney { amount currencyCode } } }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-  ordersCount(query: $query, limit: null) @include(if: $withCount) { count precision }
-}
+      customer {{ firstName lastName email phone }}
+      shippingAddress {{ name address1 address2 city province zip country phone }}
+      shippingLine {{ title originalPriceSet {{ shopMoney {{ amount currencyCode }} }} }}
+      totalDiscountsSet {{ shopMoney {{ amount currencyCode }} }}
+      lineItems(first: $lines) {{
+        nodes {{ {_ORDER_LINE} }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+  ordersCount(query: $query, limit: null) @include(if: $withCount) {{ count precision }}
+}}
 """
 
+# The rest of an order's line items, after those its page brought.
+ORDER_LINE_ITEMS_QUERY = f"""
+query OrderLineItems($id: ID!, $first: Int!, $after: String) {{
+  order(id: $id) {{
+    id
+    lineItems(first: $first, after: $after) {{
+      nodes {{ {_ORDER_LINE} }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}
+"""
+
+_FULFILLMENT_ORDER_LINE = "id totalQuantity remainingQuantity lineItem { sku name }"
 
 # The order's fulfillment orders (one per location it ships from) and their open items.
-FULFILLMENT_ORDERS_QUERY = """
-query OrderFulfillmentOrders($id: ID!) {
-  order(id: $id) {
+FULFILLMENT_ORDERS_QUERY = f"""
+query OrderFulfillmentOrders($id: ID!, $first: Int!, $lines: Int!, $after: String) {{
+  order(id: $id) {{
     id
-    fulfillmentOrders(first: 20) {
-      nodes {
+    fulfillmentOrders(first: $first, after: $after) {{
+      nodes {{
         id status
-        lineItems(first: 100) { nodes { id totalQuantity remainingQuantity lineItem { sku name } } }
-      }
-    }
-  }
-}
+        lineItems(first: $lines) {{
+          nodes {{ {_FULFILLMENT_ORDER_LINE} }}
+          pageInfo {{ hasNextPage endCursor }}
+        }}
+      }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}
+"""
+
+# The rest of a fulfillment order's line items, after those the query above brought.
+FULFILLMENT_ORDER_LINE_ITEMS_QUERY = f"""
+query FulfillmentOrderLineItems($id: ID!, $first: Int!, $after: String) {{
+  fulfillmentOrder(id: $id) {{
+    id
+    lineItems(first: $first, after: $after) {{
+      nodes {{ {_FULFILLMENT_ORDER_LINE} }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}
 """
 
 FULFILLMENT_CREATE_MUTATION = """
@@ -116,11 +173,12 @@ class ShopifyClient:
                 self.api.wait(_seconds_until_affordable(cost))
                 continue
             if any(
-                (e.get("extensions") or {}).get("code") == "ACCESS_DENIED"
+                (e.get("extensions") or {}).get("code") in ("ACCESS_DENIED", "MAX_COST_EXCEEDED")
                 for e in errors
                 if isinstance(e, dict)
             ):
-                # A scope the app lacks: asking again will not help until the merchant grants it.
+                # A scope the app lacks, or a query dearer than Shopify runs at all: asking again
+                # will not help.
                 raise RequestRefused(
                     "Shopify refused the query: "
                     + "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))[:300]
@@ -155,27 +213,84 @@ class ShopifyClient:
         while True:
             data = self.query(
                 ORDERS_QUERY,
-                {"first": PAGE_SIZE, "after": after, "query": search, "withCount": after is None},
+                {
+                    "first": ORDERS_PAGE,
+                    "lines": ORDER_LINES_PAGE,
+                    "after": after,
+                    "query": search,
+                    "withCount": after is None,
+                },
             )
             counted = data.get("ordersCount")
             if isinstance(counted, dict) and isinstance(counted.get("count"), int | Decimal):
                 self.expected_total = int(counted["count"])
             orders = data.get("orders") or {}
-            yield list(orders.get("nodes") or [])
+            yield [self._with_every_line(node) for node in orders.get("nodes") or []]
             page = orders.get("pageInfo") or {}
             if not page.get("hasNextPage"):
                 return
             after = page.get("endCursor")
 
+    def _with_every_line(self, node):
+        """The order node with all its line items: those past its page are asked for by the
+        order's id. If the order is gone meanwhile, the node keeps hasNextPage and
+        order_from_graphql refuses it, so no order is taken in with lines missing."""
+        if not isinstance(node, dict) or not node.get("id"):
+            return node
+        lines = node.get("lineItems")
+        if not isinstance(lines, dict):
+            return node
+
+        def rest(after):
+            order = self.query(
+                ORDER_LINE_ITEMS_QUERY, {"id": node["id"], "first": REMAINING_LINES_PAGE, "after": after}
+            ).get("order")
+            return (order or {}).get("lineItems")
+
+        return {**node, "lineItems": _every_node(lines, rest)}
+
     def open_fulfillment_orders(self, order_id: str) -> list[dict]:
-        """The order's fulfillment orders that still take fulfillments, with their line items;
-        raises TrackingRefused when Shopify has no such order."""
-        data = self.query(FULFILLMENT_ORDERS_QUERY, {"id": f"gid://shopify/Order/{order_id}"})
-        order = data.get("order")
-        if not order:
-            raise TrackingRefused(f"Shopify has no order {order_id}.")
-        nodes = (order.get("fulfillmentOrders") or {}).get("nodes") or []
-        return [node for node in nodes if isinstance(node, dict) and node.get("status") in _ACTIONABLE]
+        """The order's fulfillment orders that still take fulfillments, with all their line
+        items; raises TrackingRefused when Shopify has no such order."""
+        nodes: list[dict] = []
+        after = None
+        while True:
+            data = self.query(
+                FULFILLMENT_ORDERS_QUERY,
+                {
+                    "id": f"gid://shopify/Order/{order_id}",
+                    "first": FULFILLMENT_ORDERS_PAGE,
+                    "lines": FULFILLMENT_ORDER_LINES_PAGE,
+                    "after": after,
+                },
+            )
+            order = data.get("order")
+            if not order:
+                raise TrackingRefused(f"Shopify has no order {order_id}.")
+            page = order.get("fulfillmentOrders") or {}
+            nodes += [n for n in page.get("nodes") or [] if isinstance(n, dict)]
+            if not (page.get("pageInfo") or {}).get("hasNextPage"):
+                break
+            after = page["pageInfo"].get("endCursor")
+        actionable = [node for node in nodes if node.get("status") in _ACTIONABLE]
+        return [self._with_every_item(node) for node in actionable]
+
+    def _with_every_item(self, fulfillment_order: dict) -> dict:
+        """The fulfillment order with all its line items (those past its page asked for by id)."""
+        lines = fulfillment_order.get("lineItems")
+        if not isinstance(lines, dict) or not fulfillment_order.get("id"):
+            return fulfillment_order
+
+        def rest(after):
+            found = self.query(
+                FULFILLMENT_ORDER_LINE_ITEMS_QUERY,
+                {"id": fulfillment_order["id"], "first": REMAINING_LINES_PAGE, "after": after},
+            ).get("fulfillmentOrder")
+            if not found:
+                raise TrackingRefused("Shopify no longer has one of the order's fulfillment orders.")
+            return found.get("lineItems")
+
+        return {**fulfillment_order, "lineItems": _every_node(lines, rest)}
 
     def create_fulfillment(self, fulfillment_order_id: str, items: list[dict], *, tracking: dict) -> str:
         """fulfillmentCreate for these items ({id, quantity}) of one fulfillment order, with the
@@ -200,6 +315,21 @@ class ShopifyClient:
             )
         fulfillment = created.get("fulfillment") or {}
         return str(fulfillment.get("id") or "")
+
+
+def _every_node(connection: dict, next_page: Callable[[str | None], dict | None]) -> dict:
+    """A connection's nodes with those of its further pages (`next_page(cursor)` gives one),
+    answered as one page. A page that comes back empty leaves hasNextPage set, so the caller
+    can tell the nodes are incomplete."""
+    nodes = list(connection.get("nodes") or [])
+    page_info = connection.get("pageInfo") or {}
+    while page_info.get("hasNextPage"):
+        page = next_page(page_info.get("endCursor"))
+        if not isinstance(page, dict):
+            return {"nodes": nodes, "pageInfo": page_info}
+        nodes += page.get("nodes") or []
+        page_info = page.get("pageInfo") or {}
+    return {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": page_info.get("endCursor")}}
 
 
 def _backfill_search(created_after: datetime.datetime | None) -> str:
@@ -270,8 +400,13 @@ def order_from_graphql(node: dict) -> IncomingOrder:
     )
     customer = node.get("customer") or {}
     address = node.get("shippingAddress") or {}
+    line_items = node.get("lineItems") or {}
+    if (line_items.get("pageInfo") or {}).get("hasNextPage"):
+        raise MalformedStoreOrder(
+            "Not all of the order's line items could be read; the next sync tries again."
+        )
     lines = []
-    for line in ((node.get("lineItems") or {}).get("nodes")) or []:
+    for line in line_items.get("nodes") or []:
         title = incoming.text(line.get("title"))
         price, _ = _money_of(line.get("originalUnitPriceSet"))
         lines.append(

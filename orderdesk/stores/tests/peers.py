@@ -13,6 +13,8 @@ import re
 
 from orderdesk.testing.http_double import HttpDouble
 
+from .graphql_cost import MAX_QUERY_COST, first_of, parse, requested_cost
+
 SHOPIFY_TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 WOO_KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 WOO_SECRET = "cs_0123456789abcdef0123456789abcdef01234567"
@@ -125,7 +127,9 @@ def shopify_webhook_order(number: int, **overrides) -> dict:
 
 
 class ShopifyDouble(StoreDouble):
-    """POST /admin/api/<version>/graphql.json with X-Shopify-Access-Token; cursor pages of `orders`."""
+    """POST /admin/api/<version>/graphql.json with X-Shopify-Access-Token; cursor pages of `orders`
+    and of nested line items, as big as the query's `first` arguments ask. A query whose
+    requested cost (graphql_cost.py) is over 1,000 points is refused with MAX_COST_EXCEEDED."""
 
     page_size_cap = 250
 
@@ -160,8 +164,29 @@ class ShopifyDouble(StoreDouble):
             )
         document = json.loads(request.body)
         query, variables = document["query"], document.get("variables") or {}
+        requested = requested_cost(query, variables)
+        if requested > MAX_QUERY_COST:
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": f"Query cost is {requested}, which exceeds the single query max "
+                            f"cost limit ({MAX_QUERY_COST}).",
+                            "extensions": {
+                                "code": "MAX_COST_EXCEEDED",
+                                "cost": requested,
+                                "maxCost": MAX_QUERY_COST,
+                                "documentation": "https://shopify.dev/api/usage/rate-limits",
+                            },
+                        }
+                    ]
+                },
+                {},
+            )
+        operation = parse(query)
         cost = {
-            "requestedQueryCost": 52,
+            "requestedQueryCost": requested,
             "actualQueryCost": 12,
             "throttleStatus": {
                 "maximumAvailable": 2000.0,
@@ -203,8 +228,15 @@ class ShopifyDouble(StoreDouble):
             )
         if "fulfillmentCreate" in query:
             return 200, {"data": self._fulfillment_create(variables), "extensions": {"cost": cost}}, {}
+        order = operation.root("order")
         if "fulfillmentOrders" in query:
-            return 200, {"data": self._order_fulfillment_orders(variables), "extensions": {"cost": cost}}, {}
+            data = self._order_fulfillment_orders(order.child("fulfillmentOrders"), variables)
+            return 200, {"data": data, "extensions": {"cost": cost}}, {}
+        if operation.root("fulfillmentOrder"):
+            data = self._fulfillment_order_line_items(operation.root("fulfillmentOrder"), variables)
+            return 200, {"data": data, "extensions": {"cost": cost}}, {}
+        if order is not None:
+            return 200, {"data": self._order_line_items(order, variables), "extensions": {"cost": cost}}, {}
         if "shop {" in query:
             return (
                 200,
@@ -215,19 +247,18 @@ class ShopifyDouble(StoreDouble):
                 {},
             )
         chosen = self._matching(variables.get("query") or "")
-        start = int(base64.b64decode(variables["after"]).decode()) if variables.get("after") else 0
-        first = min(int(variables.get("first", 50)), self.page_size_cap)
-        page = chosen[start : start + first]
-        end = start + len(page)
-        data = {
-            "orders": {
-                "nodes": page,
-                "pageInfo": {
-                    "hasNextPage": end < len(chosen),
-                    "endCursor": base64.b64encode(str(end).encode()).decode() if page else None,
-                },
-            }
-        }
+        orders = operation.root("orders")
+        first = min(first_of(orders, variables), self.page_size_cap)
+        data = {"orders": _page(chosen, first, variables.get("after"))}
+        lines = orders.child("nodes").child("lineItems")
+        if lines is not None:
+            first_lines = first_of(lines, variables)
+            data["orders"]["nodes"] = [
+                {**node, "lineItems": _page(node["lineItems"]["nodes"], first_lines, None)}
+                if isinstance(node, dict) and isinstance(node.get("lineItems"), dict)
+                else node
+                for node in data["orders"]["nodes"]
+            ]
         if variables.get("withCount"):
             data["ordersCount"] = {"count": len(chosen), "precision": "EXACT"}
         return 200, {"data": data, "extensions": {"cost": cost}}, {}
@@ -260,17 +291,42 @@ class ShopifyDouble(StoreDouble):
             ]
         return self.fulfillment_orders[order_id]
 
-    def _order_fulfillment_orders(self, variables: dict) -> dict:
+    def _order_fulfillment_orders(self, asked, variables: dict) -> dict:
         order_id = str(variables.get("id", "")).rsplit("/", 1)[-1]
         orders = self.fulfillment_orders_of(order_id)
         if not orders:
             return {"order": None}
-        return {
-            "order": {
-                "id": f"gid://shopify/Order/{order_id}",
-                "fulfillmentOrders": {"nodes": orders},
-            }
-        }
+        page = _page(orders, first_of(asked, variables), variables.get("after"))
+        lines = asked.child("nodes").child("lineItems")
+        first_lines = first_of(lines, variables)
+        page["nodes"] = [
+            {**fo, "lineItems": _page(fo["lineItems"]["nodes"], first_lines, None)} for fo in page["nodes"]
+        ]
+        return {"order": {"id": f"gid://shopify/Order/{order_id}", "fulfillmentOrders": page}}
+
+    def _fulfillment_order_line_items(self, asked, variables: dict) -> dict:
+        """fulfillmentOrder(id) { lineItems(first:, after:) }: the rest of its items."""
+        wanted = variables.get("id")
+        found = next(
+            (fo for fos in self.fulfillment_orders.values() for fo in fos if fo["id"] == wanted), None
+        )
+        if found is None:
+            return {"fulfillmentOrder": None}
+        lines = asked.child("lineItems")
+        page = _page(found["lineItems"]["nodes"], first_of(lines, variables), variables.get("after"))
+        return {"fulfillmentOrder": {"id": found["id"], "lineItems": page}}
+
+    def _order_line_items(self, asked, variables: dict) -> dict:
+        """order(id) { lineItems(first:, after:) }: the rest of an order's line items."""
+        order_id = str(variables.get("id", "")).rsplit("/", 1)[-1]
+        node = next(
+            (o for o in self.orders if isinstance(o, dict) and o.get("legacyResourceId") == order_id), None
+        )
+        if node is None:
+            return {"order": None}
+        lines = asked.child("lineItems")
+        page = _page(node["lineItems"]["nodes"], first_of(lines, variables), variables.get("after"))
+        return {"order": {"id": node["id"], "lineItems": page}}
 
     def _fulfillment_create(self, variables: dict) -> dict:
         """fulfillmentCreate(fulfillment: FulfillmentInput!): its items fulfilled, or userErrors."""
@@ -352,6 +408,20 @@ class ShopifyDouble(StoreDouble):
                 )
             ]
         return chosen
+
+
+def _page(items: list, first: int, after: str | None) -> dict:
+    """A connection's page of `first` items after the cursor (an offset, base64 as Shopify's are opaque)."""
+    start = int(base64.b64decode(after).decode()) if after else 0
+    page = items[start : start + first]
+    end = start + len(page)
+    return {
+        "nodes": page,
+        "pageInfo": {
+            "hasNextPage": end < len(items),
+            "endCursor": base64.b64encode(str(end).encode()).decode() if page else None,
+        },
+    }
 
 
 # --- WooCommerce -------------------------------------------------------------------------

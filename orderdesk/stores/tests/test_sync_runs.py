@@ -87,8 +87,8 @@ def test_shopify_throttling_is_waited_out(owner, shopify_double, waits):
     store = shopify_store(owner, api_base_url=shopify_double.base_url)
     run = sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
     assert run.new_count == 1
-    # 52 points asked with none left, restored at 100 a second.
-    assert waits == [1.0]
+    # The page's 854 points asked (50 orders of 2 lines) with none left, restored at 100 a second.
+    assert waits == [8.54]
 
 
 def test_a_nearly_empty_cost_bucket_makes_the_next_query_wait(owner, shopify_double, waits):
@@ -96,7 +96,8 @@ def test_a_nearly_empty_cost_bucket_makes_the_next_query_wait(owner, shopify_dou
     shopify_double.currently_available = 2.0
     store = shopify_store(owner, api_base_url=shopify_double.base_url)
     sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
-    assert waits == [1.0]
+    # 854 points asked, 2 left, restored at 100 a second.
+    assert waits == [8.52]
 
 
 def test_a_429_is_retried_after_the_time_the_store_asks(owner, shopify_double, waits):

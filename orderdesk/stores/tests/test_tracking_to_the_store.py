@@ -80,7 +80,7 @@ def test_a_dispatched_shopify_order_is_fulfilled_in_shopify_with_its_tracking(ow
         == f"J&T Express JT-778812 for order {order.reference}, sent to Lakbay Shopify as a fulfillment."
     )
     [asked] = _graphql(shopify_double, "fulfillmentOrders")
-    assert asked["variables"] == {"id": "gid://shopify/Order/5001"}
+    assert asked["variables"] == {"id": "gid://shopify/Order/5001", "first": 10, "lines": 40, "after": None}
     [created] = _graphql(shopify_double, "fulfillmentCreate")
     fulfillment = created["variables"]["fulfillment"]
     assert fulfillment["trackingInfo"] == {

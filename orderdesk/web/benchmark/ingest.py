@@ -180,9 +180,9 @@ def _minus(after: float | None, before: float | None) -> float | None:
 
 
 def _shopify_page_size() -> int:
-    from orderdesk.stores.shopify import PAGE_SIZE
+    from orderdesk.stores.shopify import ORDERS_PAGE
 
-    return PAGE_SIZE
+    return ORDERS_PAGE
 
 
 def webhooks_in_over_http(bench) -> dict:
