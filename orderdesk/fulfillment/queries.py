@@ -83,8 +83,11 @@ def shipments_in_status(
     position = _read_cursor(after)
     if position is not None:
         created_at, shipment_id = position
+        # The bound on created_at alone lets the index seek to the cursor; the OR only breaks ties
+        # (as a filter by itself PostgreSQL walks every row before the cursor).
         shipments = shipments.filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=shipment_id)
+            Q(created_at__lte=created_at),
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=shipment_id),
         )
     label = Status(status).label
     rows = [

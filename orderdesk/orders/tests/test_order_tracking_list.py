@@ -136,6 +136,33 @@ def test_show_more_via_htmx_returns_only_the_next_rows(owner_client, owner):
     assert "Show more orders" not in body
 
 
+def test_show_more_bounds_the_placed_time_on_its_own_so_the_tabs_index_can_seek_to_the_cursor(
+    owner_client, owner
+):
+    # Same-minute orders: the page break falls between ties, which the id breaks.
+    for n in range(PAGE_SIZE + 3):
+        pending_order(owner, placed_at=placed(n // 4))
+    first = owner_client.get(TRACKING)
+
+    with CaptureQueriesContext(connection) as captured:
+        more = owner_client.get(first.context["more_url"], headers={"HX-Request": "true"})
+
+    [page_query] = [q["sql"] for q in captured.captured_queries if 'FROM "orders_order"' in q["sql"]]
+    where = page_query.split(" WHERE ", 1)[1]
+    # Without a plain bound beside the OR, PostgreSQL walked every row before the cursor
+    # (700,000 of a million deep in the Fulfilled tab) instead of seeking to it.
+    assert '"orders_order"."placed_at" <=' in where.split(" OR ", 1)[0]
+    shown = [o.reference for o in first.context["page"].orders] + [
+        o.reference for o in more.context["page"].orders
+    ]
+    expected = list(
+        Order.objects.filter(merchant=owner.merchant, status="pending")
+        .order_by("-placed_at", "-id")
+        .values_list("reference", flat=True)
+    )
+    assert shown == expected
+
+
 def test_choosing_a_tab_via_htmx_returns_the_tracking_part_of_the_page_only(owner_client, owner):
     order = dispatched_order(owner)
 
