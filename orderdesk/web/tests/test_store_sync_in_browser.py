@@ -10,7 +10,7 @@ from orderdesk.accounts.tests.factories import owner_actor
 from orderdesk.background import background_jobs
 from orderdesk.orders.models import Order
 from orderdesk.stores import actions as store_actions
-from orderdesk.stores import csv_import
+from orderdesk.stores import csv_import, shopify, sync
 from orderdesk.stores.actions import StoreDetails
 from orderdesk.stores.tests.peers import SHOPIFY_TOKEN, ShopifyDouble, shopify_node
 from orderdesk.web.tests.conftest import DESKTOP, PHONE
@@ -20,7 +20,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def shopify_double():
+def shopify_double(monkeypatch):
+    # Pages and batches of 50 (as the stores tests have them), so 120 orders take three pages
+    # and the store page can show the backfill between them.
+    monkeypatch.setattr(shopify, "ORDERS_PAGE", 50)
+    monkeypatch.setattr(shopify, "ORDER_LINES_PAGE", 2)
+    monkeypatch.setattr(sync, "BATCH_ORDERS", 50)
     recent = (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     double = ShopifyDouble(
         [shopify_node(n, createdAt=recent, updatedAt=recent) for n in range(4001, 4121)]
