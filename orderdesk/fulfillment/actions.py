@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import DateField, DateTimeField, DecimalField, Sum
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
@@ -625,11 +625,12 @@ def _insert_values(model, attnames: Sequence[str] | None, rows: list[tuple]) -> 
     """
     attnames, _, converters = _insert_statement(model, attnames, 1)
     if converters:
+        ops = connection.ops
         rows = [list(row) for row in rows]
         for row in rows:
             for index, convert in converters:
                 if row[index] is not None:
-                    row[index] = convert(row[index], connection)
+                    row[index] = convert(row[index], ops)
     per_statement = max(1, _MAX_PARAMETERS // len(attnames))
     ids: list[int] = []
     for start in range(0, len(rows), per_statement):
@@ -659,7 +660,7 @@ def _insert_statement(model, attnames: tuple[str, ...] | None, row_count: int) -
     quote = connection.ops.quote_name
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     converters = [
-        (index, field.get_db_prep_save)
+        (index, _converter(field))
         for index, field in enumerate(fields)
         if field.get_internal_type() not in _PASSED_AS_THEY_ARE
     ]
@@ -669,6 +670,20 @@ def _insert_statement(model, attnames: tuple[str, ...] | None, row_count: int) -
         f"VALUES {', '.join([placeholders] * row_count)} RETURNING {quote(meta.pk.column)}",
         converters,
     )
+
+
+def _converter(field):
+    """(value, connection.ops) → the query parameter: for the values this module writes (aware
+    times of timezone.now(), Decimal amounts) what the field's get_db_prep_save comes to,
+    without its checks of what the value is."""
+    if isinstance(field, DateTimeField):
+        return lambda value, ops: ops.adapt_datetimefield_value(value)
+    if isinstance(field, DateField):
+        return lambda value, ops: ops.adapt_datefield_value(value)
+    if isinstance(field, DecimalField):
+        digits, places = field.max_digits, field.decimal_places
+        return lambda value, ops: ops.adapt_decimalfield_value(value, digits, places)
+    return lambda value, ops: field.get_db_prep_save(value, ops.connection)
 
 
 _PASSED_AS_THEY_ARE = frozenset(
