@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import DateField, DateTimeField, DecimalField, Sum
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
@@ -537,13 +538,13 @@ def allocate_unshipped_units_of_orders(
     now = timezone.now()
     shipments_of = [
         [
-            Fulfillment(
+            _new_shipment(
                 merchant_id=wanted.order.merchant_id,
                 order_id=wanted.order.pk,
                 shipped_by=Fulfillment.Shipper.VENDOR,
                 vendor_id=vendor_id,
                 status=Status.PENDING,
-                created_by=by.user,
+                created_by_id=by.user.pk if by.user else None,
                 created_at=now,
             )
             for vendor_id in parts
@@ -594,6 +595,25 @@ def allocate_unshipped_units_of_orders(
         ]
     )
     return shipments_of
+
+
+def _new_shipment(**values) -> Fulfillment:
+    """An unsaved Fulfillment with these attribute values (attnames) and every other field at
+    its default, as Fulfillment(**values) makes it, without the field-by-field __init__ (the
+    model has no init signal); created_at is always given."""
+    shipment = Fulfillment.__new__(Fulfillment)
+    shipment._state = ModelState()
+    shipment.__dict__.update(_blank_shipment())
+    shipment.__dict__.update(values)
+    return shipment
+
+
+@functools.cache
+def _blank_shipment() -> dict:
+    """Every field of a new Fulfillment at its default (none of them mutable)."""
+    values = dict(Fulfillment().__dict__)
+    del values["_state"]
+    return values
 
 
 _ENTRY_COLUMNS = ("merchant_id", "fulfillment_id", "order_line_id", "quantity", "unit_cost", "shipping_cost")

@@ -112,10 +112,10 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
             # so pre_save is the value as it is); the rest go as they are. This runs inside
             # every placement and paid order, where a conversion call per value was most of it.
             params = [
-                field.get_db_prep_save(value, connection) if convert and value is not None else value
+                convert(value, connection) if convert and value is not None else value
                 for row in chunk
-                for field, convert in converted
-                for value in (row.__dict__[field.attname],)
+                for attname, convert in converted
+                for value in (row.__dict__[attname],)
             ]
             cursor.execute(sql, params)
             written_ids.update((key, pk) for pk, key in cursor.fetchall())
@@ -130,10 +130,20 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
 
 @functools.cache
 def _notification_columns() -> tuple[list, list]:
-    """Notification's columns but the id, and (field, whether its value needs converting)."""
+    """Notification's columns but the id, and (attname, its converter or None) of each."""
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     assert not any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields)
-    return fields, [(f, f.get_internal_type() not in _PASSED_AS_THEY_ARE) for f in fields]
+    return fields, [(f.attname, _converter(f)) for f in fields]
+
+
+def _converter(field):
+    """(value, connection) → the query parameter; None when the value goes as it is. A time
+    (aware, of timezone.now()) needs only the backend's adaptation, not the field's checks."""
+    if field.get_internal_type() in _PASSED_AS_THEY_ARE:
+        return None
+    if field.get_internal_type() == "DateTimeField":
+        return lambda value, connection: connection.ops.adapt_datetimefield_value(value)
+    return field.get_db_prep_save
 
 
 # Field types whose Python values both databases take as they are.
