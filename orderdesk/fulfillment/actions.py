@@ -22,7 +22,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import DateField, DateTimeField, DecimalField, Sum
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
@@ -537,13 +538,13 @@ def allocate_unshipped_units_of_orders(
     now = timezone.now()
     shipments_of = [
         [
-            Fulfillment(
+            _new_shipment(
                 merchant_id=wanted.order.merchant_id,
                 order_id=wanted.order.pk,
                 shipped_by=Fulfillment.Shipper.VENDOR,
                 vendor_id=vendor_id,
                 status=Status.PENDING,
-                created_by=by.user,
+                created_by_id=by.user.pk if by.user else None,
                 created_at=now,
             )
             for vendor_id in parts
@@ -556,88 +557,158 @@ def allocate_unshipped_units_of_orders(
     for shipment in shipments:
         new_per_vendor[shipment.vendor_id] = new_per_vendor.get(shipment.vendor_id, 0) + 1
     count_new_vendor_shipments(shipments[0].merchant_id, new_per_vendor, status=Status.PENDING)
+    # The lines and tracking events as plain tuples: nothing reads them back as instances.
     entries = []
     for some, parts in zip(shipments_of, parts_of, strict=True):
         for shipment, part in zip(some, parts.values(), strict=True):
             shipment.units = sum(units for _, units in part)
             entries += [
-                FulfillmentLine(
-                    merchant_id=shipment.merchant_id,
-                    fulfillment=shipment,
-                    order_line_id=allocation.order_line_id,
-                    quantity=units,
-                    unit_cost=allocation.unit_cost,
-                    shipping_cost=allocation.shipping_cost,
+                (
+                    shipment.merchant_id,
+                    shipment.pk,
+                    allocation.order_line_id,
+                    units,
+                    allocation.unit_cost,
+                    allocation.shipping_cost,
                 )
                 for allocation, units in part
             ]
-    _insert_rows(entries)
+    _insert_values(FulfillmentLine, _ENTRY_COLUMNS, entries)
     text = f"Allocated by {by.display_name}"
-    tracking_events = [
-        TrackingEvent(
-            merchant_id=shipment.merchant_id,
-            fulfillment=shipment,
-            status=shipment.status,
-            occurred_at=now,
-            text=text,
-        )
-        for shipment in shipments
-    ]
-    _insert_rows(tracking_events)
+    event_ids = _insert_values(
+        TrackingEvent,
+        _TRACKING_EVENT_COLUMNS,
+        [(shipment.merchant_id, shipment.pk, shipment.status, now, "", text) for shipment in shipments],
+    )
     publish_webhook_events(
         [
             PublishedEvent(
                 name=SHIPMENT_UPDATED,
-                event_id=f"evt_tracking_event_{tracking_event.pk}",
-                merchant_id=tracking_event.merchant_id,
+                event_id=f"evt_tracking_event_{event_id}",
+                merchant_id=shipment.merchant_id,
                 about_type="shipment",
-                about_id=str(tracking_event.fulfillment.pk),
+                about_id=str(shipment.pk),
                 occurred_at=now,
-                subject=tracking_event.fulfillment,
+                subject=shipment,
             )
-            for tracking_event in tracking_events
+            for shipment, event_id in zip(shipments, event_ids, strict=True)
         ]
     )
     return shipments_of
 
 
+def _new_shipment(**values) -> Fulfillment:
+    """An unsaved Fulfillment with these attribute values (attnames) and every other field at
+    its default, as Fulfillment(**values) makes it, without the field-by-field __init__ (the
+    model has no init signal); created_at is always given."""
+    shipment = Fulfillment.__new__(Fulfillment)
+    shipment._state = ModelState()
+    shipment.__dict__.update(_blank_shipment())
+    shipment.__dict__.update(values)
+    return shipment
+
+
+@functools.cache
+def _blank_shipment() -> dict:
+    """Every field of a new Fulfillment at its default (none of them mutable)."""
+    values = dict(Fulfillment().__dict__)
+    del values["_state"]
+    return values
+
+
+_ENTRY_COLUMNS = ("merchant_id", "fulfillment_id", "order_line_id", "quantity", "unit_cost", "shipping_cost")
+_TRACKING_EVENT_COLUMNS = ("merchant_id", "fulfillment_id", "status", "occurred_at", "place", "text")
+
+
 def _insert_rows(rows: list) -> None:
-    """INSERT these new rows of one model in one statement (a few past the parameter limit),
-    setting their ids (RETURNING).
+    """INSERT these new instances of one model in one statement (a few past the parameter
+    limit), setting their ids (RETURNING)."""
+    meta = type(rows[0])._meta
+    attnames = _insert_statement(type(rows[0]), None, 1)[0]
+    ids = _insert_values(
+        type(rows[0]), attnames, [tuple(row.__dict__[name] for name in attnames) for row in rows]
+    )
+    for row, pk in zip(rows, ids, strict=True):
+        row.__dict__[meta.pk.attname] = pk
+        row._state.adding = False
+
+
+def _insert_values(model, attnames: Sequence[str] | None, rows: list[tuple]) -> list[int]:
+    """INSERT rows of `model` given as tuples of these fields' values (every concrete field but
+    the id when None) in one statement (a few past the parameter limit); returns their ids.
 
     What bulk_create does, without its general machinery: allocation runs inside every paid
-    order's transaction when auto-processing is on, where that machinery cost more than the
-    INSERT itself. The statement is built once per model and row count.
+    order's transaction when auto-processing is on, where that machinery (a model instance and
+    a conversion call per value) cost more than the INSERT itself. The statement is built once
+    per model, columns and row count; only the values of the few field types that need it are
+    converted (None never is).
     """
-    fields = _insert_statement(type(rows[0]), 1)[0]
-    per_statement = max(1, _MAX_PARAMETERS // len(fields))
+    attnames, _, converters = _insert_statement(model, attnames, 1)
+    if converters:
+        ops = connection.ops
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for index, convert in converters:
+                if row[index] is not None:
+                    row[index] = convert(row[index], ops)
+    per_statement = max(1, _MAX_PARAMETERS // len(attnames))
+    ids: list[int] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        fields, sql = _insert_statement(type(chunk[0]), len(chunk))
-        # None of these models has an auto_now field, so each value is the attribute as it is.
-        params = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in chunk for f in fields]
+        sql = _insert_statement(model, attnames, len(chunk))[1]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids = [found[0] for found in cursor.fetchall()]
-        for row, pk in zip(chunk, ids, strict=True):
-            row.pk = pk
-            row._state.adding = False
+            cursor.execute(sql, [value for row in chunk for value in row])
+            ids += [found[0] for found in cursor.fetchall()]
+    return ids
 
 
 # Below SQLite's (32,766) and PostgreSQL's (65,535) limits on parameters per statement.
 _MAX_PARAMETERS = 30_000
 
 
-@functools.lru_cache(maxsize=32)
-def _insert_statement(model, row_count: int) -> tuple[list, str]:
+@functools.lru_cache(maxsize=64)
+def _insert_statement(model, attnames: tuple[str, ...] | None, row_count: int) -> tuple[tuple, str, list]:
+    """The columns (every concrete field but the id when `attnames` is None), the INSERT of
+    `row_count` rows of them, and (index, field.get_db_prep_save) of the columns whose Python
+    values need converting: dates, times and amounts (the others go as they are on both
+    databases; none of these models has an auto_now field)."""
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    if attnames is None:
+        attnames = tuple(f.attname for f in meta.concrete_fields if not f.primary_key)
+    fields = [by_attname[name] for name in attnames]
     quote = connection.ops.quote_name
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return fields, (
+    converters = [
+        (index, _converter(field))
+        for index, field in enumerate(fields)
+        if field.get_internal_type() not in _PASSED_AS_THEY_ARE
+    ]
+    return (
+        tuple(attnames),
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * row_count)} RETURNING {quote(meta.pk.column)}"
+        f"VALUES {', '.join([placeholders] * row_count)} RETURNING {quote(meta.pk.column)}",
+        converters,
     )
+
+
+def _converter(field):
+    """(value, connection.ops) → the query parameter: for the values this module writes (aware
+    times of timezone.now(), Decimal amounts) what the field's get_db_prep_save comes to,
+    without its checks of what the value is."""
+    if isinstance(field, DateTimeField):
+        return lambda value, ops: ops.adapt_datetimefield_value(value)
+    if isinstance(field, DateField):
+        return lambda value, ops: ops.adapt_datefield_value(value)
+    if isinstance(field, DecimalField):
+        digits, places = field.max_digits, field.decimal_places
+        return lambda value, ops: ops.adapt_decimalfield_value(value, digits, places)
+    return lambda value, ops: field.get_db_prep_save(value, ops.connection)
+
+
+_PASSED_AS_THEY_ARE = frozenset(
+    {"BigAutoField", "BooleanField", "CharField", "ForeignKey", "PositiveIntegerField", "TextField"}
+)
 
 
 # A vendor's shipment can still change hands until the parcel goes to the carrier.

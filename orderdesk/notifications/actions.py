@@ -6,6 +6,7 @@ after it commits (orderdesk.notifications.delivery); the worker writes their tex
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -92,7 +93,7 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
     key and tells which rows it wrote (PostgreSQL and SQLite ≥ 3.35 both do).
     """
     meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields, converted = _notification_columns()
     quote = connection.ops.quote_name
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     key_column = quote(meta.get_field("idempotency_key").column)
@@ -107,8 +108,14 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
                 f"VALUES {', '.join([placeholders] * len(chunk))} "
                 f"ON CONFLICT ({key_column}) DO NOTHING RETURNING {quote(meta.pk.column)}, {key_column}"
             )
+            # Only the payload and the times need the field's conversion (no field is auto_now,
+            # so pre_save is the value as it is); the rest go as they are. This runs inside
+            # every placement and paid order, where a conversion call per value was most of it.
             params = [
-                f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in chunk for f in fields
+                convert(value, connection) if convert and value is not None else value
+                for row in chunk
+                for attname, convert in converted
+                for value in (row.__dict__[attname],)
             ]
             cursor.execute(sql, params)
             written_ids.update((key, pk) for pk, key in cursor.fetchall())
@@ -119,6 +126,30 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
             row._state.adding = False
             written.append(row)
     return written
+
+
+@functools.cache
+def _notification_columns() -> tuple[list, list]:
+    """Notification's columns but the id, and (attname, its converter or None) of each."""
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    assert not any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields)
+    return fields, [(f.attname, _converter(f)) for f in fields]
+
+
+def _converter(field):
+    """(value, connection) → the query parameter; None when the value goes as it is. A time
+    (aware, of timezone.now()) needs only the backend's adaptation, not the field's checks."""
+    if field.get_internal_type() in _PASSED_AS_THEY_ARE:
+        return None
+    if field.get_internal_type() == "DateTimeField":
+        return lambda value, connection: connection.ops.adapt_datetimefield_value(value)
+    return field.get_db_prep_save
+
+
+# Field types whose Python values both databases take as they are.
+_PASSED_AS_THEY_ARE = frozenset(
+    {"CharField", "TextField", "ForeignKey", "PositiveSmallIntegerField", "BigAutoField"}
+)
 
 
 def update_notification_preferences(*, by: Acting, **choices: bool) -> None:
