@@ -26,7 +26,10 @@ def actor_for_request(request) -> tuple[list[Membership], Actor | None]:
     """The signed-in user's memberships, and the actor for the one they act through (None without one)."""
     if not request.user.is_authenticated:
         return [], None
-    memberships = memberships_of(request.user)
+    # Read with the user by the authentication middleware when it could (one query for both).
+    memberships = getattr(request, "signed_in_memberships", None)
+    if memberships is None:
+        memberships = memberships_of(request.user)
     if not memberships:
         return memberships, None
     chosen_id = request.session.get(ACTING_MEMBERSHIP_SESSION_KEY)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime
 from html import escape
+from typing import TYPE_CHECKING
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +23,9 @@ from orderdesk.money import format_money
 from .allocation_summary import order_margin
 from .models import Order
 from .templatetags.order_pages import due_note
+
+if TYPE_CHECKING:
+    from .queries import TrackingRow
 
 # The check mark of "Mark as fulfilled".
 _CHECK = (
@@ -87,7 +90,8 @@ def _button_maker(to: str, label: str, style: str, opens_dialog: bool):
 
 
 class RowMaker:
-    """Renders the rows of one page for one person: `RowMaker(...).render(orders)`.
+    """Renders the rows of one page for one person: `RowMaker(...).render(rows)`, each row a
+    queries.TrackingRow (plain values, not a model instance).
 
     `buttons` are the buttons the person's role allows, each `(to, label, style, opens_dialog,
     url_start, url_end)` with the order's id going between url_start and url_end (which carries
@@ -125,27 +129,27 @@ class RowMaker:
         return f"{self._months[local.month]} {local.day}, {local:%H:%M}"
 
     @staticmethod
-    def _lines(order: Order) -> str:
+    def _lines(order: TrackingRow) -> str:
         """The row's items, "2 × Linen shirt (M) … 1,598.00", one <li> each."""
         return "".join(
-            f"<li><span>{line.quantity} × {escape(line.title)}"
-            f"{f' ({escape(line.variant_title)})' if line.variant_title else ''}</span>"
-            f'<span class="num">{format_money(line.unit_price * line.quantity)}</span></li>'
-            for line in order.lines.all()
+            f"<li><span>{quantity} × {escape(title)}"
+            f"{f' ({escape(variant_title)})' if variant_title else ''}</span>"
+            f'<span class="num">{format_money(unit_price * quantity)}</span></li>'
+            for quantity, title, variant_title, unit_price in order.lines
         )
 
-    def _buttons_of(self, order: Order) -> str:
+    def _buttons_of(self, order: TrackingRow) -> str:
         pk = str(order.pk)
         return "\n        ".join(
             markup(f"{start}{pk}{end}") for start, end, markup in self._buttons[order.status]
         )
 
-    def row(self, order: Order) -> str:
+    def row(self, order: TrackingRow) -> str:
         pk = str(order.pk)
         reference = escape(order.reference)
         due = due_note(order, self._today)
         late = order.is_late(self._today)
-        cost = getattr(order, "vendor_cost", None)
+        cost = order.vendor_cost
         phone = order.customer_phone
         address = order.shipping_address
         return _ROW.format(
@@ -158,7 +162,7 @@ class RowMaker:
             status=escape(order.status),
             status_label=self._label("status", order.status),
             late_badge='<span class="badge badge-late">Late</span>' if late else "",
-            store_change_badge=_STORE_CHANGE if _flagged_store_change(order) else "",
+            store_change_badge=_STORE_CHANGE if order.flagged_store_change else "",
             customer_name=escape(order.customer_name),
             phone=(
                 f'<p><a class="phone" href="tel:{escape(phone)}">{escape(phone)}</a></p>\n      '
@@ -196,14 +200,3 @@ class RowMaker:
     def render(self, orders) -> SafeString:
         # Every value above is escaped where it is put in; the rest is this module's markup.
         return mark_safe("".join(self.row(order) for order in orders))
-
-
-def _flagged_store_change(order: Order) -> str:
-    """The store's change waiting for the merchant, or "", from the store link the list's query
-    joined. The stores app builds on orders, so its `flagged_store_change` filter (which the
-    templates reach through the template library) cannot be imported here."""
-    try:
-        link = order.store_link
-    except ObjectDoesNotExist:
-        return ""
-    return link.flagged_change if link is not None else ""

@@ -5,12 +5,13 @@ a partial template for htmx requests, the full page otherwise.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
@@ -83,7 +84,7 @@ def _allowed_buttons(actor, back_url: str) -> list[tuple]:
     for to, permission, url_name, label, style, opens_dialog in _BUTTONS:
         if not can(actor, permission):
             continue
-        url_start, url_end = reverse(f"orders:{url_name}", args=[_ANY_ID]).split(str(_ANY_ID))
+        url_start, url_end = _reversed(f"orders:{url_name}", _ANY_ID).split(str(_ANY_ID))
         made.append((to, label, style, opens_dialog, url_start, url_end + after))
     return made
 
@@ -106,7 +107,9 @@ def _buttons_maker(actor, back_url: str):
     return buttons
 
 
-def tracking_rows(request, orders: list[Order], *, back_url: str, placeable: bool) -> SafeString:
+def tracking_rows(
+    request, orders: list[queries.TrackingRow], *, back_url: str, placeable: bool
+) -> SafeString:
     """A page of Order Tracking's rows as HTML (see tracking_rows.py), for the list and "Show more"."""
     return RowMaker(
         buttons=_allowed_buttons(request.actor, back_url),
@@ -118,7 +121,18 @@ def tracking_rows(request, orders: list[Order], *, back_url: str, placeable: boo
 
 
 def _detail_url_start() -> str:
-    return reverse("orders:detail", args=[_ANY_ID]).split(str(_ANY_ID))[0]
+    return _reversed("orders:detail", _ANY_ID).split(str(_ANY_ID))[0]
+
+
+@lru_cache(maxsize=64)
+def _reversed_in(name: str, order_id: int | None, urlconf, prefix: str) -> str:
+    return reverse(name, urlconf=urlconf, args=[] if order_id is None else [order_id])
+
+
+def _reversed(name: str, order_id: int | None = None) -> str:
+    """reverse() of one of the list's addresses, worked out once per process (per URL
+    configuration and script prefix): the list asks for the same few on every page."""
+    return _reversed_in(name, order_id, get_urlconf(), get_script_prefix())
 
 
 @permission_required(Permission.VIEW_ORDERS)
@@ -397,4 +411,4 @@ def _tracking_url(choice: dict, **changes) -> str:
     params.update(changes)
     if changes.get("after") is None:
         params.pop("after", None)
-    return f"{reverse('orders:tracking')}?{urlencode({k: v for k, v in params.items() if v})}"
+    return f"{_reversed('orders:tracking')}?{urlencode({k: v for k, v in params.items() if v})}"

@@ -273,7 +273,7 @@ def test_the_kept_figures_always_equal_the_recount_from_the_cases(steps):
         assert kept(shipped.order) == counted(shipped.order)
 
 
-def test_the_order_page_with_vendor_shipments_tracking_and_a_case_needs_eleven_queries(
+def test_the_order_page_with_vendor_shipments_tracking_and_a_case_needs_ten_queries(
     client, django_assert_num_queries
 ):
     shipped = shipped_order()
@@ -284,9 +284,9 @@ def test_the_order_page_with_vendor_shipments_tracking_and_a_case_needs_eleven_q
     client.force_login(shipped.owner.user)
     url = reverse("orders:detail", args=[shipped.order.pk])
 
-    # Session, user, membership; the order with its store, its lines, shipments, their lines and
+    # Session; the user with their memberships; the order with its store, its lines, shipments, their lines and
     # tracking events, the timeline, the messages; the cases (asked for because the row counts one).
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         shown = client.get(url).content.decode()
 
     assert f"Case #{case.pk}" in shown and "Arrived at the hub" in shown

@@ -114,7 +114,7 @@ def test_the_list_buttons_return_to_the_list_they_were_opened_from(owner_client,
     assert f'href="/orders/{order.pk}/"' in page
 
 
-def test_the_first_page_and_show_more_need_six_and_five_queries_for_twenty_rows(
+def test_the_first_page_and_show_more_need_five_and_four_queries_for_twenty_rows(
     owner_client, owner, django_assert_num_queries
 ):
     for _ in range(25):
@@ -124,23 +124,23 @@ def test_the_first_page_and_show_more_need_six_and_five_queries_for_twenty_rows(
         "&amp;", "&"
     )
 
-    # Session, user, membership; the page of orders, their lines; the tab counts.
-    with django_assert_num_queries(6):
-        assert owner_client.get(TRACKING).status_code == 200
+    # Session; the user with their memberships; the page of orders, their lines; the tab counts.
     with django_assert_num_queries(5):
+        assert owner_client.get(TRACKING).status_code == 200
+    with django_assert_num_queries(4):
         assert owner_client.get(more_url, headers={"HX-Request": "true"}).status_code == 200
 
 
-def test_the_order_page_of_an_order_with_shipments_and_events_needs_ten_queries(
+def test_the_order_page_of_an_order_with_shipments_and_events_needs_nine_queries(
     owner_client, owner, django_assert_num_queries
 ):
     order = dispatched_order(owner)
     actions.fulfill_order(order.pk, by=owner, remarks="Received by her sister")
 
-    # Session, user, membership; the order and its store, lines, shipments, their lines and
-    # tracking events, the timeline, the messages. An order that never had an after-sales case
-    # says so on its row (after_sales_case_count): its cases are not asked for.
-    with django_assert_num_queries(10):
+    # Session; the user with their memberships; the order and its store, lines, shipments,
+    # their lines and tracking events, the timeline, the messages. An order that never had an
+    # after-sales case says so on its row (after_sales_case_count): its cases are not asked for.
+    with django_assert_num_queries(9):
         page = owner_client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "Received by her sister" in page
 

@@ -193,8 +193,8 @@ def test_the_list_needs_the_same_few_queries_however_many_orders_it_shows(
     for n in range(PAGE_SIZE + 5):
         pending_order(owner, placed_at=placed(n))
 
-    # session, user, membership, merchant, tab counts, the page of orders, their lines
-    with django_assert_max_num_queries(7):
+    # session, the user with their memberships, tab counts, the page of orders, their lines
+    with django_assert_max_num_queries(5):
         response = owner_client.get(TRACKING)
 
     assert len(response.context["page"].orders) == PAGE_SIZE

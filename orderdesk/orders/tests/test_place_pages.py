@@ -168,7 +168,7 @@ def test_another_merchants_orders_are_not_placed(owner_client, owner, catalog):
     assert not Fulfillment.objects.exists()
 
 
-def test_the_order_page_shows_each_vendors_part_costs_margin_and_tracking_in_ten_queries(
+def test_the_order_page_shows_each_vendors_part_costs_margin_and_tracking_in_nine_queries(
     owner_client, owner, catalog, django_assert_num_queries
 ):
     Hosting.objects.create(
@@ -180,7 +180,7 @@ def test_the_order_page_shows_each_vendors_part_costs_margin_and_tracking_in_ten
     actions.move_order_shipment(cebu.pk, by=owner, to="in_transit", carrier="J&T", delivery_reference="JT-77")
 
     # No after-sales case on the order (its row says so): its cases are not asked for.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         page = owner_client.get(reverse("orders:detail", args=[order.pk])).content.decode()
 
     section = page[page.index("Fulfillment, cost and tracking") :]
