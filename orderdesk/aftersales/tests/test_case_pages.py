@@ -226,8 +226,8 @@ def test_the_after_sales_view_takes_the_same_queries_for_3_cases_as_for_30(clien
     url = reverse("aftersales:list")
     client.get(url)  # the session's first read of its membership is not the page's
 
-    # Session, user, memberships; the live cases, the other cases (each with order and vendor).
-    with django_assert_num_queries(5):
+    # Session; the user with their memberships; the live cases, the other cases (each with order and vendor).
+    with django_assert_num_queries(4):
         assert client.get(url).status_code == 200
     for _ in range(27):
         (case,) = actions.open_cases(
@@ -239,6 +239,6 @@ def test_the_after_sales_view_takes_the_same_queries_for_3_cases_as_for_30(clien
             text="Scratched",
         )
         actions.close_case(case.pk, by=shipped.owner)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         body = client.get(url).content.decode()
     assert body.count('<li class="case-row') == 30
