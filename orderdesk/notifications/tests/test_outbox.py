@@ -199,13 +199,19 @@ def test_one_row_that_cannot_be_sent_does_not_stop_the_rest_of_a_batch_task():
 
     from orderdesk.notifications import delivery
 
+    from types import SimpleNamespace
+
     tried = []
 
-    def deliver(notification_id):
-        tried.append(notification_id)
-        if notification_id == 2:
+    def send(notification, now):
+        tried.append(notification.pk)
+        if notification.pk == 2:
             raise RuntimeError("provider down")
 
-    with mock.patch.object(delivery, "deliver_notification", side_effect=deliver):
+    claimed = [SimpleNamespace(pk=pk) for pk in (1, 2, 3)]
+    with (
+        mock.patch.object(delivery, "_claim", return_value=claimed),
+        mock.patch.object(delivery, "_send_claimed", side_effect=send),
+    ):
         delivery.deliver_notifications([1, 2, 3])
     assert tried == [1, 2, 3]
