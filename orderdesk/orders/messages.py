@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 
 from orderdesk.accounts.actors import Actor
@@ -121,9 +122,7 @@ def compose_order_message(notification: Notification) -> Composed:
     try:
         order = shared_read(
             ("order", payload["order_id"]),
-            lambda: (
-                Order.objects.select_related("merchant").prefetch_related("lines").get(pk=payload["order_id"])
-            ),
+            lambda: Order.objects.select_related("merchant").get(pk=payload["order_id"]),
         )
     except Order.DoesNotExist as gone:
         raise PermanentFailure("The order of this message no longer exists.") from gone
@@ -135,6 +134,10 @@ def compose(order: Order, kind: str, channel: str, *, shipment=None) -> Composed
     """The message this order event sends on this channel (merchant or customer by event)."""
     if kind == OrderEvent.Kind.DISPATCHED and shipment is None:
         shipment = _latest_shipment(order)
+    if channel != Notification.Channel.SMS or kind in PAID:
+        # Its lines, read once, only for the messages that count or list them (a dispatch's or
+        # fulfilment's SMS does neither).
+        prefetch_related_objects([order], "lines")
     if channel == Notification.Channel.SMS:
         return Composed(subject="", body=_sms_text(order, kind, shipment))
     context = _email_context(order, kind, shipment)
