@@ -390,13 +390,31 @@ def posts_from_clients(
 
     threads = [threading.Thread(target=work) for _ in range(clients)]
     load_before = os.getloadavg()[0]
-    server_before = server.cpu_seconds() if server is not None else None
+    server_before = None
+    if server is not None:
+        server.watch_database()
+        server_before = server.cpu_seconds()
+    done = threading.Event()
+
+    def sample() -> None:
+        try:
+            while not done.wait(0.1):
+                server.sample_database()
+        finally:
+            connection.close()
+
+    sampler = (
+        threading.Thread(target=sample) if server is not None and connection.vendor == "postgresql" else None
+    )
     started = time.perf_counter()
-    for thread in threads:
+    for thread in threads + ([sampler] if sampler else []):
         thread.start()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
+    done.set()
+    if sampler:
+        sampler.join()
     if cpu is not None:
         cpu.update(client_s=sum(client_seconds), load_before=load_before, load_after=os.getloadavg()[0])
         if server_before is not None:
@@ -617,18 +635,32 @@ class _gunicorn:
 
     def cpu_seconds(self) -> dict:
         """CPU seconds used so far by gunicorn (master and workers: `web_s`) and, on PostgreSQL,
-        by the server backends of every other connection to this database (`database_s`: the
-        workers' and their background threads'; a backend that has exited is missed)."""
+        since watch_database() by the server backends of every other connection to this database
+        (`database_s`: the workers' and their background threads'), as last sampled."""
         seconds = {"web_s": sum(_cpu_of(pid) for pid in _process_family(self.process.pid))}
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                )
-                backends = [pid for (pid,) in cursor.fetchall()]
-            seconds["database_s"] = sum(_cpu_of(pid) for pid in backends)
+            self.sample_database()
+            seconds["database_s"] = sum(last - first for first, last in self._backends.values())
         return seconds
+
+    def watch_database(self) -> None:
+        """Start counting the database backends' CPU: those open now from here on, those opened
+        later whole (a background thread's connection comes and goes: sample_database() often)."""
+        self._backends: dict[int, list[float]] = {}
+        if connection.vendor == "postgresql":
+            self.sample_database(first=True)
+
+    def sample_database(self, *, first: bool = False) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            backends = [pid for (pid,) in cursor.fetchall()]
+        for pid in backends:
+            used = _cpu_of(pid)
+            seen = self._backends.setdefault(pid, [used if first else 0.0, used])
+            seen[1] = max(seen[1], used)
 
     def __exit__(self, *exc) -> None:
         stop_process(self.process)
