@@ -195,11 +195,10 @@ def test_a_batchs_many_rows_are_published_as_one_task_and_an_actions_few_one_tas
 
 @pytest.mark.django_db
 def test_one_row_that_cannot_be_sent_does_not_stop_the_rest_of_a_batch_task():
+    from types import SimpleNamespace
     from unittest import mock
 
     from orderdesk.notifications import delivery
-
-    from types import SimpleNamespace
 
     tried = []
 
