@@ -421,7 +421,9 @@ def _units_shipped_of(order) -> dict[int, int]:
     """_units_shipped from the order's shipments and their lines when prefetched, else read."""
     held = getattr(order, "_prefetched_objects_cache", {})
     shipments = held.get("fulfillments")
-    if shipments is None or any("lines" not in getattr(s, "_prefetched_objects_cache", {}) for s in shipments):
+    if shipments is None or any(
+        "lines" not in getattr(s, "_prefetched_objects_cache", {}) for s in shipments
+    ):
         return _units_shipped(order.pk)
     units: dict[int, int] = {}
     for shipment in shipments:
