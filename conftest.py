@@ -66,6 +66,13 @@ def _deliver_notifications_inline(settings):
 
 
 @pytest.fixture(autouse=True)
+def _background_connections_closed_when_idle(settings):
+    # The in-process runner's threads give their connections back at once (the database is
+    # dropped after the run).
+    settings.BACKGROUND_IDLE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _run_store_jobs_inline(settings):
     # Webhook deliveries and syncs after commit, in the test's thread; stores' own tests of the
     # background threads (and the browser tests watching a backfill) turn them on.

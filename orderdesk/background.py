@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,15 @@ class _Lane:
 
     def _run(self) -> None:
         while True:
-            job, about = self._jobs.get()
+            linger = getattr(settings, "BACKGROUND_IDLE_SECONDS", 0)
+            try:
+                job, about = self._jobs.get(timeout=linger if linger > 0 else None)
+            except queue.Empty:
+                # Idle for BACKGROUND_IDLE_SECONDS: give this thread's database connection back.
+                connections.close_all()
+                continue
+            # A connection kept from the last job is dropped when broken or past CONN_MAX_AGE.
+            close_old_connections()
             try:
                 job()
             except Exception:
@@ -69,7 +77,7 @@ class _Lane:
                     "Background job failed (%s, lane %s); its sweep or poll catches up.", about, self.name
                 )
             finally:
-                if self._jobs.empty():
+                if self._jobs.empty() and not linger > 0:
                     # Idle: give this thread's database connection back (tests drop their database after).
                     connections.close_all()
                 self._jobs.task_done()

@@ -549,6 +549,9 @@ REPORTS_ROLLUP_MAX_AGE_SECONDS = env.int("REPORTS_ROLLUP_MAX_AGE_SECONDS", defau
 REPORTS_EXPORT_STREAM_MAX_ROWS = env.int("REPORTS_EXPORT_STREAM_MAX_ROWS", default=5000)
 # Without a Celery broker, background report work runs in the web process (orderdesk.background).
 REPORTS_BACKGROUND_THREAD = True
+# A lane of that in-process runner keeps its database connection this long after its last job,
+# so a busy server's messages do not open a new connection each (0: closed when it goes idle).
+BACKGROUND_IDLE_SECONDS = env.float("BACKGROUND_IDLE_SECONDS", default=2.0)
 CELERY_BEAT_SCHEDULE["reports-rollups"] = {
     "task": "orderdesk.reports.tasks.refresh_rollups",
     "schedule": float(REPORTS_ROLLUP_MAX_AGE_SECONDS),

@@ -166,7 +166,9 @@ def create_shipment(
     `resend=True` ships units again (after-sales): never more than ordered per line, whatever
     was shipped, and the shipment stays outside what the order itself shipped.
     `locked_order`: the order, when the caller has already locked it in this transaction (it is
-    then not read again).
+    then not read again). Its lines and shipments are then not locked again either: every writer
+    of them locks the order first. What the caller prefetched of them (lines, shipments with
+    their lines) is used as it is; the caller's transaction is joined without a savepoint.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
     if by.party.vendor_id is not None and not (resend and vendor_id == by.party.vendor_id):
@@ -183,11 +185,17 @@ def create_shipment(
     if vendor_id is not None:
         shipped_by = Fulfillment.Shipper.VENDOR
     costs = {entry.order_line_id: (entry.unit_cost, entry.shipping_cost) for entry in lines or ()}
-    with transaction.atomic():
-        order = locked_order if locked_order is not None else _locked_order(order_id, by)
-        order_lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
-        list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk"))
-        wanted = _wanted_units(order_lines, lines, already_shipped={} if resend else _units_shipped(order.pk))
+    with transaction.atomic(savepoint=locked_order is None):
+        if locked_order is not None:
+            order = locked_order
+            order_lines = {line.pk: line for line in sorted(order.lines.all(), key=lambda line: line.pk)}
+            already_shipped = {} if resend else _units_shipped_of(order)
+        else:
+            order = _locked_order(order_id, by)
+            order_lines = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
+            list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk"))
+            already_shipped = {} if resend else _units_shipped(order.pk)
+        wanted = _wanted_units(order_lines, lines, already_shipped=already_shipped)
         now = timezone.now()
         ship_by = None
         if vendor_id is not None:
@@ -232,6 +240,11 @@ def create_shipment(
         )
         if photos:
             shipment.photos.set(photos)
+        # Its photos as just written, as prefetch_related would hold them (the order's timeline
+        # event counts them without a read).
+        held_photos = shipment.photos.get_queryset()
+        held_photos._result_cache, held_photos._prefetch_done = list(photos), True
+        shipment.__dict__.setdefault("_prefetched_objects_cache", {})["photos"] = held_photos
         _record_tracking_event(shipment, occurred_at=now, text=_created_text(shipment, by))
     return shipment
 
@@ -246,19 +259,24 @@ def move_shipment(
     place: str = "",
     occurred_at: datetime.datetime | None = None,
     order_locked: bool = False,
+    locked_shipment: Fulfillment | None = None,
 ) -> Fulfillment:
     """Move a shipment along SHIPPING_TRANSITIONS, writing a tracking event.
 
     In transit takes the `handover` (or keeps the reference the shipment already has);
     Exception needs the `reason`. Raises ShipmentNotFound, ShippingStatusRefused,
     InvalidShipment (no reference for in transit, no reason for an exception), NotAllowed.
-    `order_locked`: the caller holds the lock of the shipment's order in this transaction.
+    `order_locked`: the caller holds the lock of the shipment's order in this transaction (which
+    it then joins without a savepoint); `locked_shipment`: and this shipment's, as it read it.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
     reason = (reason or "").strip()
     place = _checked_place(place)
-    with transaction.atomic():
-        shipment = _locked_shipment(shipment_id, by, order_locked=order_locked)
+    with transaction.atomic(savepoint=not order_locked):
+        if locked_shipment is not None and order_locked and locked_shipment.pk == shipment_id:
+            shipment = locked_shipment
+        else:
+            shipment = _locked_shipment(shipment_id, by, order_locked=order_locked)
         if to not in SHIPPING_TRANSITIONS[shipment.status]:
             raise ShippingStatusRefused(
                 f"Shipment {_shipment_label(shipment)} is {shipment.get_status_display().lower()}, "
@@ -340,12 +358,20 @@ def add_tracking_event(
 
 def shipments_to_deliver(order_id: int, *, shipped_by: str = Fulfillment.Shipper.MERCHANT) -> list[int]:
     """Ids of the order's shipments by this party not yet delivered, oldest first."""
-    return list(
-        Fulfillment.objects.filter(order_id=order_id, shipped_by=shipped_by)
-        .exclude(status=Status.DELIVERED)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)
-    )
+    return list(_to_deliver(Fulfillment.objects, order_id, shipped_by).values_list("pk", flat=True))
+
+
+def locked_shipments_to_deliver(
+    order_id: int, *, by: Actor, shipped_by: str = Fulfillment.Shipper.MERCHANT
+) -> list[Fulfillment]:
+    """The order's shipments by this party not yet delivered, oldest first, locked (in one read)
+    for the caller that holds the order's lock: each is then moved with
+    `move_shipment(…, order_locked=True, locked_shipment=it)`."""
+    return list(_to_deliver(shipments_for(by), order_id, shipped_by).select_for_update())
+
+
+def _to_deliver(shipments, order_id: int, shipped_by: str):
+    return shipments.filter(order_id=order_id, shipped_by=shipped_by).exclude(status=Status.DELIVERED).order_by("created_at", "pk")  # fmt: skip
 
 
 def shipments_still_open(order_id: int) -> list[int]:
@@ -389,6 +415,22 @@ def _locked_shipment(shipment_id, by: Actor, *, order_locked: bool = False) -> F
         raise ShipmentNotFound() from missing
     _locked_order(order_id, by)
     return Fulfillment.objects.select_for_update().get(pk=shipment_id)
+
+
+def _units_shipped_of(order) -> dict[int, int]:
+    """_units_shipped from the order's shipments and their lines when prefetched, else read."""
+    held = getattr(order, "_prefetched_objects_cache", {})
+    shipments = held.get("fulfillments")
+    if shipments is None or any(
+        "lines" not in getattr(s, "_prefetched_objects_cache", {}) for s in shipments
+    ):
+        return _units_shipped(order.pk)
+    units: dict[int, int] = {}
+    for shipment in shipments:
+        if not shipment.is_resend:
+            for entry in shipment.lines.all():
+                units[entry.order_line_id] = units.get(entry.order_line_id, 0) + entry.quantity
+    return units
 
 
 def _units_shipped(order_id: int) -> dict[int, int]:

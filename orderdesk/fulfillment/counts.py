@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 
+from orderdesk.notifications.webhooks import current_publish_batch
+
 from .models import Fulfillment, ShipmentStatusCount
 
 
@@ -12,6 +14,21 @@ def count_shipment_change(merchant_id: int, vendor_id: int | None, *, before: st
     """One shipment moved from `before` (None: it is new) to `after`; call inside the action's transaction."""
     if before == after:
         return
+    batch = current_publish_batch()
+    if batch is not None:
+        # Inside an order action (publishing_once): moved just before its commit, so these hot
+        # rows are held locked for the commit alone (as orders.counts does with the tab counts).
+        batch.hold([(merchant_id, vendor_id, before, after)], write=_count_held_changes)
+        return
+    _count_change(merchant_id, vendor_id, before=before, after=after)
+
+
+def _count_held_changes(held: list[tuple[int, int | None, str | None, str]]) -> None:
+    for merchant_id, vendor_id, before, after in held:
+        _count_change(merchant_id, vendor_id, before=before, after=after)
+
+
+def _count_change(merchant_id: int, vendor_id: int | None, *, before: str | None, after: str) -> None:
     mine = ShipmentStatusCount.objects.filter(merchant_id=merchant_id, vendor_id=vendor_id)
     if before is not None:
         mine.filter(status=before, count__gt=0).update(count=F("count") - 1)

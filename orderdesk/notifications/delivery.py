@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from .errors import DeliveryFailed, PermanentFailure, TemporaryFailure
 from .models import Notification
-from .topics import compose_message, sender_of
+from .topics import compose_message, composing_together, sender_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +48,12 @@ def start_delivery(notification_ids: Iterable[int]) -> None:
     if app.conf.task_always_eager and settings.NOTIFICATION_DELIVERY_THREAD:
         from orderdesk.background import MESSAGES, background_jobs
 
-        for notification_id in ids:
-            background_jobs.submit(
-                MESSAGES,
-                functools.partial(deliver_notification, notification_id),
-                about=f"notification {notification_id}",
-            )
+        # One job for the action's messages: claimed in one statement, composed sharing one read.
+        background_jobs.submit(
+            MESSAGES,
+            functools.partial(deliver_notifications, ids),
+            about=f"notifications {', '.join(map(str, ids[:10]))}",
+        )
         return
     if len(ids) > ONE_TASK_EACH_UP_TO:
         # A batch's messages (a store poll of many live orders): one publish per hundred rows.
@@ -79,14 +79,30 @@ ROWS_PER_BATCH_TASK = 100
 
 
 def deliver_notifications(notification_ids: Iterable[int]) -> None:
-    """deliver_notification for each row in turn; one that fails to send never stops the rest."""
-    for notification_id in notification_ids:
+    """deliver_notification for each row in turn; one that fails to send never stops the rest.
+
+    Rows are claimed a few at a time in one statement (never more than their lease covers at
+    the longest send each), and their texts composed sharing what the composers read."""
+    ids = list(notification_ids)
+    together = max(
+        1, settings.NOTIFICATION_SENDING_LEASE_SECONDS // (settings.NOTIFICATION_SEND_TIMEOUT_SECONDS + 5)
+    )
+    for start in range(0, len(ids), together):
+        chunk = ids[start : start + together]
+        now = timezone.now()
         try:
-            deliver_notification(notification_id)
+            claimed = _claim(chunk, now)
         except Exception:
-            logger.exception(
-                "Notification %s could not be delivered; the sweep will retry it.", notification_id
-            )
+            logger.exception("Notifications %s could not be claimed; the sweep will retry them.", chunk)
+            continue
+        with composing_together():
+            for notification in claimed:
+                try:
+                    _send_claimed(notification, now)
+                except Exception:
+                    logger.exception(
+                        "Notification %s could not be delivered; the sweep will retry it.", notification.pk
+                    )
 
 
 def deliver_notification(notification_id: int, *, now: datetime.datetime | None = None) -> str | None:

@@ -4,7 +4,9 @@ the worker writes its messages, so the outbox composes text without knowing the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -96,6 +98,30 @@ def compose_message(notification: Notification) -> Composed:
             return Composed(notification.subject, notification.body, notification.html_body)
         raise LookupError(f"No composer is registered for “{notification.topic}”.")
     return topic.compose(notification)
+
+
+_together = threading.local()
+
+
+@contextmanager
+def composing_together() -> Iterator[None]:
+    """Messages composed in this block (one action's SMS and email, sent together) share what
+    their composers read through `shared_read`: the order is read once for both."""
+    _together.memo = {}
+    try:
+        yield
+    finally:
+        _together.memo = None
+
+
+def shared_read(key, read: Callable[[], object]):
+    """`read()`, or what it gave for `key` earlier in the same composing_together block."""
+    memo = getattr(_together, "memo", None)
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
 
 
 def tell_resent(notification: Notification, *, by: Acting | None, label: str, last_error: str) -> None:

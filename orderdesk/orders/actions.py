@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
@@ -494,6 +494,9 @@ def dispatch_order(
         # before the handover, so the refusals come in the same order.
         with _order_change(order_id, by, to=Order.Status.DISPATCHED, action="dispatch") as change:
             handover = handover_for(change.order)
+            # Its lines and shipments read once (under the order's lock, which every writer of
+            # them takes first): for the progress here and for the new shipment's units.
+            prefetch_related_objects([change.order], "lines", "fulfillments__lines")
             progress = shipping_progress(change.order)
             shipment = None
             if progress.units_in_shipments < progress.units_ordered:
@@ -506,6 +509,7 @@ def dispatch_order(
                     photos=stored_photos,
                     locked_order=change.order,
                 )
+                _forget_related(change.order, "fulfillments")  # one more now
                 # The new shipment, in transit, holds every unit that was in none: what the order's
                 # shipments now say, without reading them again.
                 _follow_shipments(
@@ -626,9 +630,13 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
         if len(remarks) > MAX_MESSAGE_LENGTH:
             raise InvalidOrder(f"Remarks have at most {MAX_MESSAGE_LENGTH} characters.", field="remarks")
         order = change.order
-        for shipment_id in fulfillment_actions.shipments_to_deliver(order.pk):
+        for shipment in fulfillment_actions.locked_shipments_to_deliver(order.pk, by=by):
             fulfillment_actions.move_shipment(
-                shipment_id, by=by, to=Fulfillment.ShippingStatus.DELIVERED, order_locked=True
+                shipment.pk,
+                by=by,
+                to=Fulfillment.ShippingStatus.DELIVERED,
+                order_locked=True,
+                locked_shipment=shipment,
             )
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = remarks
@@ -750,10 +758,12 @@ def _every_unit_delivered(order: Order) -> bool:
 
 
 def _locked_order(order_id, by: Actor) -> Order:
+    # The order's row alone is locked (`of`): its merchant and store are read beside it, not
+    # locked, or every action on any of the merchant's orders would wait for every other.
     try:
         return (
             Order.objects.for_merchant(by.merchant)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("merchant", "store")
             .get(pk=order_id)
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.db.models import Count, F
 
+from orderdesk.notifications.webhooks import current_publish_batch
+
 from .models import Order, OrderStatusCount
 
 
@@ -15,7 +17,26 @@ def count_status_change(merchant_id: int, *, before: str | None, after: str) -> 
     # The count left first, then the one entered: the order the counter rows are always locked in.
     changes = {before: -1} if before is not None else {}
     changes[after] = 1
+    batch = current_publish_batch()
+    if batch is not None:
+        # Inside an order action (publishing_once): the counters move just before its commit.
+        # Every action of the merchant moves these few rows, so each holds them locked for its
+        # commit alone, not for the rest of its work (test_counters_move_just_before_the_commit).
+        batch.hold([(merchant_id, changes)], write=_count_held_changes)
+        return
     count_status_changes(merchant_id, changes)
+
+
+def _count_held_changes(held: list[tuple[int, dict[str, int]]]) -> None:
+    """The changes one transaction held, summed per merchant and status, the counts left first."""
+    by_merchant: dict[int, dict[str, int]] = {}
+    for merchant_id, changes in held:
+        summed = by_merchant.setdefault(merchant_id, {})
+        for status, change in changes.items():
+            summed[status] = summed.get(status, 0) + change
+    for merchant_id, summed in by_merchant.items():
+        ordered = sorted(summed.items(), key=lambda item: item[1] > 0)
+        count_status_changes(merchant_id, dict(ordered))
 
 
 def count_status_changes(merchant_id: int, changes: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 
 from orderdesk.accounts.actors import Actor
@@ -19,7 +20,7 @@ from orderdesk.notifications.errors import PermanentFailure
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.preferences import Preferences, preferences_for, register_switches
 from orderdesk.notifications.sms.segments import fit_sms
-from orderdesk.notifications.topics import Composed, register_topic
+from orderdesk.notifications.topics import Composed, register_topic, shared_read
 
 from .links import customer_page_url, order_path, order_url
 from .models import Order, OrderEvent
@@ -117,17 +118,26 @@ def _messages(order: Order, kind: str, recipients, *, shipment=None) -> list[Out
 def compose_order_message(notification: Notification) -> Composed:
     """The text of an order message, from the order as it is when the worker sends it."""
     payload = notification.payload
+    # An event's SMS and email, sent together, read the order (and shipment) once.
     try:
-        order = Order.objects.select_related("merchant").prefetch_related("lines").get(pk=payload["order_id"])
+        order = shared_read(
+            ("order", payload["order_id"]),
+            lambda: Order.objects.select_related("merchant").get(pk=payload["order_id"]),
+        )
     except Order.DoesNotExist as gone:
         raise PermanentFailure("The order of this message no longer exists.") from gone
-    return compose(order, payload["event"], notification.channel, shipment=_shipment_of(order, payload))
+    shipment = shared_read(("shipment", payload["order_id"], payload.get("shipment_id")), lambda: _shipment_of(order, payload))  # fmt: skip
+    return compose(order, payload["event"], notification.channel, shipment=shipment)
 
 
 def compose(order: Order, kind: str, channel: str, *, shipment=None) -> Composed:
     """The message this order event sends on this channel (merchant or customer by event)."""
     if kind == OrderEvent.Kind.DISPATCHED and shipment is None:
         shipment = _latest_shipment(order)
+    if channel != Notification.Channel.SMS or kind in PAID:
+        # Its lines, read once, only for the messages that count or list them (a dispatch's or
+        # fulfilment's SMS does neither).
+        prefetch_related_objects([order], "lines")
     if channel == Notification.Channel.SMS:
         return Composed(subject="", body=_sms_text(order, kind, shipment))
     context = _email_context(order, kind, shipment)

@@ -195,17 +195,22 @@ def test_a_batchs_many_rows_are_published_as_one_task_and_an_actions_few_one_tas
 
 @pytest.mark.django_db
 def test_one_row_that_cannot_be_sent_does_not_stop_the_rest_of_a_batch_task():
+    from types import SimpleNamespace
     from unittest import mock
 
     from orderdesk.notifications import delivery
 
     tried = []
 
-    def deliver(notification_id):
-        tried.append(notification_id)
-        if notification_id == 2:
+    def send(notification, now):
+        tried.append(notification.pk)
+        if notification.pk == 2:
             raise RuntimeError("provider down")
 
-    with mock.patch.object(delivery, "deliver_notification", side_effect=deliver):
+    claimed = [SimpleNamespace(pk=pk) for pk in (1, 2, 3)]
+    with (
+        mock.patch.object(delivery, "_claim", return_value=claimed),
+        mock.patch.object(delivery, "_send_claimed", side_effect=send),
+    ):
         delivery.deliver_notifications([1, 2, 3])
     assert tried == [1, 2, 3]

@@ -232,12 +232,13 @@ def test_a_dispatch_and_a_fulfil_read_the_order_once_each(owner_client, owner, d
     owner_client.post(dispatch_url(warm_up), form_data(owner))
     owner_client.post(reverse("orders:fulfill", args=[warm_up.pk]), {"remarks": ""})
 
-    # The request (session, user, membership), then one transaction: the order locked, its lines
-    # and shipments, the shipment and its lines and tracking event, the counters, the order, its
-    # events, the webhook endpoints, the notification switches and the outbox row.
-    with django_assert_max_num_queries(27):
+    # The request (session, user, membership), then one transaction: the order locked (its row
+    # alone), its lines and shipments read once, the shipment and its lines and tracking event
+    # (no savepoint), the order, its events, the webhook endpoints, the notification switches,
+    # the outbox row, and last the counters. Fulfil: its shipments locked in one read.
+    with django_assert_max_num_queries(20):
         dispatched = owner_client.post(dispatch_url(order), form_data(owner))
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(19):
         fulfilled = owner_client.post(reverse("orders:fulfill", args=[order.pk]), {"remarks": ""})
 
     assert dispatched.status_code == fulfilled.status_code == 302

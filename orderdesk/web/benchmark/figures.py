@@ -6,6 +6,8 @@ new figure is one function and one line.
 from __future__ import annotations
 
 import datetime
+import http.client
+import json as jsonlib
 import os
 import random
 import secrets
@@ -18,6 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import connection
@@ -256,118 +260,226 @@ def place_paid_order(bench: Bench) -> dict:
     }
 
 
+# Orders dispatched and fulfilled over HTTP at least (2 POSTs each): long enough to outlast warm-up.
+TRANSITION_ORDERS = 500
+
+
 def transitions_over_http(bench: Bench) -> dict:
-    """Dispatch then fulfil, each order once, from `clients` threads against gunicorn on loopback."""
-    import requests
+    """Dispatch then fulfil, each order once, from `clients` threads against gunicorn on loopback:
+    the transitions per second, and the CPU each one cost the web workers, PostgreSQL's backends
+    and this load generator (read from /proc around the run, so a busy machine shows as such)."""
+    from orderdesk.background import background_jobs
 
     actor = Actor.for_user(bench.writes_owner)
-    pending = [
-        actions.record_order(_paid_order(1_000_000 + n), by=actor, payment_confirmed=True).pk
-        for n in range(bench.requests // 2)
-    ]
+    count = max(bench.requests // 2, TRANSITION_ORDERS)
+    pending = []
+    for start in range(0, count, 200):  # the batched write path: the orders exist in seconds
+        batch = [_paid_order(1_000_000 + n) for n in range(start, min(count, start + 200))]
+        pending += [r.order.pk for r in actions.record_orders(batch, by=actor, payment_confirmed=True)]
     sql_per_post = _sql_per_transition(bench)
+    # Their "paid" messages are composed by this process's delivery thread: done before timing.
+    background_jobs.wait_until_idle(300)
     client = Client()
     client.force_login(bench.writes_owner)
     session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     csrf = secrets.token_hex(16)  # 32 characters: a valid unmasked token when sent as cookie and header
     expected_on = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
-    with _gunicorn(workers=bench.server_workers) as base:
-        queue = list(pending)
-        lock = threading.Lock()
-        timings, failures = [], []
+    headers = {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_cookie}; {settings.CSRF_COOKIE_NAME}={csrf}",
+        "X-CSRFToken": csrf,
+        "X-Forwarded-Proto": "https",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    # Each order's two POSTs, built before timing: a client thread only sends and reads.
+    jobs = [
+        [
+            (
+                f"/orders/{order_id}/dispatch/",
+                urlencode({"delivery_reference": f"JT{order_id}", "expected_on": expected_on}).encode(),
+            ),
+            (f"/orders/{order_id}/fulfill/", b"remarks="),
+        ]  # fmt: skip
+        for order_id in pending
+    ]
+    cpu: dict = {}
+    server = _gunicorn(workers=bench.server_workers)
+    with server:
+        headers["Referer"] = server.base.replace("http://", "https://") + "/orders/"
 
-        def work():
-            session = requests.Session()
-            session.headers.update(
-                {
-                    "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_cookie}; {settings.CSRF_COOKIE_NAME}={csrf}",
-                    "X-CSRFToken": csrf,
-                    "X-Forwarded-Proto": "https",
-                    "Referer": base.replace("http://", "https://") + "/orders/",
-                }
-            )
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    order_id = queue.pop()
-                for path, data in (
-                    (f"/orders/{order_id}/dispatch/", {"delivery_reference": f"JT{order_id}", "expected_on": expected_on}),
-                    (f"/orders/{order_id}/fulfill/", {"remarks": ""}),
-                ):  # fmt: skip
-                    started = time.perf_counter()
-                    try:
-                        answer = session.post(base + path, data=data, allow_redirects=False, timeout=120)
-                    except requests.RequestException as error:
-                        with lock:
-                            failures.append(f"{path} {error!r}")
-                        break
-                    elapsed = (time.perf_counter() - started) * 1000
-                    with lock:
-                        timings.append(elapsed)
-                        if answer.status_code not in (200, 302, 303):
-                            failures.append(f"{path} {answer.status_code}")
+        def post_both(session, posts):
+            for path, body in posts:
+                answer = session.post(server.base + path, data=body)
+                if answer.status_code not in (302, 303):
+                    return answer
+            return answer
 
-        threads = [threading.Thread(target=work) for _ in range(bench.clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - started
+        timings, failures, seconds = posts_from_clients(
+            bench.clients,
+            jobs,
+            post_both,
+            expected_status=302,
+            headers=headers,
+            cpu=cpu,
+            server=server,
+        )
     fulfilled = Order.objects.filter(pk__in=pending, status=Order.Status.FULFILLED).count()
     if not timings:
         return {"error": "no POST answered", "failures_sample": failures[:5]}
-    return summarize(timings, []) | {
-        "what": f"dispatch + fulfil of {len(pending)} orders, {bench.clients} clients, gunicorn {bench.server_workers} workers",
-        "per_second": round(len(timings) / seconds, 1),
-        "failed_posts": len(failures),
-        "failures_sample": failures[:5],
-        "lost_updates": len(pending) - fulfilled if not failures else None,
-        "sql_per_dispatch": sql_per_post["dispatch"],
-        "sql_per_fulfil": sql_per_post["fulfil"],
-    }
+    transitions = 2 * len(pending)
+    return (
+        summarize(timings, [])
+        | {
+            "what": f"dispatch + fulfil of {len(pending)} orders ({transitions} POSTs), {bench.clients} clients "
+            f"(http.client keep-alive threads), gunicorn {server.describe()}",
+            "per_second": round(transitions / seconds, 1),
+            "failed_posts": len(failures),
+            "failures_sample": failures[:5],
+            "lost_updates": len(pending) - fulfilled if not failures else None,
+            "sql_per_dispatch": sql_per_post["dispatch"],
+            "sql_per_fulfil": sql_per_post["fulfil"],
+        }
+        | _cpu_per(cpu, transitions, "transition")
+    )
 
 
 def posts_from_clients(
-    clients: int, jobs: list, post: Callable, *, expected_status: int, headers: dict
+    clients: int,
+    jobs: list,
+    post: Callable,
+    *,
+    expected_status: int,
+    headers: dict,
+    cpu: dict | None = None,
+    server: _gunicorn | None = None,
 ) -> tuple[list[float], list[str], float]:
     """`post(session, job)` for every job, from `clients` threads at once (each with a session
-    sending `headers`): each answer's time in ms, the failures, and the seconds it all took."""
-    import requests
+    sending `headers`): each answer's time in ms, the failures, and the seconds it all took.
 
+    A session is one keep-alive http.client connection (`session.post(url, data=…|json=…,
+    headers=…)` answers `.status_code` and `.text`), so the load generator costs little CPU
+    beside the server on the same cores. `post` may send several requests (each is timed) and
+    return the answer to check. With `cpu`, it receives the CPU seconds the client threads used
+    (`client_s`) and, with `server`, the web workers' and their database backends'
+    (`web_s`, `database_s`) during the run, and the machine's load (`load_before`, `load_after`)."""
     queue, lock = list(jobs), threading.Lock()
     timings: list[float] = []
     failures: list[str] = []
+    client_seconds: list[float] = []
 
     def work() -> None:
-        session = requests.Session()
-        session.headers.update(headers)
+        cpu_started = time.thread_time()
+        session = _Session(headers, timings)
         while True:
             with lock:
                 if not queue:
-                    return
+                    break
                 job = queue.pop()
-            started = time.perf_counter()
             try:
                 answer = post(session, job)
-            except requests.RequestException as error:
+            except (OSError, http.client.HTTPException) as error:
+                session.close()
                 with lock:
                     failures.append(repr(error))
                 continue
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                timings.append(elapsed)
-                if answer.status_code != expected_status:
+            if answer.status_code != expected_status:
+                with lock:
                     failures.append(f"{answer.status_code} {answer.text[:200]}")
+        session.close()
+        with lock:
+            client_seconds.append(time.thread_time() - cpu_started)
 
     threads = [threading.Thread(target=work) for _ in range(clients)]
+    load_before = os.getloadavg()[0]
+    server_before = None
+    if server is not None:
+        server.watch_database()
+        server_before = server.cpu_seconds()
+    done = threading.Event()
+
+    def sample() -> None:
+        try:
+            while not done.wait(0.1):
+                server.sample_database()
+        finally:
+            connection.close()
+
+    sampler = (
+        threading.Thread(target=sample) if server is not None and connection.vendor == "postgresql" else None
+    )
     started = time.perf_counter()
-    for thread in threads:
+    for thread in threads + ([sampler] if sampler else []):
         thread.start()
     for thread in threads:
         thread.join()
-    return timings, failures, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    done.set()
+    if sampler:
+        sampler.join()
+    if cpu is not None:
+        cpu.update(client_s=sum(client_seconds), load_before=load_before, load_after=os.getloadavg()[0])
+        if server_before is not None:
+            server_after = server.cpu_seconds()
+            cpu.update({name: server_after[name] - server_before[name] for name in server_after})
+    return timings, failures, seconds
+
+
+class _Answer:
+    def __init__(self, status_code: int, content: bytes):
+        self.status_code, self.content = status_code, content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+class _Session:
+    """One HTTP/1.1 connection (http.client), kept alive while the server keeps it and opened
+    again when it closes it; every request's time is appended to `timings` (ms)."""
+
+    def __init__(self, headers: dict, timings: list[float]):
+        self.headers, self.timings = dict(headers), timings
+        self.connection: http.client.HTTPConnection | None = None
+
+    def post(
+        self, url: str, *, data=None, json=None, headers: dict | None = None, timeout: float = 120
+    ) -> _Answer:
+        parts = urlsplit(url)
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            sent = {"Content-Type": "application/json", **self.headers, **(headers or {})}
+        else:
+            body = urlencode(data).encode() if isinstance(data, dict) else data
+            body = body.encode() if isinstance(body, str) else (body or b"")
+            sent = {**self.headers, **(headers or {})}
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        started = time.perf_counter()
+        try:
+            self.connection.request("POST", path, body=body, headers=sent)
+            response = self.connection.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        self.timings.append((time.perf_counter() - started) * 1000)
+        if response.will_close:
+            self.close()
+        return _Answer(response.status, content)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def _cpu_per(cpu: dict, count: int, what: str) -> dict:
+    """The CPU a run took, per `what`, in ms: web workers, database backends, the client."""
+    per = {f"cpu_ms_per_{what}_{name}": round(cpu[f"{name}_s"] * 1000 / count, 2) for name in ("web", "database", "client") if f"{name}_s" in cpu}  # fmt: skip
+    return per | {
+        "load_before": round(cpu.get("load_before", 0), 2),
+        "load_after": round(cpu.get("load_after", 0), 2),
+    }
 
 
 def _api_order_body(number: int) -> dict:
@@ -464,11 +576,19 @@ def _sql_per_transition(bench: Bench) -> dict:
 
 
 class _gunicorn:
-    """gunicorn serving this project on a free loopback port, for the length of a `with`."""
+    """gunicorn serving this project on a free loopback port, for the length of a `with`, with the
+    production settings (deploy/gunicorn.conf.py: WEB_THREADS threads per worker, keep-alive) but
+    `workers` processes and, when given, `threads`."""
 
-    def __init__(self, *, workers: int, env: dict | None = None):
+    def __init__(self, *, workers: int, env: dict | None = None, threads: int | None = None):
         self.workers = workers
+        self.threads = threads if threads is not None else settings.WEB_THREADS
         self.extra_env = env or {}
+        self.base = ""
+
+    def describe(self) -> str:
+        kind = f"gthread, {self.threads} threads each" if self.threads > 1 else "sync"
+        return f"{self.workers} workers ({kind}, production config)"
 
     def __enter__(self) -> str:
         with socket.socket() as probe:
@@ -479,17 +599,17 @@ class _gunicorn:
         env["EMAIL_URL"] = "memorymail://"
         # The API figure measures throughput, not the per-key throttle.
         env["API_THROTTLE_RATE"] = "1000000/min"
+        env["WEB_CONCURRENCY"], env["WEB_THREADS"] = str(self.workers), str(self.threads)
         env.update(self.extra_env)
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn", "orderdesk.wsgi",
-                "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers), "--log-level", "warning",
-                # Django imported once, before the fork: no worker is still booting when timing starts.
-                "--preload",
+                "--config", str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"),
+                "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
             ],
             cwd=settings.BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
+        base = self.base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -506,14 +626,72 @@ class _gunicorn:
 
     def _warm_up(self, base: str) -> None:
         """A few untimed requests, so every worker has opened its database connection."""
-        import requests
+        parts = urlsplit(base)
+        for _ in range(self.workers * self.threads * 2):
+            connection_ = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+            connection_.request("GET", "/accounts/login/", headers={"X-Forwarded-Proto": "https"})
+            connection_.getresponse().read()
+            connection_.close()
 
-        for _ in range(self.workers * 3):
-            requests.get(base + "/accounts/login/", timeout=60, headers={"X-Forwarded-Proto": "https"})
+    def cpu_seconds(self) -> dict:
+        """CPU seconds used so far by gunicorn (master and workers: `web_s`) and, on PostgreSQL,
+        since watch_database() by the server backends of every other connection to this database
+        (`database_s`: the workers' and their background threads'), as last sampled."""
+        seconds = {"web_s": sum(_cpu_of(pid) for pid in _process_family(self.process.pid))}
+        if connection.vendor == "postgresql":
+            self.sample_database()
+            seconds["database_s"] = sum(last - first for first, last in self._backends.values())
+        return seconds
+
+    def watch_database(self) -> None:
+        """Start counting the database backends' CPU: those open now from here on, those opened
+        later whole (a background thread's connection comes and goes: sample_database() often)."""
+        self._backends: dict[int, list[float]] = {}
+        if connection.vendor == "postgresql":
+            self.sample_database(first=True)
+
+    def sample_database(self, *, first: bool = False) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            backends = [pid for (pid,) in cursor.fetchall()]
+        for pid in backends:
+            used = _cpu_of(pid)
+            seen = self._backends.setdefault(pid, [used if first else 0.0, used])
+            seen[1] = max(seen[1], used)
 
     def __exit__(self, *exc) -> None:
         stop_process(self.process)
         self.log.close()
+
+
+def _process_family(root: int) -> list[int]:
+    """`root` and its descendants, from /proc (empty where there is no /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    family, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        family += frontier
+    return family
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads) so far; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop_process(process: subprocess.Popen) -> None:
