@@ -223,6 +223,8 @@ def sync_store(
     client = client_for(store, sleep=sleep)
     prune_sync_log()
     run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=kind)
+    # What the client has to say in the log beside the counts (Shopify's bulk export paging instead).
+    client.note = lambda text: run.failures.append({"external_id": "", "reason": text[:300]})
     backfill = kind == SyncRun.Kind.BACKFILL or not store.sync_cursor
     started = timezone.now()
     cursor = None if backfill else datetime.datetime.fromisoformat(store.sync_cursor)

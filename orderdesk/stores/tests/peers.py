@@ -144,6 +144,20 @@ class ShopifyDouble(StoreDouble):
         self.fulfillments: list[dict] = []
         # Whether the app was granted the fulfillment order scopes (tracking back to the store).
         self.may_fulfill = True
+        # Bulk operations (bulkOperationRunQuery, currentBulkOperation, the JSONL file): each
+        # operation asked for, newest last. An operation runs for `bulk_polls_to_finish` polls of
+        # currentBulkOperation, then ends as `bulk_outcome` says: ("COMPLETED", None),
+        # ("FAILED", errorCode) or ("CANCELED", None). `bulk_busy_polls` > 0: another bulk query
+        # of the app is running for that many polls (bulkOperationRunQuery says so meanwhile).
+        # `bulk_file_expired`: the file's link answers 403 as an expired signed URL does.
+        # `bulk_lines(lines)` may reorder the file's lines (line items far from their order).
+        self.bulk_operations: list[dict] = []
+        self.bulk_polls_to_finish = 2
+        self.bulk_outcome: tuple[str, str | None] = ("COMPLETED", None)
+        self.bulk_busy_polls = 0
+        self.bulk_file_expired = False
+        self.bulk_lines = None
+        self.bulk_files: dict[str, list[object]] = {}
 
     def throttle_next(self):
         """The next query is refused with a THROTTLED error and an empty bucket."""
@@ -154,6 +168,8 @@ class ShopifyDouble(StoreDouble):
 
     def answer(self, request):
         scripted = request.scripted
+        if request.path.startswith("/bulk-files/"):
+            return self._bulk_file(request.path.removeprefix("/bulk-files/"))
         if not request.path.startswith("/admin/api/") or not request.path.endswith("/graphql.json"):
             return 404, {"errors": "Not Found"}, {}
         if request.headers.get("x-shopify-access-token") != self.token:
@@ -228,6 +244,10 @@ class ShopifyDouble(StoreDouble):
             )
         if "fulfillmentCreate" in query:
             return 200, {"data": self._fulfillment_create(variables), "extensions": {"cost": cost}}, {}
+        if "bulkOperationRunQuery" in query:
+            return 200, {"data": self._bulk_run(variables), "extensions": {"cost": cost}}, {}
+        if "currentBulkOperation" in query:
+            return 200, {"data": self._current_bulk_operation(), "extensions": {"cost": cost}}, {}
         order = operation.root("order")
         if "fulfillmentOrders" in query:
             data = self._order_fulfillment_orders(order.child("fulfillmentOrders"), variables)
@@ -248,6 +268,9 @@ class ShopifyDouble(StoreDouble):
             )
         chosen = self._matching(variables.get("query") or "")
         orders = operation.root("orders")
+        if orders is None and operation.root("ordersCount") is not None:
+            data = {"ordersCount": {"count": len(chosen), "precision": "EXACT"}}
+            return 200, {"data": data, "extensions": {"cost": cost}}, {}
         first = min(first_of(orders, variables), self.page_size_cap)
         data = {"orders": _page(chosen, first, variables.get("after"))}
         lines = orders.child("nodes").child("lineItems")
@@ -392,8 +415,132 @@ class ShopifyDouble(StoreDouble):
             }
         }
 
+    def _bulk_run(self, variables: dict) -> dict:
+        """bulkOperationRunQuery(query:): starts an operation of the orders query it carries,
+        or refuses while another bulk query of the app runs."""
+        with self._lock:
+            running = self.bulk_busy_polls > 0 or any(
+                op["status"] in ("CREATED", "RUNNING") for op in self.bulk_operations
+            )
+            if running:
+                return {
+                    "bulkOperationRunQuery": {
+                        "bulkOperation": None,
+                        "userErrors": [
+                            {
+                                "field": None,
+                                "message": "A bulk query operation for this app and shop is already in "
+                                "progress: gid://shopify/BulkOperation/1.",
+                                "code": "OPERATION_IN_PROGRESS",
+                            }
+                        ],
+                    }
+                }
+            bulk_query = str(variables.get("query") or "")
+            found = re.search(r'orders\(query: ("(?:[^"\\]|\\.)*")', bulk_query)
+            search = json.loads(found.group(1)) if found else ""
+            number = 5000 + len(self.bulk_operations) + 1
+            operation = {
+                "id": f"gid://shopify/BulkOperation/{number}",
+                "status": "CREATED",
+                "query": bulk_query,
+                "search": search,
+                "polls": 0,
+            }
+            self.bulk_operations.append(operation)
+        return {
+            "bulkOperationRunQuery": {
+                "bulkOperation": {"id": operation["id"], "status": "CREATED"},
+                "userErrors": [],
+            }
+        }
+
+    def _current_bulk_operation(self) -> dict:
+        with self._lock:
+            if self.bulk_busy_polls > 0:
+                self.bulk_busy_polls -= 1
+                return {
+                    "currentBulkOperation": {
+                        "id": "gid://shopify/BulkOperation/1",
+                        "status": "RUNNING",
+                        "errorCode": None,
+                        "objectCount": "10",
+                        "rootObjectCount": "5",
+                        "url": None,
+                        "partialDataUrl": None,
+                    }
+                }
+            if not self.bulk_operations:
+                return {"currentBulkOperation": None}
+            operation = self.bulk_operations[-1]
+            operation["polls"] += 1
+            if operation["status"] in ("CREATED", "RUNNING"):
+                if operation["polls"] < self.bulk_polls_to_finish:
+                    operation["status"] = "RUNNING"
+                else:
+                    operation["status"], operation["errorCode"] = self.bulk_outcome
+                    if operation["status"] == "COMPLETED":
+                        self._write_bulk_file(operation)
+            chosen = operation.get("lines", [])
+            return {
+                "currentBulkOperation": {
+                    "id": operation["id"],
+                    "status": operation["status"],
+                    "errorCode": operation.get("errorCode"),
+                    "objectCount": str(len(chosen)),
+                    "rootObjectCount": str(operation.get("orders", 0)),
+                    "url": operation.get("url"),
+                    "partialDataUrl": None,
+                }
+            }
+
+    def _write_bulk_file(self, operation: dict) -> None:
+        """The operation's JSONL: each order a line without its line items, then each of its
+        line items on a line of its own with __parentId (no file when nothing was found)."""
+        lines: list[object] = []
+        chosen = self._matching(operation["search"])
+        for node in chosen:
+            if not isinstance(node, dict):
+                lines.append(node)
+                continue
+            lines.append({k: v for k, v in node.items() if k != "lineItems"})
+            for index, item in enumerate((node.get("lineItems") or {}).get("nodes") or [], start=1):
+                lines.append(
+                    {
+                        "id": f"gid://shopify/LineItem/{node['legacyResourceId']}{index:03d}",
+                        **item,
+                        "__parentId": node["id"],
+                    }
+                )
+        if self.bulk_lines:
+            lines = self.bulk_lines(lines)
+        operation["orders"] = len(chosen)
+        operation["lines"] = lines
+        if chosen:
+            name = operation["id"].rsplit("/", 1)[-1] + ".jsonl"
+            self.bulk_files[name] = lines
+            operation["url"] = f"{self.base_url}/bulk-files/{name}?X-Goog-Signature=abc"
+
+    def _bulk_file(self, name: str):
+        """The JSONL file at its signed link (no access token: it is file storage, not the API)."""
+        if self.bulk_file_expired:
+            return (
+                403,
+                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code>"
+                b"<Message>The provided token has expired.</Message></Error>",
+                {},
+            )
+        lines = self.bulk_files.get(name)
+        if lines is None:
+            return 404, b"<Error><Code>NoSuchKey</Code></Error>", {}
+        body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        return 200, body, {}
+
     def _matching(self, search: str) -> list[dict]:
         chosen = self.orders
+        ids = set(re.findall(r"(?:^|\s)id:(\d+)", search))
+        if ids:
+            chosen = [o for o in chosen if isinstance(o, dict) and o.get("legacyResourceId") in ids]
         if "updated_at:>=" in search:
             since = search.split("updated_at:>=")[1].strip("'\" ").split("'")[0]
             chosen = [o for o in chosen if isinstance(o, dict) and o.get("updatedAt", "") >= since]
