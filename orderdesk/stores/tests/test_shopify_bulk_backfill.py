@@ -5,6 +5,7 @@ import datetime
 import json
 
 import pytest
+import requests
 from django.urls import reverse
 from django.utils import timezone
 
@@ -280,3 +281,45 @@ def test_the_rebuilt_orders_carry_lines_split_over_the_file_in_the_paged_shape()
 def test_the_bulk_query_quotes_the_search_as_a_graphql_string():
     query = shopify_bulk.bulk_orders_query("created_at:>='2026-01-01T00:00:00Z' \"x\"")
     assert 'orders(query: "created_at:>=\'2026-01-01T00:00:00Z\' \\"x\\"", sortKey: UPDATED_AT)' in query
+
+
+def test_a_download_that_breaks_off_fails_the_run_clearly_and_a_rerun_completes_it(
+    owner, shopify_double, waits, monkeypatch
+):
+    real_get = shopify_bulk.requests.get
+
+    class BreaksOff:
+        """The file's first 300 lines (75 orders), then the connection drops."""
+
+        def __init__(self, response):
+            self.response, self.status_code = response, response.status_code
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.response.close()
+
+        def iter_lines(self, chunk_size):
+            for count, line in enumerate(self.response.iter_lines(chunk_size=chunk_size)):
+                if count == 300:
+                    raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+                yield line
+
+    monkeypatch.setattr(shopify_bulk.requests, "get", lambda url, **kw: BreaksOff(real_get(url, **kw)))
+    monkeypatch.setattr(shopify_bulk, "OPEN_ORDERS", 10)
+    shopify_double.orders = [_node(n) for n in range(1, 121)]
+    store = shopify_store(owner, api_base_url=shopify_double.base_url)
+    run = sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
+    assert run.outcome == "failed"
+    assert "bulk export broke off" in run.error
+    assert "backfill again" in run.error
+    # The orders of the batches before the break are in, each whole.
+    assert Order.objects.count() == 50
+    assert all(order.lines.count() == 3 for order in Order.objects.all())
+
+    monkeypatch.setattr(shopify_bulk.requests, "get", real_get)
+    again = sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
+    assert again.outcome == "done"
+    assert again.new_count + again.unchanged_count == 120
+    assert Order.objects.count() == 120
