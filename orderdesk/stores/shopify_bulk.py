@@ -74,6 +74,10 @@ query CurrentBulkOperation {
 """
 
 
+# One decoder for every line (json.loads would make one a line); amounts exactly, as Decimal.
+_decode = json.JSONDecoder(parse_float=Decimal).decode
+
+
 def bulk_orders_query(search: str) -> str:
     """The bulk export's query: every order the search finds, with all its line items."""
     # A JSON string is a GraphQL string literal (quotes and backslashes escaped alike).
@@ -228,7 +232,7 @@ def _pages(
         if not raw or not raw.strip():
             continue
         try:
-            item = json.loads(raw, parse_float=Decimal)
+            item = _decode(raw.decode() if isinstance(raw, bytes) else raw)
         except ValueError:
             item = None
         if not isinstance(item, dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 
 from orderdesk.testing.http_double import HttpDouble
 
@@ -157,7 +158,8 @@ class ShopifyDouble(StoreDouble):
         self.bulk_busy_polls = 0
         self.bulk_file_expired = False
         self.bulk_lines = None
-        self.bulk_files: dict[str, list[object]] = {}
+        # The files of completed operations (by name): the search each was made of.
+        self.bulk_files: dict[str, str] = {}
 
     def throttle_next(self):
         """The next query is refused with a THROTTLED error and an empty bucket."""
@@ -481,13 +483,12 @@ class ShopifyDouble(StoreDouble):
                     operation["status"], operation["errorCode"] = self.bulk_outcome
                     if operation["status"] == "COMPLETED":
                         self._write_bulk_file(operation)
-            chosen = operation.get("lines", [])
             return {
                 "currentBulkOperation": {
                     "id": operation["id"],
                     "status": operation["status"],
                     "errorCode": operation.get("errorCode"),
-                    "objectCount": str(len(chosen)),
+                    "objectCount": str(operation.get("orders", 0)),
                     "rootObjectCount": str(operation.get("orders", 0)),
                     "url": operation.get("url"),
                     "partialDataUrl": None,
@@ -495,34 +496,33 @@ class ShopifyDouble(StoreDouble):
             }
 
     def _write_bulk_file(self, operation: dict) -> None:
-        """The operation's JSONL: each order a line without its line items, then each of its
-        line items on a line of its own with __parentId (no file when nothing was found)."""
-        lines: list[object] = []
+        """The operation's result: its file's link (none when nothing was found)."""
         chosen = self._matching(operation["search"])
-        for node in chosen:
-            if not isinstance(node, dict):
-                lines.append(node)
-                continue
-            lines.append({k: v for k, v in node.items() if k != "lineItems"})
-            for index, item in enumerate((node.get("lineItems") or {}).get("nodes") or [], start=1):
-                lines.append(
-                    {
+        operation["orders"] = len(chosen)
+        if len(chosen):
+            name = operation["id"].rsplit("/", 1)[-1] + ".jsonl"
+            self.bulk_files[name] = operation["search"]
+            operation["url"] = f"{self.base_url}/bulk-files/{name}?X-Goog-Signature=abc"
+
+    def _bulk_lines_of(self, chosen) -> Iterator[object]:
+        """The JSONL's objects: each order without its line items, then each of its line items
+        with __parentId. Read in slices (the bench's orders are made as they are asked for)."""
+        for start in range(0, len(chosen), 500):
+            for node in chosen[start : start + 500]:
+                if not isinstance(node, dict):
+                    yield node
+                    continue
+                yield {k: v for k, v in node.items() if k != "lineItems"}
+                for index, item in enumerate((node.get("lineItems") or {}).get("nodes") or [], start=1):
+                    yield {
                         "id": f"gid://shopify/LineItem/{node['legacyResourceId']}{index:03d}",
                         **item,
                         "__parentId": node["id"],
                     }
-                )
-        if self.bulk_lines:
-            lines = self.bulk_lines(lines)
-        operation["orders"] = len(chosen)
-        operation["lines"] = lines
-        if chosen:
-            name = operation["id"].rsplit("/", 1)[-1] + ".jsonl"
-            self.bulk_files[name] = lines
-            operation["url"] = f"{self.base_url}/bulk-files/{name}?X-Goog-Signature=abc"
 
     def _bulk_file(self, name: str):
-        """The JSONL file at its signed link (no access token: it is file storage, not the API)."""
+        """The JSONL file at its signed link (no access token: it is file storage, not the API),
+        streamed as it is made."""
         if self.bulk_file_expired:
             return (
                 403,
@@ -530,11 +530,24 @@ class ShopifyDouble(StoreDouble):
                 b"<Message>The provided token has expired.</Message></Error>",
                 {},
             )
-        lines = self.bulk_files.get(name)
-        if lines is None:
+        search = self.bulk_files.get(name)
+        if search is None:
             return 404, b"<Error><Code>NoSuchKey</Code></Error>", {}
-        body = "".join(json.dumps(line) + "\n" for line in lines).encode()
-        return 200, body, {}
+        lines = self._bulk_lines_of(self._matching(search))
+        if self.bulk_lines:
+            lines = iter(self.bulk_lines(list(lines)))
+
+        def chunks():
+            batch = []
+            for line in lines:
+                batch.append(json.dumps(line, default=str))
+                if len(batch) >= 1000:
+                    yield ("\n".join(batch) + "\n").encode()
+                    batch = []
+            if batch:
+                yield ("\n".join(batch) + "\n").encode()
+
+        return 200, chunks(), {"Content-Type": "application/jsonl"}
 
     def _matching(self, search: str) -> list[dict]:
         chosen = self.orders
