@@ -103,8 +103,14 @@ def should_go_bulk(expected_orders: int | None) -> bool:
 def exported_order_pages(client, search: str) -> Iterator[list[dict]]:
     """Pages of order nodes of a bulk export of `search` (raises BulkUnavailable before any
     page when Shopify cannot give it; StoreUnreachable when the download breaks off)."""
-    operation_id = _start(client, search)
-    url = _wait_until_done(client, operation_id)
+    try:
+        operation_id = _start(client, search)
+        url = _wait_until_done(client, operation_id)
+    except StoreUnreachable as refused:
+        # A bulk query refused as a whole (a scope bulk operations need, a query Shopify will not
+        # run in bulk), or polls that kept failing: paging may still work, and says so if not.
+        # (A refusal of our credentials, ConnectionRefused, goes up: it ends the run.)
+        raise BulkUnavailable(f"Shopify's bulk export could not be run: {refused.message[:300]}") from refused
     if not url:
         # COMPLETED with nothing found: Shopify gives no file.
         return

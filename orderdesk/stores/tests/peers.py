@@ -158,6 +158,8 @@ class ShopifyDouble(StoreDouble):
         self.bulk_busy_polls = 0
         self.bulk_file_expired = False
         self.bulk_lines = None
+        # The app lacks what bulk operations need: bulkOperationRunQuery is refused as a whole.
+        self.bulk_access_denied = False
         # The files of completed operations (by name): the search each was made of.
         self.bulk_files: dict[str, str] = {}
 
@@ -246,6 +248,21 @@ class ShopifyDouble(StoreDouble):
             )
         if "fulfillmentCreate" in query:
             return 200, {"data": self._fulfillment_create(variables), "extensions": {"cost": cost}}, {}
+        if "bulkOperationRunQuery" in query and self.bulk_access_denied:
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "Access denied for bulkOperationRunQuery field.",
+                            "extensions": {"code": "ACCESS_DENIED"},
+                        }
+                    ],
+                    "data": {"bulkOperationRunQuery": None},
+                    "extensions": {"cost": cost},
+                },
+                {},
+            )
         if "bulkOperationRunQuery" in query:
             return 200, {"data": self._bulk_run(variables), "extensions": {"cost": cost}}, {}
         if "currentBulkOperation" in query:

@@ -197,6 +197,17 @@ def test_a_cancelled_bulk_operation_falls_back_to_pages(owner, shopify_double, w
     assert "bulk export was cancelled" in run.failures[0]["reason"]
 
 
+def test_a_bulk_query_refused_as_a_whole_falls_back_to_pages(owner, shopify_double, waits):
+    shopify_double.bulk_access_denied = True
+    shopify_double.orders = [_node(n) for n in range(1, 121)]
+    store = shopify_store(owner, api_base_url=shopify_double.base_url)
+    run = sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
+    assert (run.outcome, run.new_count) == ("done", 120)
+    assert "Access denied for bulkOperationRunQuery" in run.failures[0]["reason"]
+    store.refresh_from_db()
+    assert store.connection_state == Store.ConnectionState.OK
+
+
 def test_an_expired_file_link_falls_back_to_pages_and_never_breaks_the_connection(
     owner, shopify_double, waits
 ):
