@@ -334,3 +334,23 @@ def test_a_download_that_breaks_off_fails_the_run_clearly_and_a_rerun_completes_
     assert again.outcome == "done"
     assert again.new_count + again.unchanged_count == 120
     assert Order.objects.count() == 120
+
+
+def test_the_export_is_read_as_it_streams_never_whole(monkeypatch):
+    """The first page comes out after its orders (and OPEN_ORDERS more) were read, not the file."""
+    monkeypatch.setattr(shopify_bulk, "OPEN_ORDERS", 10)
+    consumed = []
+
+    def endless_file():
+        number = 0
+        while True:
+            number += 1
+            consumed.append(number)
+            yield json.dumps({"id": f"gid://shopify/Order/{number}"}).encode()
+            yield json.dumps({"sku": "A", "__parentId": f"gid://shopify/Order/{number}"}).encode()
+
+    pages = shopify_bulk._pages(endless_file(), late=set())
+    first = next(pages)
+    assert len(first) == 50
+    # The 60th order pushed the 50th out of the window of 10: nothing further was read.
+    assert len(consumed) == 50 + 10
