@@ -78,6 +78,16 @@ query CurrentBulkOperation {
 _decode = json.JSONDecoder(parse_float=Decimal).decode
 
 
+# Our operation by its id, when the app's current one is another (started after ours ended).
+BULK_OPERATION_QUERY = """
+query BulkOperation($id: ID!) {
+  node(id: $id) {
+    ... on BulkOperation { id status errorCode objectCount rootObjectCount url partialDataUrl }
+  }
+}
+"""
+
+
 def bulk_orders_query(search: str) -> str:
     """The bulk export's query: every order the search finds, with all its line items."""
     # A JSON string is a GraphQL string literal (quotes and backslashes escaped alike).
@@ -174,9 +184,11 @@ def _wait_until_done(client, operation_id: str) -> str | None:
     while True:
         current = client.query(CURRENT_BULK_OPERATION_QUERY).get("currentBulkOperation") or {}
         if current.get("id") != operation_id:
-            raise BulkUnavailable(
-                "Another bulk export of this app started on the shop before ours could be read"
-            )
+            # Another bulk query of the app (another backfill) started after ours ended: ask
+            # for ours by its id.
+            current = client.query(BULK_OPERATION_QUERY, {"id": operation_id}).get("node") or {}
+            if current.get("id") != operation_id:
+                raise BulkUnavailable("Shopify no longer knows our bulk export")
         status = current.get("status")
         if status == "COMPLETED":
             return current.get("url") or None

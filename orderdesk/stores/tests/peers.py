@@ -267,6 +267,20 @@ class ShopifyDouble(StoreDouble):
             return 200, {"data": self._bulk_run(variables), "extensions": {"cost": cost}}, {}
         if "currentBulkOperation" in query:
             return 200, {"data": self._current_bulk_operation(), "extensions": {"cost": cost}}, {}
+        if operation.root("node") is not None and "BulkOperation" in query:
+            wanted = next((op for op in self.bulk_operations if op["id"] == variables.get("id")), None)
+            node = None
+            if wanted is not None:
+                node = {
+                    "id": wanted["id"],
+                    "status": wanted["status"],
+                    "errorCode": wanted.get("errorCode"),
+                    "objectCount": str(wanted.get("orders", 0)),
+                    "rootObjectCount": str(wanted.get("orders", 0)),
+                    "url": wanted.get("url"),
+                    "partialDataUrl": None,
+                }
+            return 200, {"data": {"node": node}, "extensions": {"cost": cost}}, {}
         order = operation.root("order")
         if "fulfillmentOrders" in query:
             data = self._order_fulfillment_orders(order.child("fulfillmentOrders"), variables)

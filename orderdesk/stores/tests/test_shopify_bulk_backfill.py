@@ -354,3 +354,26 @@ def test_the_export_is_read_as_it_streams_never_whole(monkeypatch):
     assert len(first) == 50
     # The 60th order pushed the 50th out of the window of 10: nothing further was read.
     assert len(consumed) == 50 + 10
+
+
+def test_an_export_finished_while_another_began_is_read_by_its_id(owner, shopify_double, waits):
+    """Another backfill's bulk query started between ours completing and our poll."""
+    answer_current = shopify_double._current_bulk_operation
+
+    def another_began_after_ours():
+        answer = answer_current()
+        ours = answer["currentBulkOperation"]
+        if ours and ours["status"] == "COMPLETED":
+            other = {"id": "gid://shopify/BulkOperation/9999", "status": "RUNNING", "search": "", "polls": 0}
+            shopify_double.bulk_operations.append(other)
+            return {"currentBulkOperation": {**ours, "id": other["id"], "status": "RUNNING", "url": None}}
+        return answer
+
+    shopify_double._current_bulk_operation = another_began_after_ours
+    shopify_double.orders = [_node(n) for n in range(1, 121)]
+    store = shopify_store(owner, api_base_url=shopify_double.base_url)
+    run = sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
+    assert (run.outcome, run.new_count, run.failures) == ("done", 120, [])
+    (by_id,) = [q for q in shopify_double.queries() if "node(id: $id)" in q["query"]]
+    assert by_id["variables"] == {"id": "gid://shopify/BulkOperation/5001"}
+    assert len(_downloads(shopify_double)) == 1
