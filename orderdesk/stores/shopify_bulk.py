@@ -88,6 +88,16 @@ query BulkOperation($id: ID!) {
 """
 
 
+BULK_CANCEL_MUTATION = """
+mutation BulkCancel($id: ID!) {
+  bulkOperationCancel(id: $id) {
+    bulkOperation { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+
 def bulk_orders_query(search: str) -> str:
     """The bulk export's query: every order the search finds, with all its line items."""
     # A JSON string is a GraphQL string literal (quotes and backslashes escaped alike).
@@ -201,8 +211,11 @@ def _wait_until_done(client, operation_id: str) -> str | None:
         if status == "EXPIRED":
             raise BulkUnavailable("Shopify's bulk export expired before it was read")
         if waited >= WAIT_LIMIT_SECONDS:
+            # Cancelled, so the shop's one bulk query slot is free for the next backfill.
+            client.query(BULK_CANCEL_MUTATION, {"id": operation_id})
             raise BulkUnavailable(
-                f"Shopify's bulk export had not finished after {WAIT_LIMIT_SECONDS // 60} minutes"
+                f"Shopify's bulk export had not finished after {WAIT_LIMIT_SECONDS // 60} minutes "
+                "(it was cancelled)"
             )
         client.api.wait(delay)
         waited += delay

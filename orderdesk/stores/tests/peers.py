@@ -248,6 +248,20 @@ class ShopifyDouble(StoreDouble):
             )
         if "fulfillmentCreate" in query:
             return 200, {"data": self._fulfillment_create(variables), "extensions": {"cost": cost}}, {}
+        if "bulkOperationCancel" in query:
+            with self._lock:
+                wanted = next((op for op in self.bulk_operations if op["id"] == variables.get("id")), None)
+                if wanted is not None and wanted["status"] in ("CREATED", "RUNNING"):
+                    wanted["status"] = "CANCELED"
+            data = {
+                "bulkOperationCancel": {
+                    "bulkOperation": {"id": wanted["id"], "status": "CANCELING"} if wanted else None,
+                    "userErrors": []
+                    if wanted
+                    else [{"field": ["id"], "message": "Bulk operation does not exist"}],
+                }
+            }
+            return 200, {"data": data, "extensions": {"cost": cost}}, {}
         if "bulkOperationRunQuery" in query and self.bulk_access_denied:
             return (
                 200,

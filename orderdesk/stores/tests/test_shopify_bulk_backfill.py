@@ -377,3 +377,18 @@ def test_an_export_finished_while_another_began_is_read_by_its_id(owner, shopify
     (by_id,) = [q for q in shopify_double.queries() if "node(id: $id)" in q["query"]]
     assert by_id["variables"] == {"id": "gid://shopify/BulkOperation/5001"}
     assert len(_downloads(shopify_double)) == 1
+
+
+def test_an_export_that_never_finishes_is_cancelled_and_the_backfill_pages(
+    owner, shopify_double, waits, monkeypatch
+):
+    monkeypatch.setattr(shopify_bulk, "WAIT_LIMIT_SECONDS", 100)
+    shopify_double.bulk_polls_to_finish = 10_000
+    shopify_double.orders = [_node(n) for n in range(1, 121)]
+    store = shopify_store(owner, api_base_url=shopify_double.base_url)
+    run = sync_store(store.pk, kind=SyncRun.Kind.BACKFILL, sleep=waits.append)
+    assert (run.outcome, run.new_count) == ("done", 120)
+    assert "had not finished after 1 minutes (it was cancelled)" in run.failures[0]["reason"]
+    assert shopify_double.bulk_operations[-1]["status"] == "CANCELED"
+    # Back-off: 1, 2, 4 … 30 s between polls, until 100 s were waited.
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
