@@ -10,6 +10,7 @@ operation, the download, rebuilding orders from `__parentId` and the batched ups
 from __future__ import annotations
 
 import multiprocessing
+import resource
 import time
 
 from django.test import override_settings
@@ -60,6 +61,7 @@ def backfill_from_shopify_bulk(bench) -> dict:
             ),
             by=Actor.for_user(bench.writes_owner),
         )
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with override_settings(STORE_BULK_BACKFILL_ORDERS=1):
             started, cpu_started, backend_started = time.perf_counter(), time.process_time(), _backend_cpu()
             first = sync.sync_store(store.pk, kind=SyncRun.Kind.BACKFILL)
@@ -70,6 +72,7 @@ def backfill_from_shopify_bulk(bench) -> dict:
             again = sync.sync_store(store.pk, kind=SyncRun.Kind.BACKFILL)
             again_seconds = time.perf_counter() - started
             again_cpu = time.process_time() - cpu_started
+        peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     finally:
         ours.send("stop")
         server.join(timeout=10)
@@ -90,6 +93,10 @@ def backfill_from_shopify_bulk(bench) -> dict:
         "failures_sample": first.failures[:3],
         "orders_recorded": recorded,
         "lines_recorded": OrderLine.objects.filter(order__store=store).count(),
+        # The bench process's peak size (KiB on Linux) before and after: the export is streamed,
+        # so a larger backfill should not raise it by much more than a batch's worth.
+        "peak_memory_mb_before": round(peak_before / 1024, 1),
+        "peak_memory_mb_after": round(peak_after / 1024, 1),
         "again_seconds": round(again_seconds, 2),
         "again_cpu_seconds": round(again_cpu, 2),
         "again_new": again.new_count,
