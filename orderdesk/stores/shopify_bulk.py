@@ -8,8 +8,8 @@ stream its JSONL file: one object a line, each line item on a line of its own na
 in `__parentId`, after its order. The orders are rebuilt into the nodes the paged query gives
 (`lineItems.nodes`) and go through the same parser and batched upsert as pages do.
 
-A backfill goes bulk when the store's `ordersCount` for the backfill's window is at least
-STORE_BULK_BACKFILL_ORDERS (0 turns bulk off). When Shopify cannot give the export (the
+A backfill goes bulk when the store's `ordersCount` for the backfill's window (on its first
+page) is at least STORE_BULK_BACKFILL_ORDERS (0 turns bulk off). When Shopify cannot give the export (the
 operation FAILED or was CANCELED, its file expired, another bulk query of the app kept running)
 the reason goes in the sync log and the backfill pages instead; a download that breaks off
 after orders were taken in fails the run with its reason (a re-run changes nothing twice).
@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 BULK_PAGE = 250
 # Orders kept open for line items still to come. Shopify lists an order's line items after
 # the order (in practice right after it); an order leaves the window when this many later
-# orders have begun, and a line item of an order no longer open is a "straggler" (below).
+# orders have begun; a line item of an order no longer open makes that order be read again
+# whole (exported_order_pages).
 OPEN_ORDERS = 250
 # Polling the operation: waits of 1, 2, 4 … seconds, at most POLL_MAX_SECONDS each, and
 # WAIT_LIMIT_SECONDS in all before the backfill gives up on it and pages instead.
