@@ -519,6 +519,9 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # --- Store sync (issue 9) ---
 # A connected store's first sync takes in paid, unfulfilled orders of this many days back.
 STORE_BACKFILL_DAYS = env.int("STORE_BACKFILL_DAYS", default=30)
+# A Shopify backfill of at least this many orders (Shopify's count for the window) is read as
+# one bulk export (bulkOperationRunQuery) instead of pages of 24; 0 always pages.
+STORE_BULK_BACKFILL_ORDERS = env.int("STORE_BULK_BACKFILL_ORDERS", default=1000)
 # How often the poll asks each store for orders changed since its cursor (catching missed webhooks).
 STORE_POLL_MINUTES = env.int("STORE_POLL_MINUTES", default=5)
 # How long a store's API may take to answer one request.

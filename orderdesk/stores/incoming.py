@@ -55,8 +55,13 @@ class IncomingOrder:
         # What asdict() gives, without its deep copies (a backfill digests every order it reads).
         content = {name: getattr(self, name) for name in _ORDER_FINGERPRINTED}
         content["lines"] = [{name: getattr(line, name) for name in _LINE_FIELDS} for line in self.lines]
-        # Fulfilled and paid look the same here: a store's own fulfillment is not a change to apply.
-        content["standing"] = self.standing == self.Standing.CANCELLED
+        # Cancelled (True) or not (False), as ever; fulfilled in the store differs from both, so
+        # it reaches the upsert once (flagged there, never applied: fulfilled_in_store.py).
+        content["standing"] = (
+            "fulfilled"
+            if self.standing == self.Standing.FULFILLED
+            else self.standing == self.Standing.CANCELLED
+        )
         encoded = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(encoded.encode()).hexdigest()
 

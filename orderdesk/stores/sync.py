@@ -29,7 +29,7 @@ from orderdesk.orders.errors import DuplicateOrder
 from orderdesk.orders.inserts import insert_values
 from orderdesk.orders.models import Order
 
-from . import shopify, woocommerce
+from . import fulfilled_in_store, shopify, woocommerce
 from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, SyncRefused
 from .incoming import IncomingOrder
 from .messages import queue_backfill_summary, queue_connection_broken
@@ -111,6 +111,11 @@ def apply_incoming_order(store: Store, incoming: IncomingOrder, *, notify: bool 
                     by,
                     f"{store.name} cancelled this order after it was {order.get_status_display().lower()}.",
                 )
+        elif incoming.standing == IncomingOrder.Standing.FULFILLED:
+            # Fulfilled in the store: never applied here; flagged unless it was our own tracking.
+            summary = fulfilled_in_store.flag_summary(store, order)
+            if summary:
+                _flag(link, order, by, summary)
         elif not_yet_dispatched:
             order_actions.update_order_from_store(order.pk, by=by, new=_new_order(store, incoming))
         else:
@@ -223,6 +228,8 @@ def sync_store(
     client = client_for(store, sleep=sleep)
     prune_sync_log()
     run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=kind)
+    # What the client has to say in the log beside the counts (Shopify's bulk export paging instead).
+    client.note = lambda text: run.failures.append({"external_id": "", "reason": text[:300]})
     backfill = kind == SyncRun.Kind.BACKFILL or not store.sync_cursor
     started = timezone.now()
     cursor = None if backfill else datetime.datetime.fromisoformat(store.sync_cursor)

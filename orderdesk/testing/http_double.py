@@ -1,7 +1,8 @@
 """A loopback JSON HTTP double: the base of every provider and store double in the tests.
 
 An HTTP server in a thread on 127.0.0.1 that records each request and lets a subclass answer
-it the way the real peer does (`answer(request)`). `fail_next(...)` and `stall_next(...)` script
+it the way the real peer does (`answer(request)`; a payload that is an iterator of bytes is
+streamed, for large files). `fail_next(...)` and `stall_next(...)` script
 faults for the next requests, in order; subclasses may script their own (`script(...)`), which
 their `answer` finds in `request.scripted`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -81,6 +83,8 @@ class HttpDouble:
                 self._handle("PUT")
 
             def _reply(self, status, payload, headers=None):
+                if isinstance(payload, Iterator):
+                    return self._reply_streamed(status, payload, headers)
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -92,6 +96,21 @@ class HttpDouble:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _reply_streamed(self, status, chunks, headers=None):
+                """A body of unknown length (a large file made as it is sent): no Content-Length,
+                the connection's close ends it (HTTP/1.0)."""
+                try:
+                    self.send_response(status)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass

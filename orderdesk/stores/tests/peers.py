@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 
 from orderdesk.testing.http_double import HttpDouble
 
@@ -144,6 +145,23 @@ class ShopifyDouble(StoreDouble):
         self.fulfillments: list[dict] = []
         # Whether the app was granted the fulfillment order scopes (tracking back to the store).
         self.may_fulfill = True
+        # Bulk operations (bulkOperationRunQuery, currentBulkOperation, the JSONL file): each
+        # operation asked for, newest last. An operation runs for `bulk_polls_to_finish` polls of
+        # currentBulkOperation, then ends as `bulk_outcome` says: ("COMPLETED", None),
+        # ("FAILED", errorCode) or ("CANCELED", None). `bulk_busy_polls` > 0: another bulk query
+        # of the app is running for that many polls (bulkOperationRunQuery says so meanwhile).
+        # `bulk_file_expired`: the file's link answers 403 as an expired signed URL does.
+        # `bulk_lines(lines)` may reorder the file's lines (line items far from their order).
+        self.bulk_operations: list[dict] = []
+        self.bulk_polls_to_finish = 2
+        self.bulk_outcome: tuple[str, str | None] = ("COMPLETED", None)
+        self.bulk_busy_polls = 0
+        self.bulk_file_expired = False
+        self.bulk_lines = None
+        # The app lacks what bulk operations need: bulkOperationRunQuery is refused as a whole.
+        self.bulk_access_denied = False
+        # The files of completed operations (by name): the search each was made of.
+        self.bulk_files: dict[str, str] = {}
 
     def throttle_next(self):
         """The next query is refused with a THROTTLED error and an empty bucket."""
@@ -154,6 +172,8 @@ class ShopifyDouble(StoreDouble):
 
     def answer(self, request):
         scripted = request.scripted
+        if request.path.startswith("/bulk-files/"):
+            return self._bulk_file(request.path.removeprefix("/bulk-files/"))
         if not request.path.startswith("/admin/api/") or not request.path.endswith("/graphql.json"):
             return 404, {"errors": "Not Found"}, {}
         if request.headers.get("x-shopify-access-token") != self.token:
@@ -228,6 +248,53 @@ class ShopifyDouble(StoreDouble):
             )
         if "fulfillmentCreate" in query:
             return 200, {"data": self._fulfillment_create(variables), "extensions": {"cost": cost}}, {}
+        if "bulkOperationCancel" in query:
+            with self._lock:
+                wanted = next((op for op in self.bulk_operations if op["id"] == variables.get("id")), None)
+                if wanted is not None and wanted["status"] in ("CREATED", "RUNNING"):
+                    wanted["status"] = "CANCELED"
+            data = {
+                "bulkOperationCancel": {
+                    "bulkOperation": {"id": wanted["id"], "status": "CANCELING"} if wanted else None,
+                    "userErrors": []
+                    if wanted
+                    else [{"field": ["id"], "message": "Bulk operation does not exist"}],
+                }
+            }
+            return 200, {"data": data, "extensions": {"cost": cost}}, {}
+        if "bulkOperationRunQuery" in query and self.bulk_access_denied:
+            return (
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "Access denied for bulkOperationRunQuery field.",
+                            "extensions": {"code": "ACCESS_DENIED"},
+                        }
+                    ],
+                    "data": {"bulkOperationRunQuery": None},
+                    "extensions": {"cost": cost},
+                },
+                {},
+            )
+        if "bulkOperationRunQuery" in query:
+            return 200, {"data": self._bulk_run(variables), "extensions": {"cost": cost}}, {}
+        if "currentBulkOperation" in query:
+            return 200, {"data": self._current_bulk_operation(), "extensions": {"cost": cost}}, {}
+        if operation.root("node") is not None and "BulkOperation" in query:
+            wanted = next((op for op in self.bulk_operations if op["id"] == variables.get("id")), None)
+            node = None
+            if wanted is not None:
+                node = {
+                    "id": wanted["id"],
+                    "status": wanted["status"],
+                    "errorCode": wanted.get("errorCode"),
+                    "objectCount": str(wanted.get("orders", 0)),
+                    "rootObjectCount": str(wanted.get("orders", 0)),
+                    "url": wanted.get("url"),
+                    "partialDataUrl": None,
+                }
+            return 200, {"data": {"node": node}, "extensions": {"cost": cost}}, {}
         order = operation.root("order")
         if "fulfillmentOrders" in query:
             data = self._order_fulfillment_orders(order.child("fulfillmentOrders"), variables)
@@ -248,6 +315,9 @@ class ShopifyDouble(StoreDouble):
             )
         chosen = self._matching(variables.get("query") or "")
         orders = operation.root("orders")
+        if orders is None and operation.root("ordersCount") is not None:
+            data = {"ordersCount": {"count": len(chosen), "precision": "EXACT"}}
+            return 200, {"data": data, "extensions": {"cost": cost}}, {}
         first = min(first_of(orders, variables), self.page_size_cap)
         data = {"orders": _page(chosen, first, variables.get("after"))}
         lines = orders.child("nodes").child("lineItems")
@@ -392,8 +462,143 @@ class ShopifyDouble(StoreDouble):
             }
         }
 
+    def _bulk_run(self, variables: dict) -> dict:
+        """bulkOperationRunQuery(query:): starts an operation of the orders query it carries,
+        or refuses while another bulk query of the app runs."""
+        with self._lock:
+            running = self.bulk_busy_polls > 0 or any(
+                op["status"] in ("CREATED", "RUNNING") for op in self.bulk_operations
+            )
+            if running:
+                return {
+                    "bulkOperationRunQuery": {
+                        "bulkOperation": None,
+                        "userErrors": [
+                            {
+                                "field": None,
+                                "message": "A bulk query operation for this app and shop is already in "
+                                "progress: gid://shopify/BulkOperation/1.",
+                                "code": "OPERATION_IN_PROGRESS",
+                            }
+                        ],
+                    }
+                }
+            bulk_query = str(variables.get("query") or "")
+            found = re.search(r'orders\(query: ("(?:[^"\\]|\\.)*")', bulk_query)
+            search = json.loads(found.group(1)) if found else ""
+            number = 5000 + len(self.bulk_operations) + 1
+            operation = {
+                "id": f"gid://shopify/BulkOperation/{number}",
+                "status": "CREATED",
+                "query": bulk_query,
+                "search": search,
+                "polls": 0,
+            }
+            self.bulk_operations.append(operation)
+        return {
+            "bulkOperationRunQuery": {
+                "bulkOperation": {"id": operation["id"], "status": "CREATED"},
+                "userErrors": [],
+            }
+        }
+
+    def _current_bulk_operation(self) -> dict:
+        with self._lock:
+            if self.bulk_busy_polls > 0:
+                self.bulk_busy_polls -= 1
+                return {
+                    "currentBulkOperation": {
+                        "id": "gid://shopify/BulkOperation/1",
+                        "status": "RUNNING",
+                        "errorCode": None,
+                        "objectCount": "10",
+                        "rootObjectCount": "5",
+                        "url": None,
+                        "partialDataUrl": None,
+                    }
+                }
+            if not self.bulk_operations:
+                return {"currentBulkOperation": None}
+            operation = self.bulk_operations[-1]
+            operation["polls"] += 1
+            if operation["status"] in ("CREATED", "RUNNING"):
+                if operation["polls"] < self.bulk_polls_to_finish:
+                    operation["status"] = "RUNNING"
+                else:
+                    operation["status"], operation["errorCode"] = self.bulk_outcome
+                    if operation["status"] == "COMPLETED":
+                        self._write_bulk_file(operation)
+            return {
+                "currentBulkOperation": {
+                    "id": operation["id"],
+                    "status": operation["status"],
+                    "errorCode": operation.get("errorCode"),
+                    "objectCount": str(operation.get("orders", 0)),
+                    "rootObjectCount": str(operation.get("orders", 0)),
+                    "url": operation.get("url"),
+                    "partialDataUrl": None,
+                }
+            }
+
+    def _write_bulk_file(self, operation: dict) -> None:
+        """The operation's result: its file's link (none when nothing was found)."""
+        chosen = self._matching(operation["search"])
+        operation["orders"] = len(chosen)
+        if len(chosen):
+            name = operation["id"].rsplit("/", 1)[-1] + ".jsonl"
+            self.bulk_files[name] = operation["search"]
+            operation["url"] = f"{self.base_url}/bulk-files/{name}?X-Goog-Signature=abc"
+
+    def _bulk_lines_of(self, chosen) -> Iterator[object]:
+        """The JSONL's objects: each order without its line items, then each of its line items
+        with __parentId. Read in slices (the bench's orders are made as they are asked for)."""
+        for start in range(0, len(chosen), 500):
+            for node in chosen[start : start + 500]:
+                if not isinstance(node, dict):
+                    yield node
+                    continue
+                yield {k: v for k, v in node.items() if k != "lineItems"}
+                for index, item in enumerate((node.get("lineItems") or {}).get("nodes") or [], start=1):
+                    yield {
+                        "id": f"gid://shopify/LineItem/{node['legacyResourceId']}{index:03d}",
+                        **item,
+                        "__parentId": node["id"],
+                    }
+
+    def _bulk_file(self, name: str):
+        """The JSONL file at its signed link (no access token: it is file storage, not the API),
+        streamed as it is made."""
+        if self.bulk_file_expired:
+            return (
+                403,
+                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code>"
+                b"<Message>The provided token has expired.</Message></Error>",
+                {},
+            )
+        search = self.bulk_files.get(name)
+        if search is None:
+            return 404, b"<Error><Code>NoSuchKey</Code></Error>", {}
+        lines = self._bulk_lines_of(self._matching(search))
+        if self.bulk_lines:
+            lines = iter(self.bulk_lines(list(lines)))
+
+        def chunks():
+            batch = []
+            for line in lines:
+                batch.append(json.dumps(line, default=str))
+                if len(batch) >= 1000:
+                    yield ("\n".join(batch) + "\n").encode()
+                    batch = []
+            if batch:
+                yield ("\n".join(batch) + "\n").encode()
+
+        return 200, chunks(), {"Content-Type": "application/jsonl"}
+
     def _matching(self, search: str) -> list[dict]:
         chosen = self.orders
+        ids = set(re.findall(r"(?:^|\s)id:(\d+)", search))
+        if ids:
+            chosen = [o for o in chosen if isinstance(o, dict) and o.get("legacyResourceId") in ids]
         if "updated_at:>=" in search:
             since = search.split("updated_at:>=")[1].strip("'\" ").split("'")[0]
             chosen = [o for o in chosen if isinstance(o, dict) and o.get("updatedAt", "") >= since]

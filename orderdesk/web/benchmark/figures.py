@@ -37,7 +37,7 @@ from orderdesk.orders import views as order_views
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.models import Order
 
-from . import fill, ingest
+from . import bulk, fill, ingest
 from . import shipments as shipment_figures
 from .stats import percentile, summarize
 
@@ -752,6 +752,7 @@ WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Place a paid order", place_paid_order),
     ("Auto-allocation (2 vendors)", shipment_figures.auto_allocation),
     ("Backfill from Shopify", ingest.backfill_from_shopify),
+    ("Backfill from Shopify (bulk)", bulk.backfill_from_shopify_bulk),
     ("CSV import", ingest.csv_import),
     ("Webhooks in over HTTP", ingest.webhooks_in_over_http),
     ("Dispatch + fulfil over HTTP", transitions_over_http),

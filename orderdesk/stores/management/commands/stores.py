@@ -169,7 +169,8 @@ class Command(BaseCommand):
                 failed = True
                 self.stderr.write(f"{store.name}: {run.error}")
             for failure in run.failures:
-                self.stderr.write(f"  order {failure['external_id']}: {failure['reason']}")
+                where = f"order {failure['external_id']}: " if failure["external_id"] else ""
+                self.stderr.write(f"  {where}{failure['reason']}")
         if failed:
             raise CommandError("Some stores could not be synced.")
 
