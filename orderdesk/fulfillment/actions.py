@@ -39,7 +39,7 @@ from orderdesk.notifications.webhooks import (
 
 from .counts import count_new_vendor_shipments, count_shipment_change, count_shipment_removed
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
-from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, TrackingEvent
+from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, ShipmentStatusCount, TrackingEvent
 from .queries import shipments_for
 
 # Sent to the merchant's endpoints with every tracking event (registered in FulfillmentConfig.ready).
@@ -551,35 +551,18 @@ def allocate_unshipped_units_of_orders(
         ]
         for wanted, parts in zip(batch, parts_of, strict=True)
     ]
-    shipments = [shipment for some in shipments_of for shipment in some]
-    _insert_rows(shipments)
+    shipments, parts = [], []
+    for some, parts_of_order in zip(shipments_of, parts_of, strict=True):
+        for shipment, part in zip(some, parts_of_order.values(), strict=True):
+            shipment.units = sum(units for _, units in part)
+            shipments.append(shipment)
+            parts.append(part)
     new_per_vendor: dict[int, int] = {}
     for shipment in shipments:
         new_per_vendor[shipment.vendor_id] = new_per_vendor.get(shipment.vendor_id, 0) + 1
-    count_new_vendor_shipments(shipments[0].merchant_id, new_per_vendor, status=Status.PENDING)
-    # The lines and tracking events as plain tuples: nothing reads them back as instances.
-    entries = []
-    for some, parts in zip(shipments_of, parts_of, strict=True):
-        for shipment, part in zip(some, parts.values(), strict=True):
-            shipment.units = sum(units for _, units in part)
-            entries += [
-                (
-                    shipment.merchant_id,
-                    shipment.pk,
-                    allocation.order_line_id,
-                    units,
-                    allocation.unit_cost,
-                    allocation.shipping_cost,
-                )
-                for allocation, units in part
-            ]
-    _insert_values(FulfillmentLine, _ENTRY_COLUMNS, entries)
     text = f"Allocated by {by.display_name}"
-    event_ids = _insert_values(
-        TrackingEvent,
-        _TRACKING_EVENT_COLUMNS,
-        [(shipment.merchant_id, shipment.pk, shipment.status, now, "", text) for shipment in shipments],
-    )
+    write = _write_allocation_at_once if connection.vendor == "postgresql" else _write_allocation
+    event_ids = write(shipments, parts, new_per_vendor, now=now, text=text)
     publish_webhook_events(
         [
             PublishedEvent(
@@ -595,6 +578,149 @@ def allocate_unshipped_units_of_orders(
         ]
     )
     return shipments_of
+
+
+def _write_allocation(shipments, parts, new_per_vendor, *, now, text) -> list[int]:
+    """Write the new shipments (setting their ids), their lines (the cost snapshots), one
+    tracking event each and the counts: four statements. Returns the tracking events' ids."""
+    _insert_rows(shipments)
+    count_new_vendor_shipments(shipments[0].merchant_id, new_per_vendor, status=Status.PENDING)
+    # The lines and tracking events as plain tuples: nothing reads them back as instances.
+    _insert_values(
+        FulfillmentLine,
+        _ENTRY_COLUMNS,
+        [
+            (
+                shipment.merchant_id,
+                shipment.pk,
+                allocation.order_line_id,
+                units,
+                allocation.unit_cost,
+                allocation.shipping_cost,
+            )
+            for shipment, part in zip(shipments, parts, strict=True)
+            for allocation, units in part
+        ],
+    )
+    return _insert_values(
+        TrackingEvent,
+        _TRACKING_EVENT_COLUMNS,
+        [(shipment.merchant_id, shipment.pk, shipment.status, now, "", text) for shipment in shipments],
+    )
+
+
+def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) -> list[int]:
+    """What _write_allocation writes, in one PostgreSQL statement (data-modifying WITH): the
+    shipments' INSERT … RETURNING feeds their lines' and tracking events' INSERTs, beside the
+    counts' upsert. Allocation runs inside every paid order's transaction when auto-processing
+    is on, where each round trip to the database cost more than the work in it. A batch past
+    the parameter limit is written in parts (each with its own counts)."""
+    attnames, _, converters = _insert_statement(Fulfillment, None, 1)
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
+    pk_attname = Fulfillment._meta.pk.attname
+    event_ids: list[int] = []
+    start = 0
+    while start < len(shipments):
+        shipment_params, entry_params, vendors = [], [], {}
+        end = start
+        while end < len(shipments) and (
+            end == start
+            or len(shipment_params)
+            + len(entry_params)
+            + len(attnames)
+            + 7 * len(parts[end])
+            + 4 * (len(vendors) + 1)
+            < _MAX_PARAMETERS
+        ):
+            shipment = shipments[end]
+            row = [shipment.__dict__[name] for name in attnames]
+            for index, convert in converters:
+                if row[index] is not None:
+                    row[index] = convert(row[index], ops)
+            shipment_params += row
+            for allocation, units in parts[end]:
+                entry_params += (
+                    shipment.merchant_id,
+                    shipment.order_id,
+                    shipment.vendor_id,
+                    allocation.order_line_id,
+                    units,
+                    allocation.unit_cost,
+                    allocation.shipping_cost,
+                )
+            vendors[shipment.vendor_id] = vendors.get(shipment.vendor_id, 0) + 1
+            end += 1
+        count_params = [
+            value
+            for vendor_id, count in vendors.items()
+            for value in (shipments[start].merchant_id, vendor_id, Status.PENDING, count)
+        ]
+        sql = _allocation_statement(end - start, len(entry_params) // 7, len(vendors))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*shipment_params, *entry_params, at, text, *count_params])
+            written = {
+                (order_id, vendor_id): (pk, event) for pk, order_id, vendor_id, event in cursor.fetchall()
+            }
+        for shipment in shipments[start:end]:
+            shipment.__dict__[pk_attname], event_id = written[(shipment.order_id, shipment.vendor_id)]
+            shipment._state.adding = False
+            event_ids.append(event_id)
+        start = end
+    return event_ids
+
+
+@functools.lru_cache(maxsize=64)
+def _allocation_statement(shipment_count: int, entry_count: int, vendor_count: int) -> str:
+    """The one statement of _write_allocation_at_once: `shipment_count` shipments (every
+    concrete column but the id), `entry_count` lines given as (merchant, order, vendor, order
+    line, quantity, unit cost, shipping cost), each line finding its shipment by order and
+    vendor (one shipment per vendor per order), one tracking event per shipment (the time and
+    text given once), and the counts of `vendor_count` vendors upserted. Returns each
+    shipment's id, order, vendor and tracking event id."""
+    quote = connection.ops.quote_name
+    attnames = _insert_statement(Fulfillment, None, 1)[0]
+
+    def columns(model, names):
+        by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+        return ", ".join(quote(by_attname[name]) for name in names)
+
+    def table(model):
+        return quote(model._meta.db_table)
+
+    def values(width, count):
+        return ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)
+
+    shipment_pk = quote(Fulfillment._meta.pk.column)
+    order, vendor, merchant, status = (
+        quote(Fulfillment._meta.get_field(name).column) for name in ("order", "vendor", "merchant", "status")
+    )
+    counts = ShipmentStatusCount._meta
+    count_merchant, count_vendor, count_status, count = (
+        quote(counts.get_field(name).column) for name in ("merchant", "vendor", "status", "count")
+    )
+    event_pk, event_shipment = (
+        quote(TrackingEvent._meta.pk.column),
+        quote(TrackingEvent._meta.get_field("fulfillment").column),
+    )
+    return (
+        f"WITH s AS (INSERT INTO {table(Fulfillment)} ({columns(Fulfillment, attnames)}) "
+        f"VALUES {values(len(attnames), shipment_count)} "
+        f"RETURNING {shipment_pk}, {order}, {vendor}, {merchant}, {status}), "
+        f"l AS (INSERT INTO {table(FulfillmentLine)} ({columns(FulfillmentLine, _ENTRY_COLUMNS)}) "
+        f"SELECT w.m, s.{shipment_pk}, w.line, w.quantity, w.unit_cost, w.shipping_cost "
+        f"FROM (VALUES {', '.join([_ENTRY_VALUES] * entry_count)}) "
+        f"AS w (m, o, v, line, quantity, unit_cost, shipping_cost) "
+        f"JOIN s ON s.{order} = w.o AND s.{vendor} = w.v), "
+        f"t AS (INSERT INTO {table(TrackingEvent)} ({columns(TrackingEvent, _TRACKING_EVENT_COLUMNS)}) "
+        f"SELECT s.{merchant}, s.{shipment_pk}, s.{status}, %s::timestamptz, '', %s::text FROM s ORDER BY s.{shipment_pk} "
+        f"RETURNING {event_pk}, {event_shipment}), "
+        f"c AS (INSERT INTO {quote(counts.db_table)} ({count_merchant}, {count_vendor}, {count_status}, {count}) "
+        f"VALUES {values(4, vendor_count)} "
+        f"ON CONFLICT ({count_merchant}, {count_vendor}, {count_status}) WHERE {count_vendor} IS NOT NULL "
+        f"DO UPDATE SET {count} = {quote(counts.db_table)}.{count} + excluded.{count}) "
+        f"SELECT s.{shipment_pk}, s.{order}, s.{vendor}, t.{event_pk} FROM s JOIN t ON t.{event_shipment} = s.{shipment_pk}"
+    )
 
 
 def _new_shipment(**values) -> Fulfillment:
@@ -617,6 +743,8 @@ def _blank_shipment() -> dict:
 
 
 _ENTRY_COLUMNS = ("merchant_id", "fulfillment_id", "order_line_id", "quantity", "unit_cost", "shipping_cost")
+# A line of _allocation_statement: typed, since VALUES outside an INSERT takes no column's type.
+_ENTRY_VALUES = "(%s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::integer, %s::numeric, %s::numeric)"
 _TRACKING_EVENT_COLUMNS = ("merchant_id", "fulfillment_id", "status", "occurred_at", "place", "text")
 
 
