@@ -33,6 +33,7 @@ from orderdesk.refusals import show_refusal
 from .actions import feed_url, set_carrier_feed_secret
 from .forms import AcceptForm, CarrierFeedForm, DeliveredForm, ExceptionForm, InTransitForm, ShipmentListForm
 from .models import CarrierFeed
+from .rows import shipment_rows_html
 
 Status = Fulfillment.ShippingStatus
 # A shipment id no row has, replaced by each row's id in the detail URL reversed once per page.
@@ -50,10 +51,12 @@ def shipment_list(request):
     list_url, detail_url = reverse("shipments:list"), reverse("shipments:detail", args=[_URL_MARK])
     for row in page.shipments:
         row.url = detail_url.replace(str(_URL_MARK), str(row.pk))
+    is_vendor = actor.party.vendor_id is not None
     context = {
         "page": page,
+        "rows": shipment_rows_html(page.shipments, is_vendor=is_vendor),
         "choice": choice,
-        "is_vendor": actor.party.vendor_id is not None,
+        "is_vendor": is_vendor,
         "more_url": _list_url(choice["status"], after=page.next_cursor, base=list_url),
     }
     if request.htmx and choice["after"]:
