@@ -2,15 +2,21 @@
 
 Twenty rows through `{% for %}` cost more CPU than the rest of the page's body (about 25
 variables, tags and filters a row, each resolved and escaped by the engine), so the list's
-view writes them here: every value escaped with django.utils.html.escape, the markup the same
-as the template's was, byte for byte.
+view writes them here, the markup the same as the template's was, byte for byte
+(tests/test_shipment_rows.py compares them over random values).
+
+Every value from the database is escaped with `html.escape`: what django.utils.html.escape
+does (it is `html.escape(str(value))` marked safe, the same five characters escaped), without
+its lazy-text wrapper and a SafeString per value, which cost 60 % of writing the rows; the
+rows are marked safe once, whole.
 """
 
 from __future__ import annotations
 
+from html import escape
+
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from orderdesk.fulfillment.queries import ShipmentRow
