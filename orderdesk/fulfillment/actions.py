@@ -613,113 +613,111 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) ->
     """What _write_allocation writes, in one PostgreSQL statement (data-modifying WITH): the
     shipments' INSERT … RETURNING feeds their lines' and tracking events' INSERTs, beside the
     counts' upsert. Allocation runs inside every paid order's transaction when auto-processing
-    is on, where each round trip to the database cost more than the work in it. A batch past
-    the parameter limit is written in parts (each with its own counts)."""
+    is on, where each round trip to the database cost more than the work in it.
+
+    The rows go as arrays (unnest), a parameter per column whatever the batch's size: the
+    statement's text is the same for every batch (psycopg parses it once, not once per call as
+    it does past 50 parameters), and no batch is split for the parameter limit. What all the
+    batch's shipments share (merchant, status, creator, time, every default) is given once."""
     attnames, _, converters = _insert_statement(Fulfillment, None, 1)
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value(now)
+    first = shipments[0]
+    shared = [first.__dict__[name] for name in attnames]
+    for index, convert in converters:
+        if shared[index] is not None:
+            shared[index] = convert(shared[index], connection.ops)
+    for shipment in shipments:
+        assert all(shipment.__dict__[name] == first.__dict__[name] for name in _SHARED_CHECKED)
+    lines = [
+        (shipment, allocation, units)
+        for shipment, part in zip(shipments, parts, strict=True)
+        for allocation, units in part
+    ]
+    params = [
+        *(value for name, value in zip(attnames, shared, strict=True) if name not in _PER_SHIPMENT),
+        [shipment.order_id for shipment in shipments],
+        [shipment.vendor_id for shipment in shipments],
+        [shipment.order_id for shipment, _, _ in lines],
+        [shipment.vendor_id for shipment, _, _ in lines],
+        [allocation.order_line_id for _, allocation, _ in lines],
+        [units for _, _, units in lines],
+        [allocation.unit_cost for _, allocation, _ in lines],
+        [allocation.shipping_cost for _, allocation, _ in lines],
+        connection.ops.adapt_datetimefield_value(now),
+        text,
+        first.merchant_id,
+        Status.PENDING,
+        list(new_per_vendor),
+        list(new_per_vendor.values()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_allocation_statement(), params)
+        written = {(order_id, vendor_id): (pk, event) for pk, order_id, vendor_id, event in cursor.fetchall()}
     pk_attname = Fulfillment._meta.pk.attname
-    event_ids: list[int] = []
-    start = 0
-    while start < len(shipments):
-        shipment_params, entry_params, vendors = [], [], {}
-        end = start
-        while end < len(shipments) and (
-            end == start
-            or len(shipment_params)
-            + len(entry_params)
-            + len(attnames)
-            + 7 * len(parts[end])
-            + 4 * (len(vendors) + 1)
-            < _MAX_PARAMETERS
-        ):
-            shipment = shipments[end]
-            row = [shipment.__dict__[name] for name in attnames]
-            for index, convert in converters:
-                if row[index] is not None:
-                    row[index] = convert(row[index], ops)
-            shipment_params += row
-            for allocation, units in parts[end]:
-                entry_params += (
-                    shipment.merchant_id,
-                    shipment.order_id,
-                    shipment.vendor_id,
-                    allocation.order_line_id,
-                    units,
-                    allocation.unit_cost,
-                    allocation.shipping_cost,
-                )
-            vendors[shipment.vendor_id] = vendors.get(shipment.vendor_id, 0) + 1
-            end += 1
-        count_params = [
-            value
-            for vendor_id, count in vendors.items()
-            for value in (shipments[start].merchant_id, vendor_id, Status.PENDING, count)
-        ]
-        sql = _allocation_statement(end - start, len(entry_params) // 7, len(vendors))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*shipment_params, *entry_params, at, text, *count_params])
-            written = {
-                (order_id, vendor_id): (pk, event) for pk, order_id, vendor_id, event in cursor.fetchall()
-            }
-        for shipment in shipments[start:end]:
-            shipment.__dict__[pk_attname], event_id = written[(shipment.order_id, shipment.vendor_id)]
-            shipment._state.adding = False
-            event_ids.append(event_id)
-        start = end
+    event_ids = []
+    for shipment in shipments:
+        shipment.__dict__[pk_attname], event_id = written[(shipment.order_id, shipment.vendor_id)]
+        shipment._state.adding = False
+        event_ids.append(event_id)
     return event_ids
 
 
-@functools.lru_cache(maxsize=64)
-def _allocation_statement(shipment_count: int, entry_count: int, vendor_count: int) -> str:
-    """The one statement of _write_allocation_at_once: `shipment_count` shipments (every
-    concrete column but the id), `entry_count` lines given as (merchant, order, vendor, order
-    line, quantity, unit cost, shipping cost), each line finding its shipment by order and
-    vendor (one shipment per vendor per order), one tracking event per shipment (the time and
-    text given once), and the counts of `vendor_count` vendors upserted. Returns each
-    shipment's id, order, vendor and tracking event id."""
+# A new shipment's own columns in _allocation_statement; the batch's shipments share the rest.
+_PER_SHIPMENT = ("order_id", "vendor_id")
+_SHARED_CHECKED = ("merchant_id", "status", "shipped_by", "created_by_id", "created_at")
+
+
+@functools.cache
+def _allocation_statement() -> str:
+    """The one statement of _write_allocation_at_once. Parameters: every column of a new
+    shipment but its id, order and vendor (shared by the batch's shipments), then arrays of the
+    shipments' orders and vendors; arrays of the lines' orders, vendors, order lines,
+    quantities, unit and shipping costs (a line finds its shipment by order and vendor: one
+    shipment per vendor per order); the tracking events' time and text; the merchant, the
+    status and arrays of vendors and their new shipments for the counts' upsert. Returns each
+    shipment's id, order, vendor and tracking event's id."""
     quote = connection.ops.quote_name
     attnames = _insert_statement(Fulfillment, None, 1)[0]
 
-    def columns(model, names):
+    def col(model, name):
+        return quote(model._meta.get_field(name).column)
+
+    def columns(model, attnames):
         by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-        return ", ".join(quote(by_attname[name]) for name in names)
+        return ", ".join(quote(by_attname[name]) for name in attnames)
 
     def table(model):
         return quote(model._meta.db_table)
 
-    def values(width, count):
-        return ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)
-
-    shipment_pk = quote(Fulfillment._meta.pk.column)
-    order, vendor, merchant, status = (
-        quote(Fulfillment._meta.get_field(name).column) for name in ("order", "vendor", "merchant", "status")
+    f, counts = Fulfillment, ShipmentStatusCount
+    pk, order, vendor, merchant, status = (
+        quote(f._meta.pk.column),
+        col(f, "order"),
+        col(f, "vendor"),
+        col(f, "merchant"),
+        col(f, "status"),
     )
-    counts = ShipmentStatusCount._meta
+    shipment_values = ", ".join({"order_id": "w.o", "vendor_id": "w.v"}.get(name, "%s") for name in attnames)
+    event_pk, event_shipment = quote(TrackingEvent._meta.pk.column), col(TrackingEvent, "fulfillment")
     count_merchant, count_vendor, count_status, count = (
-        quote(counts.get_field(name).column) for name in ("merchant", "vendor", "status", "count")
-    )
-    event_pk, event_shipment = (
-        quote(TrackingEvent._meta.pk.column),
-        quote(TrackingEvent._meta.get_field("fulfillment").column),
+        col(counts, name) for name in ("merchant", "vendor", "status", "count")
     )
     return (
-        f"WITH s AS (INSERT INTO {table(Fulfillment)} ({columns(Fulfillment, attnames)}) "
-        f"VALUES {values(len(attnames), shipment_count)} "
-        f"RETURNING {shipment_pk}, {order}, {vendor}, {merchant}, {status}), "
+        f"WITH s AS (INSERT INTO {table(f)} ({columns(f, attnames)}) "
+        f"SELECT {shipment_values} FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS w (o, v, n) "
+        f"ORDER BY w.n RETURNING {pk}, {order}, {vendor}, {merchant}, {status}), "
         f"l AS (INSERT INTO {table(FulfillmentLine)} ({columns(FulfillmentLine, _ENTRY_COLUMNS)}) "
-        f"SELECT w.m, s.{shipment_pk}, w.line, w.quantity, w.unit_cost, w.shipping_cost "
-        f"FROM (VALUES {', '.join([_ENTRY_VALUES] * entry_count)}) "
-        f"AS w (m, o, v, line, quantity, unit_cost, shipping_cost) "
-        f"JOIN s ON s.{order} = w.o AND s.{vendor} = w.v), "
+        f"SELECT s.{merchant}, s.{pk}, w.line, w.quantity, w.unit_cost, w.shipping_cost "
+        f"FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::integer[], %s::numeric[], %s::numeric[]) "
+        f"WITH ORDINALITY AS w (o, v, line, quantity, unit_cost, shipping_cost, n) "
+        f"JOIN s ON s.{order} = w.o AND s.{vendor} = w.v ORDER BY w.n), "
         f"t AS (INSERT INTO {table(TrackingEvent)} ({columns(TrackingEvent, _TRACKING_EVENT_COLUMNS)}) "
-        f"SELECT s.{merchant}, s.{shipment_pk}, s.{status}, %s::timestamptz, '', %s::text FROM s ORDER BY s.{shipment_pk} "
+        f"SELECT s.{merchant}, s.{pk}, s.{status}, %s::timestamptz, '', %s::text FROM s ORDER BY s.{pk} "
         f"RETURNING {event_pk}, {event_shipment}), "
-        f"c AS (INSERT INTO {quote(counts.db_table)} ({count_merchant}, {count_vendor}, {count_status}, {count}) "
-        f"VALUES {values(4, vendor_count)} "
+        f"c AS (INSERT INTO {table(counts)} ({count_merchant}, {count_vendor}, {count_status}, {count}) "
+        f"SELECT %s::bigint, w.v, %s::text, w.n FROM unnest(%s::bigint[], %s::integer[]) AS w (v, n) "
         f"ON CONFLICT ({count_merchant}, {count_vendor}, {count_status}) WHERE {count_vendor} IS NOT NULL "
-        f"DO UPDATE SET {count} = {quote(counts.db_table)}.{count} + excluded.{count}) "
-        f"SELECT s.{shipment_pk}, s.{order}, s.{vendor}, t.{event_pk} FROM s JOIN t ON t.{event_shipment} = s.{shipment_pk}"
+        f"DO UPDATE SET {count} = {table(counts)}.{count} + excluded.{count}) "
+        f"SELECT s.{pk}, s.{order}, s.{vendor}, t.{event_pk} FROM s JOIN t ON t.{event_shipment} = s.{pk}"
     )
 
 
@@ -743,8 +741,6 @@ def _blank_shipment() -> dict:
 
 
 _ENTRY_COLUMNS = ("merchant_id", "fulfillment_id", "order_line_id", "quantity", "unit_cost", "shipping_cost")
-# A line of _allocation_statement: typed, since VALUES outside an INSERT takes no column's type.
-_ENTRY_VALUES = "(%s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::integer, %s::numeric, %s::numeric)"
 _TRACKING_EVENT_COLUMNS = ("merchant_id", "fulfillment_id", "status", "occurred_at", "place", "text")
 
 
