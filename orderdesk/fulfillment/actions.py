@@ -504,9 +504,10 @@ def allocate_unshipped_units_of_orders(
 ) -> list[list[Fulfillment]]:
     """For each order, one Pending shipment per vendor holding the units of its lines not yet in
     any shipment, each line with its cost snapshot; for many orders of one merchant at once (a
-    batch of new orders) in the same handful of statements: the shipments, their lines and
-    their tracking events one INSERT each (more only past the parameter limit), the counts
-    moved in one statement.
+    batch of new orders) in the same handful of statements: on PostgreSQL one (the shipments,
+    their lines, their tracking events and the counts in one WITH), on SQLite the shipments,
+    their lines and their tracking events one INSERT each (more only past the parameter limit)
+    and the counts moved in one statement.
 
     For a caller inside a transaction that holds the orders' row locks (every writer of an
     order's shipments takes it first, so no other can add units meanwhile). A line with no
@@ -625,8 +626,6 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) ->
     for index, convert in converters:
         if shared[index] is not None:
             shared[index] = convert(shared[index], connection.ops)
-    for shipment in shipments:
-        assert all(shipment.__dict__[name] == first.__dict__[name] for name in _SHARED_CHECKED)
     lines = [
         (shipment, allocation, units)
         for shipment, part in zip(shipments, parts, strict=True)
@@ -661,9 +660,9 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) ->
     return event_ids
 
 
-# A new shipment's own columns in _allocation_statement; the batch's shipments share the rest.
+# A new shipment's own columns in _allocation_statement; the batch's shipments share the rest
+# (allocate_unshipped_units_of_orders makes them all alike: one merchant, Pending, by one actor at one time).
 _PER_SHIPMENT = ("order_id", "vendor_id")
-_SHARED_CHECKED = ("merchant_id", "status", "shipped_by", "created_by_id", "created_at")
 
 
 @functools.cache
