@@ -39,7 +39,7 @@ from orderdesk.notifications.webhooks import (
 
 from .counts import count_new_vendor_shipments, count_shipment_change, count_shipment_removed
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
-from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, TrackingEvent
+from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, ShipmentStatusCount, TrackingEvent
 from .queries import shipments_for
 
 # Sent to the merchant's endpoints with every tracking event (registered in FulfillmentConfig.ready).
@@ -546,9 +546,10 @@ def allocate_unshipped_units_of_orders(
 ) -> list[list[Fulfillment]]:
     """For each order, one Pending shipment per vendor holding the units of its lines not yet in
     any shipment, each line with its cost snapshot; for many orders of one merchant at once (a
-    batch of new orders) in the same handful of statements: the shipments, their lines and
-    their tracking events one INSERT each (more only past the parameter limit), the counts
-    moved in one statement.
+    batch of new orders) in the same handful of statements: on PostgreSQL one (the shipments,
+    their lines, their tracking events and the counts in one WITH), on SQLite the shipments,
+    their lines and their tracking events one INSERT each (more only past the parameter limit)
+    and the counts moved in one statement.
 
     For a caller inside a transaction that holds the orders' row locks (every writer of an
     order's shipments takes it first, so no other can add units meanwhile). A line with no
@@ -593,35 +594,18 @@ def allocate_unshipped_units_of_orders(
         ]
         for wanted, parts in zip(batch, parts_of, strict=True)
     ]
-    shipments = [shipment for some in shipments_of for shipment in some]
-    _insert_rows(shipments)
+    shipments, parts = [], []
+    for some, parts_of_order in zip(shipments_of, parts_of, strict=True):
+        for shipment, part in zip(some, parts_of_order.values(), strict=True):
+            shipment.units = sum(units for _, units in part)
+            shipments.append(shipment)
+            parts.append(part)
     new_per_vendor: dict[int, int] = {}
     for shipment in shipments:
         new_per_vendor[shipment.vendor_id] = new_per_vendor.get(shipment.vendor_id, 0) + 1
-    count_new_vendor_shipments(shipments[0].merchant_id, new_per_vendor, status=Status.PENDING)
-    # The lines and tracking events as plain tuples: nothing reads them back as instances.
-    entries = []
-    for some, parts in zip(shipments_of, parts_of, strict=True):
-        for shipment, part in zip(some, parts.values(), strict=True):
-            shipment.units = sum(units for _, units in part)
-            entries += [
-                (
-                    shipment.merchant_id,
-                    shipment.pk,
-                    allocation.order_line_id,
-                    units,
-                    allocation.unit_cost,
-                    allocation.shipping_cost,
-                )
-                for allocation, units in part
-            ]
-    _insert_values(FulfillmentLine, _ENTRY_COLUMNS, entries)
     text = f"Allocated by {by.display_name}"
-    event_ids = _insert_values(
-        TrackingEvent,
-        _TRACKING_EVENT_COLUMNS,
-        [(shipment.merchant_id, shipment.pk, shipment.status, now, "", text) for shipment in shipments],
-    )
+    write = _write_allocation_at_once if connection.vendor == "postgresql" else _write_allocation
+    event_ids = write(shipments, parts, new_per_vendor, now=now, text=text)
     publish_webhook_events(
         [
             PublishedEvent(
@@ -637,6 +621,145 @@ def allocate_unshipped_units_of_orders(
         ]
     )
     return shipments_of
+
+
+def _write_allocation(shipments, parts, new_per_vendor, *, now, text) -> list[int]:
+    """Write the new shipments (setting their ids), their lines (the cost snapshots), one
+    tracking event each and the counts: four statements. Returns the tracking events' ids."""
+    _insert_rows(shipments)
+    count_new_vendor_shipments(shipments[0].merchant_id, new_per_vendor, status=Status.PENDING)
+    # The lines and tracking events as plain tuples: nothing reads them back as instances.
+    _insert_values(
+        FulfillmentLine,
+        _ENTRY_COLUMNS,
+        [
+            (
+                shipment.merchant_id,
+                shipment.pk,
+                allocation.order_line_id,
+                units,
+                allocation.unit_cost,
+                allocation.shipping_cost,
+            )
+            for shipment, part in zip(shipments, parts, strict=True)
+            for allocation, units in part
+        ],
+    )
+    return _insert_values(
+        TrackingEvent,
+        _TRACKING_EVENT_COLUMNS,
+        [(shipment.merchant_id, shipment.pk, shipment.status, now, "", text) for shipment in shipments],
+    )
+
+
+def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) -> list[int]:
+    """What _write_allocation writes, in one PostgreSQL statement (data-modifying WITH): the
+    shipments' INSERT … RETURNING feeds their lines' and tracking events' INSERTs, beside the
+    counts' upsert. Allocation runs inside every paid order's transaction when auto-processing
+    is on, where each round trip to the database cost more than the work in it.
+
+    The rows go as arrays (unnest), a parameter per column whatever the batch's size: the
+    statement's text is the same for every batch (psycopg parses it once, not once per call as
+    it does past 50 parameters), and no batch is split for the parameter limit. What all the
+    batch's shipments share (merchant, status, creator, time, every default) is given once."""
+    attnames, _, converters = _insert_statement(Fulfillment, None, 1)
+    first = shipments[0]
+    shared = [first.__dict__[name] for name in attnames]
+    for index, convert in converters:
+        if shared[index] is not None:
+            shared[index] = convert(shared[index], connection.ops)
+    lines = [
+        (shipment, allocation, units)
+        for shipment, part in zip(shipments, parts, strict=True)
+        for allocation, units in part
+    ]
+    params = [
+        *(value for name, value in zip(attnames, shared, strict=True) if name not in _PER_SHIPMENT),
+        [shipment.order_id for shipment in shipments],
+        [shipment.vendor_id for shipment in shipments],
+        [shipment.order_id for shipment, _, _ in lines],
+        [shipment.vendor_id for shipment, _, _ in lines],
+        [allocation.order_line_id for _, allocation, _ in lines],
+        [units for _, _, units in lines],
+        [allocation.unit_cost for _, allocation, _ in lines],
+        [allocation.shipping_cost for _, allocation, _ in lines],
+        connection.ops.adapt_datetimefield_value(now),
+        text,
+        first.merchant_id,
+        Status.PENDING,
+        list(new_per_vendor),
+        list(new_per_vendor.values()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_allocation_statement(), params)
+        written = {(order_id, vendor_id): (pk, event) for pk, order_id, vendor_id, event in cursor.fetchall()}
+    pk_attname = Fulfillment._meta.pk.attname
+    event_ids = []
+    for shipment in shipments:
+        shipment.__dict__[pk_attname], event_id = written[(shipment.order_id, shipment.vendor_id)]
+        shipment._state.adding = False
+        event_ids.append(event_id)
+    return event_ids
+
+
+# A new shipment's own columns in _allocation_statement; the batch's shipments share the rest
+# (allocate_unshipped_units_of_orders makes them all alike: one merchant, Pending, by one actor at one time).
+_PER_SHIPMENT = ("order_id", "vendor_id")
+
+
+@functools.cache
+def _allocation_statement() -> str:
+    """The one statement of _write_allocation_at_once. Parameters: every column of a new
+    shipment but its id, order and vendor (shared by the batch's shipments), then arrays of the
+    shipments' orders and vendors; arrays of the lines' orders, vendors, order lines,
+    quantities, unit and shipping costs (a line finds its shipment by order and vendor: one
+    shipment per vendor per order); the tracking events' time and text; the merchant, the
+    status and arrays of vendors and their new shipments for the counts' upsert. Returns each
+    shipment's id, order, vendor and tracking event's id."""
+    quote = connection.ops.quote_name
+    attnames = _insert_statement(Fulfillment, None, 1)[0]
+
+    def col(model, name):
+        return quote(model._meta.get_field(name).column)
+
+    def columns(model, attnames):
+        by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+        return ", ".join(quote(by_attname[name]) for name in attnames)
+
+    def table(model):
+        return quote(model._meta.db_table)
+
+    f, counts = Fulfillment, ShipmentStatusCount
+    pk, order, vendor, merchant, status = (
+        quote(f._meta.pk.column),
+        col(f, "order"),
+        col(f, "vendor"),
+        col(f, "merchant"),
+        col(f, "status"),
+    )
+    shipment_values = ", ".join({"order_id": "w.o", "vendor_id": "w.v"}.get(name, "%s") for name in attnames)
+    event_pk, event_shipment = quote(TrackingEvent._meta.pk.column), col(TrackingEvent, "fulfillment")
+    count_merchant, count_vendor, count_status, count = (
+        col(counts, name) for name in ("merchant", "vendor", "status", "count")
+    )
+    return (
+        f"WITH s AS (INSERT INTO {table(f)} ({columns(f, attnames)}) "
+        f"SELECT {shipment_values} FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS w (o, v, n) "
+        f"ORDER BY w.n RETURNING {pk}, {order}, {vendor}, {merchant}, {status}), "
+        f"l AS (INSERT INTO {table(FulfillmentLine)} ({columns(FulfillmentLine, _ENTRY_COLUMNS)}) "
+        f"SELECT s.{merchant}, s.{pk}, w.line, w.quantity, w.unit_cost, w.shipping_cost "
+        f"FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::integer[], %s::numeric[], %s::numeric[]) "
+        f"WITH ORDINALITY AS w (o, v, line, quantity, unit_cost, shipping_cost, n) "
+        f"JOIN s ON s.{order} = w.o AND s.{vendor} = w.v ORDER BY w.n), "
+        f"t AS (INSERT INTO {table(TrackingEvent)} ({columns(TrackingEvent, _TRACKING_EVENT_COLUMNS)}) "
+        f"SELECT s.{merchant}, s.{pk}, s.{status}, %s::timestamptz, '', %s::text FROM s ORDER BY s.{pk} "
+        f"RETURNING {event_pk}, {event_shipment}), "
+        f"c AS (INSERT INTO {table(counts)} ({count_merchant}, {count_vendor}, {count_status}, {count}) "
+        f"SELECT %s::bigint, w.v, %s::text, w.n FROM unnest(%s::bigint[], %s::integer[]) AS w (v, n) "
+        f"ON CONFLICT ({count_merchant}, {count_vendor}, {count_status}) WHERE {count_vendor} IS NOT NULL "
+        f"DO UPDATE SET {count} = {table(counts)}.{count} + excluded.{count}) "
+        f"SELECT s.{pk}, s.{order}, s.{vendor}, t.{event_pk} FROM s JOIN t ON t.{event_shipment} = s.{pk}"
+    )
 
 
 def _new_shipment(**values) -> Fulfillment:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 
@@ -75,14 +77,28 @@ def count_shipment_removed(merchant_id: int, vendor_id: int | None, *, status: s
 
 
 def shipment_counts(merchant, *, vendor_id: int | None = None) -> dict[str, int]:
-    """How many shipments are in each status: the merchant's all (vendors' and its own), or one vendor's."""
+    """How many shipments are in each status: the merchant's all (vendors' and its own), or one
+    vendor's. Written out once (every shipping-status page reads it; the ORM's composing cost
+    more than the read)."""
     counts = dict.fromkeys(Fulfillment.ShippingStatus.values, 0)
-    rows = ShipmentStatusCount.objects.for_merchant(merchant)
-    if vendor_id is not None:
-        rows = rows.filter(vendor_id=vendor_id)
-    for status, count in rows.values_list("status", "count"):
-        counts[status] += count
+    params = [merchant.pk] if vendor_id is None else [merchant.pk, vendor_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_counts_sql(vendor_id is not None), params)
+        for status, count in cursor.fetchall():
+            counts[status] += count
     return counts
+
+
+@functools.cache
+def _counts_sql(for_vendor: bool) -> str:
+    meta = ShipmentStatusCount._meta
+    quote = connection.ops.quote_name
+    merchant, vendor, status, count = (
+        quote(meta.get_field(name).column) for name in ("merchant", "vendor", "status", "count")
+    )
+    return f"SELECT {status}, {count} FROM {quote(meta.db_table)} WHERE {merchant} = %s" + (
+        f" AND {vendor} = %s" if for_vendor else ""
+    )
 
 
 def recount_shipments(merchant) -> dict[tuple[int | None, str], int]:

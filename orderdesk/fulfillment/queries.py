@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from .models import LIVE_STATUSES, Fulfillment, FulfillmentLine, TrackingEvent
@@ -58,18 +60,6 @@ class ShipmentRow:
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MICROSECOND = datetime.timedelta(microseconds=1)
-_ROW_COLUMNS = (
-    "pk",
-    "status",
-    "order__reference",
-    "order__customer_name",
-    "vendor__name",
-    "created_at",
-    "carrier",
-    "delivery_reference",
-    "ship_by",
-    "last_event_at",
-)
 
 
 def shipments_in_status(
@@ -78,18 +68,28 @@ def shipments_in_status(
     """A page of the actor's shipments in one status, newest first, continuing after a cursor
     (keyset on created time and id, never OFFSET). A vendor's list walks the
     fulfillment_by_vendor index, the merchant's fulfillment_by_status; their lines are read
-    in a second query by shipment id."""
-    shipments = shipments_for(actor).filter(status=status).order_by("-created_at", "-id")
+    in a second query by shipment id.
+
+    Both statements are written out once per shape (`_page_sql`, `_lines_sql`) rather than
+    composed by the ORM on every request: the list is the vendor portal's home page, and
+    composing them cost more CPU than PostgreSQL spent running them. They read what
+    shipments_for lets the actor see (the merchant's all, or the vendor's own)."""
+    vendor_id = actor.party.vendor_id
+    if vendor_id is None and actor.party.kind != "merchant":
+        return ShipmentPage(shipments=[], next_cursor=None)
+    params: list = [actor.merchant.pk, status]
+    if vendor_id is not None:
+        params.append(vendor_id)
     position = _read_cursor(after)
     if position is not None:
         created_at, shipment_id = position
-        # The bound on created_at alone lets the index seek to the cursor; the OR only breaks ties
-        # (as a filter by itself PostgreSQL walks every row before the cursor).
-        shipments = shipments.filter(
-            Q(created_at__lte=created_at),
-            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=shipment_id),
-        )
+        at = connection.ops.adapt_datetimefield_value(created_at)
+        params += [at, at, at, shipment_id]
+    params.append(size + 1)
     label = Status(status).label
+    with connection.cursor() as cursor:
+        cursor.execute(_page_sql(vendor_id is not None, position is not None), params)
+        found = cursor.fetchall()
     rows = [
         ShipmentRow(
             pk=pk,
@@ -98,11 +98,11 @@ def shipments_in_status(
             reference=reference,
             customer_name=customer_name,
             vendor_name=vendor_name,
-            created_at=created,
+            created_at=_aware(created),
             carrier=carrier,
             delivery_reference=delivery_reference,
-            ship_by=ship_by,
-            last_event_at=last_event_at,
+            ship_by=_aware(ship_by),
+            last_event_at=_aware(last_event_at),
             items=[],
         )
         for (
@@ -116,7 +116,7 @@ def shipments_in_status(
             delivery_reference,
             ship_by,
             last_event_at,
-        ) in shipments.values_list(*_ROW_COLUMNS)[: size + 1]
+        ) in found
     ]
     next_cursor = None
     if len(rows) > size:
@@ -124,17 +124,71 @@ def shipments_in_status(
         next_cursor = _write_cursor(rows[-1].created_at, rows[-1].pk)
     by_id = {row.pk: row for row in rows}
     if by_id:
-        lines = (
-            FulfillmentLine.objects.filter(fulfillment_id__in=list(by_id))
-            .order_by("pk")
-            .values_list("fulfillment_id", "quantity", "order_line__title", "order_line__sku")
-        )
-        for shipment_id, quantity, title, sku in lines:
-            by_id[shipment_id].items.append((quantity, title, sku))
+        with connection.cursor() as cursor:
+            cursor.execute(_lines_sql(len(by_id)), list(by_id))
+            for shipment_id, quantity, title, sku in cursor.fetchall():
+                by_id[shipment_id].items.append((quantity, title, sku))
     now = timezone.now()
     for row in rows:
         row.attention = attention_for(row, now=now)
     return ShipmentPage(shipments=rows, next_cursor=next_cursor)
+
+
+def _aware(value):
+    """A time as the ORM gives it: PostgreSQL's come aware; SQLite's naive (UTC) or as text."""
+    if value is None or not settings.USE_TZ:
+        return value
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+def _q(meta, name: str) -> str:
+    return connection.ops.quote_name(meta.get_field(name).column)
+
+
+@lru_cache(maxsize=8)
+def _page_sql(for_vendor: bool, after_cursor: bool) -> str:
+    """One page of shipments in a status, newest first: merchant, status, [vendor], [cursor
+    time ×3, cursor id], limit. The same statement the ORM wrote (joins, bound and order), so the
+    same index walk."""
+    quote = connection.ops.quote_name
+    # The order and vendor tables through the foreign keys (fulfillment imports neither app).
+    f = Fulfillment._meta
+    o, v = f.get_field("order").related_model._meta, f.get_field("vendor").related_model._meta
+    created, pk = _q(f, "created_at"), _q(f, "id")
+    where = [f"s.{_q(f, 'merchant')} = %s", f"s.{_q(f, 'status')} = %s"]
+    if for_vendor:
+        where.append(f"s.{_q(f, 'vendor')} = %s")
+    if after_cursor:
+        # The bound on created_at alone lets the index seek to the cursor; the OR only breaks
+        # ties (as a filter by itself PostgreSQL walks every row before the cursor).
+        where.append(f"s.{created} <= %s AND (s.{created} < %s OR (s.{created} = %s AND s.{pk} < %s))")
+    return (
+        f"SELECT s.{pk}, s.{_q(f, 'status')}, o.{_q(o, 'reference')}, o.{_q(o, 'customer_name')}, "
+        f"v.{_q(v, 'name')}, s.{created}, s.{_q(f, 'carrier')}, s.{_q(f, 'delivery_reference')}, "
+        f"s.{_q(f, 'ship_by')}, s.{_q(f, 'last_event_at')} "
+        f"FROM {quote(f.db_table)} s "
+        f"INNER JOIN {quote(o.db_table)} o ON s.{_q(f, 'order')} = o.{_q(o, 'id')} "
+        f"LEFT OUTER JOIN {quote(v.db_table)} v ON s.{_q(f, 'vendor')} = v.{_q(v, 'id')} "
+        f"WHERE {' AND '.join(where)} "
+        f"ORDER BY s.{created} DESC, s.{pk} DESC LIMIT %s"
+    )
+
+
+@lru_cache(maxsize=32)
+def _lines_sql(shipment_count: int) -> str:
+    """The lines of these shipments (quantity, title, SKU), in line order."""
+    quote = connection.ops.quote_name
+    e = FulfillmentLine._meta
+    line = e.get_field("order_line").related_model._meta
+    return (
+        f"SELECT e.{_q(e, 'fulfillment')}, e.{_q(e, 'quantity')}, l.{_q(line, 'title')}, l.{_q(line, 'sku')} "
+        f"FROM {quote(e.db_table)} e "
+        f"INNER JOIN {quote(line.db_table)} l ON e.{_q(e, 'order_line')} = l.{_q(line, 'id')} "
+        f"WHERE e.{_q(e, 'fulfillment')} IN ({', '.join(['%s'] * shipment_count)}) "
+        f"ORDER BY e.{_q(e, 'id')}"
+    )
 
 
 def attention_for(shipment: Fulfillment | ShipmentRow, *, now: datetime.datetime | None = None) -> str:
@@ -161,15 +215,51 @@ ATTENTION_COUNT_CAP = 100
 def attention_count(actor, *, now: datetime.datetime | None = None) -> tuple[int, bool]:
     """How many of the actor's live shipments need attention, counted up to ATTENTION_COUNT_CAP,
     and whether the count stopped there. Two short walks of partial indexes (the silent, and the
-    untracked past their processing days), never a walk of every live shipment."""
+    untracked past their processing days), never a walk of every live shipment, in one
+    statement written out once per shape (the ORM's composing of two cost more than running them)."""
+    vendor_id = actor.party.vendor_id
+    if vendor_id is None and actor.party.kind != "merchant":
+        return 0, False
     now = now or timezone.now()
     silent_before = now - datetime.timedelta(days=settings.SHIPMENT_SILENT_DAYS)
-    live = shipments_for(actor).filter(status__in=LIVE_STATUSES)
-    silent = live.filter(last_event_at__lt=silent_before).order_by("last_event_at")
-    untracked = live.filter(delivery_reference="", ship_by__lt=now).order_by("ship_by")
-    found = set(silent.values_list("pk", flat=True)[: ATTENTION_COUNT_CAP + 1])
-    found |= set(untracked.values_list("pk", flat=True)[: ATTENTION_COUNT_CAP + 1])
-    return min(len(found), ATTENTION_COUNT_CAP), len(found) > ATTENTION_COUNT_CAP
+    adapt = connection.ops.adapt_datetimefield_value
+    mine = [actor.merchant.pk, *LIVE_STATUSES] + ([vendor_id] if vendor_id is not None else [])
+    params = [
+        *mine,
+        adapt(silent_before),
+        ATTENTION_COUNT_CAP + 1,
+        *mine,
+        adapt(now),
+        ATTENTION_COUNT_CAP + 1,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_attention_sql(vendor_id is not None), params)
+        found = cursor.fetchone()[0]
+    return min(found, ATTENTION_COUNT_CAP), found > ATTENTION_COUNT_CAP
+
+
+@lru_cache(maxsize=2)
+def _attention_sql(for_vendor: bool) -> str:
+    """The distinct ids of the first CAP + 1 silent live shipments and of the first CAP + 1
+    untracked past their ship-by time, counted: merchant, the live statuses, [vendor], silent
+    before, limit; the same again, now, limit. Each walk keeps its partial index's condition."""
+    quote = connection.ops.quote_name
+    f = Fulfillment._meta
+    live = ", ".join(["%s"] * len(LIVE_STATUSES))
+    mine = f"s.{_q(f, 'merchant')} = %s AND s.{_q(f, 'status')} IN ({live})"
+    if for_vendor:
+        mine += f" AND s.{_q(f, 'vendor')} = %s"
+    table, pk = quote(f.db_table), _q(f, "id")
+    silent, ship_by = _q(f, "last_event_at"), _q(f, "ship_by")
+    return (
+        f"SELECT COUNT(*) FROM ("
+        f"SELECT {pk} FROM (SELECT s.{pk} FROM {table} s WHERE {mine} AND s.{silent} < %s "
+        f"ORDER BY s.{silent} LIMIT %s) silent "
+        f"UNION "
+        f"SELECT {pk} FROM (SELECT s.{pk} FROM {table} s WHERE {mine} "
+        f"AND s.{_q(f, 'delivery_reference')} = '' AND s.{ship_by} < %s ORDER BY s.{ship_by} LIMIT %s) late"
+        f") needing"
+    )
 
 
 def shipment_for_page(actor, shipment_id) -> Fulfillment:

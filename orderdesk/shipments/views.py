@@ -7,12 +7,14 @@ margin — only what they need to ship. Every move goes through
 `orders.actions.move_order_shipment`, so the order follows its shipments.
 """
 
+import functools
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from orderdesk.accounts.access import permission_required
@@ -33,6 +35,7 @@ from orderdesk.refusals import show_refusal
 from .actions import feed_url, set_carrier_feed_secret
 from .forms import AcceptForm, CarrierFeedForm, DeliveredForm, ExceptionForm, InTransitForm, ShipmentListForm
 from .models import CarrierFeed
+from .rows import shipment_rows_html
 
 Status = Fulfillment.ShippingStatus
 # A shipment id no row has, replaced by each row's id in the detail URL reversed once per page.
@@ -50,10 +53,12 @@ def shipment_list(request):
     list_url, detail_url = reverse("shipments:list"), reverse("shipments:detail", args=[_URL_MARK])
     for row in page.shipments:
         row.url = detail_url.replace(str(_URL_MARK), str(row.pk))
+    is_vendor = actor.party.vendor_id is not None
     context = {
         "page": page,
+        "rows": shipment_rows_html(page.shipments, is_vendor=is_vendor),
         "choice": choice,
-        "is_vendor": actor.party.vendor_id is not None,
+        "is_vendor": is_vendor,
         "more_url": _list_url(choice["status"], after=page.next_cursor, base=list_url),
     }
     if request.htmx and choice["after"]:
@@ -99,7 +104,21 @@ def _feed_context(request, *, form=None) -> dict:
     if not can(request.actor, Permission.MANAGE_STORES):
         return {}
     feed = CarrierFeed.objects.for_merchant(request.merchant).first()
-    return {"feed_form": form or CarrierFeedForm(), "feed_url": feed_url(feed) if feed else ""}
+    return {
+        "feed_form": form or CarrierFeedForm(),
+        # The blank field (every list page the owner opens) is the same HTML each time: written once.
+        "feed_field": form["secret"].as_field_group()
+        if form is not None
+        else _blank_secret_field(get_language()),
+        "feed_url": feed_url(feed) if feed else "",
+    }
+
+
+@functools.cache
+def _blank_secret_field(language: str) -> str:
+    """The carrier feed form's empty secret field as its field template writes it (no request's
+    data in it: label, input, help), in this language."""
+    return CarrierFeedForm()["secret"].as_field_group()
 
 
 @permission_required(Permission.VIEW_SHIPMENTS)
