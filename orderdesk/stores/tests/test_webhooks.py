@@ -319,3 +319,28 @@ def test_the_poll_takes_in_a_delivery_left_unprocessed(
     poll_all_stores()
     assert InboundDelivery.objects.get().outcome == InboundDelivery.Outcome.PROCESSED
     assert Order.objects.get().external_id == "1001"
+
+
+@pytest.mark.django_db
+def test_a_webhook_is_answered_in_two_statements_and_a_removed_stores_address_is_404(
+    client, owner, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The answer's budget: the store by its token, the delivery inserted once (its duplicate
+    found by the same INSERT); nothing else before the store hears back."""
+    store = shopify_store(owner)
+    body = _body(shopify_webhook_order(1001))
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(2):
+        assert _shopify_post(client, store, body).json() == {"status": "accepted"}
+    with django_assert_num_queries(2):
+        assert _shopify_post(client, store, body).json() == {"status": "duplicate"}
+    delivery = InboundDelivery.objects.get()
+    assert (delivery.merchant_id, delivery.store_id, delivery.outcome) == (
+        owner.merchant.pk,
+        store.pk,
+        "received",
+    )
+    assert delivery.received_at <= timezone.now()
+    store.removed_at = timezone.now()
+    store.save(update_fields=["removed_at"])
+    assert _shopify_post(client, store, body, webhook_id="wh-2").status_code == 404
+    assert InboundDelivery.objects.count() == 1
