@@ -196,6 +196,9 @@ def _copy(meta, fields: list[models.Field], rows: list, *, returning: bool) -> l
 def _converter(field: models.Field) -> Callable | None:
     """What a Python value of this field needs to become a query parameter (None: nothing)."""
     ops = connection.ops
+    if connection.vendor == "postgresql" and isinstance(field, models.DateField | models.DecimalField):
+        # PostgreSQL's adapt_date(time)field_value and adapt_decimalfield_value give the value back.
+        return None
     if isinstance(field, models.DateTimeField):
         if connection.vendor == "sqlite" and settings.USE_TZ:
             # What SQLite's adapt_datetimefield_value does to an aware time, without its checks.
