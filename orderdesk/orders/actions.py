@@ -272,7 +272,9 @@ def record_orders(
     if not results:
         return results
     with publishing_once():
-        merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
+        # FOR NO KEY UPDATE, as the UPDATE of its order counter below takes anyway: rows that
+        # reference the merchant (a webhook's delivery being stored) are not kept waiting.
+        merchant = Merchant.objects.select_for_update(no_key=True).get(pk=by.merchant.pk)
         checked: list[tuple[Recorded, _CheckedOrder]] = []
         for result in results:
             try:

@@ -52,6 +52,15 @@ def sync_actor(store: Store) -> Actor:
     return Actor.system(store.merchant, label=f"{store.get_channel_display()} sync ({store.name})")
 
 
+def lock_merchant(merchant_id: int) -> None:
+    """The merchant row's lock that takes a merchant's store orders in one at a time (and that
+    record_order takes to number orders). FOR NO KEY UPDATE, as the UPDATE of its order
+    counter takes anyway: it serializes the same, but leaves alone the KEY SHARE lock that an
+    INSERT of a row referencing the merchant takes — a webhook's delivery stored while a
+    batch is being taken in is not kept waiting for that batch's commit."""
+    Merchant.objects.select_for_update(no_key=True).get(pk=merchant_id)
+
+
 def apply_incoming_order(store: Store, incoming: IncomingOrder, *, notify: bool = True) -> str:
     """Take one store order in: record it when new and paid, apply or flag a change, cancel
     when the store cancelled it. Returns new, updated or unchanged; raises DomainError."""
@@ -65,7 +74,7 @@ def apply_incoming_order(store: Store, incoming: IncomingOrder, *, notify: bool 
         # The merchant row is the lock record_order takes to number orders; taking it first
         # here takes a merchant's store orders in one at a time (the same order arriving by
         # webhook and poll at once is recorded once) without a second lock to deadlock on.
-        Merchant.objects.select_for_update().get(pk=store.merchant_id)
+        lock_merchant(store.merchant_id)
         link = StoreOrderLink.objects.filter(store=store, external_id=incoming.external_id).first()
         if link is None:
             existing = Order.objects.filter(store=store, external_id=incoming.external_id).first()
@@ -380,7 +389,7 @@ def _record_new_together(
     together; unchanged ones; unpaid new ones), filling `outcomes`; returns the positions left
     for apply_incoming_order (changes to orders already here, a store order twice in the batch)."""
     # The same lock apply_incoming_order and record_order take, first, for the same reasons.
-    Merchant.objects.select_for_update().get(pk=store.merchant_id)
+    lock_merchant(store.merchant_id)
     # Ids no column can hold are left to record_orders to refuse, not sent to the database.
     external_ids = {
         incoming.external_id

@@ -403,3 +403,50 @@ def test_deliveries_waiting_are_taken_in_together_in_the_order_they_arrived_each
         delivery = InboundDelivery.objects.get(delivery_id=delivery_id)
         assert sync.process_delivery(delivery.pk) == delivery.outcome
     assert SyncRun.objects.filter(store=store).count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_is_answered_while_a_batch_of_its_store_holds_the_merchant_lock(owner):
+    """Taking orders in holds the merchant row's lock until its batch commits; storing a new
+    delivery (a row that references the merchant) must not wait for it. The lock is FOR NO
+    KEY UPDATE, which an INSERT's foreign-key check (KEY SHARE) passes; FOR UPDATE blocked it."""
+    from unittest import mock
+
+    from django.db import transaction
+    from django.db.models import F
+
+    from orderdesk.accounts.models import Merchant
+    from orderdesk.stores import sync
+
+    store = shopify_store(owner)
+    held, release = threading.Event(), threading.Event()
+
+    def take_in():
+        try:
+            with transaction.atomic():
+                sync.lock_merchant(store.merchant_id)
+                # As record_orders does: the order counter moves under the lock.
+                Merchant.objects.filter(pk=store.merchant_id).update(
+                    last_order_number=F("last_order_number") + 1
+                )
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    taking_in = threading.Thread(target=take_in)
+    taking_in.start()
+    try:
+        assert held.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        with mock.patch("orderdesk.stores.webhooks.process_after_commit", lambda delivery_id: None):
+            answer = _shopify_post(Client(), store, _body(shopify_webhook_order(5150)))
+        assert answer.status_code == 200
+        assert InboundDelivery.objects.filter(store=store).count() == 1
+    finally:
+        release.set()
+        taking_in.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
