@@ -208,31 +208,59 @@ def webhooks_in_over_http(bench) -> dict:
         ),
         by=Actor.for_user(bench.writes_owner),
     )
-    path = reverse("stores:shopify_webhook", args=[store.webhook_token])
+    warm_store = store_actions.add_store(
+        StoreDetails(
+            channel=Store.Channel.SHOPIFY,
+            name=f"Bench webhooks warm-up {time.time_ns()}",
+            url="bench-webhooks-warm.myshopify.com",
+            api_base_url="http://127.0.0.1:9",
+            access_token="shpat_bench",
+            webhook_secret=secret,
+        ),
+        by=Actor.for_user(bench.writes_owner),
+    )
     bodies = [json.dumps(shopify_webhook_order(20_000_000 + number)).encode() for number in range(count)]
+    warm_bodies = [
+        json.dumps(shopify_webhook_order(25_000_000 + number)).encode()
+        for number in range(4 * bench.server_workers)
+    ]
     broker = os.environ.get("BENCH_CELERY_BROKER_URL", "")
     queue_name = f"orderdesk-bench-{time.time_ns()}"
     celery_env = {"CELERY_BROKER_URL": broker, "CELERY_TASK_DEFAULT_QUEUE": queue_name} if broker else {}
     with _celery_worker(celery_env), _gunicorn(workers=bench.server_workers, env=celery_env) as base:
 
-        def post(session, numbered):
-            number, body = numbered
+        def post(session, job):
+            where, number, body = job
             signed = {
                 "X-Shopify-Hmac-Sha256": signature_of(body, secret),
-                "X-Shopify-Webhook-Id": f"bench-{store.pk}-{number}",
+                "X-Shopify-Webhook-Id": f"bench-{where.pk}-{number}",
             }
-            return session.post(base + path, data=body, headers=signed, timeout=120)
+            return session.post(urls[where.pk], data=body, headers=signed, timeout=120)
 
+        urls = {
+            s.pk: base + reverse("stores:shopify_webhook", args=[s.webhook_token])
+            for s in (store, warm_store)
+        }
+
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "orders/paid",
+            "X-Forwarded-Proto": "https",
+        }
+        # Untimed, from every sender at once so each web worker gets some: a worker's first
+        # webhook sets up what it needs once (with a broker, its connection and Celery's
+        # producer), and their orders are taken in before the timing starts.
+        warm_up = [(warm_store, n, body) for n, body in enumerate(warm_bodies)]
+        posts_from_clients(bench.clients, warm_up, post, expected_status=200, headers=headers)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and Order.objects.filter(store=warm_store).count() < len(warm_up):
+            time.sleep(0.5)
         timings, failures, seconds = posts_from_clients(
             bench.clients,
-            list(enumerate(bodies)),
+            [(store, n, body) for n, body in enumerate(bodies)],
             post,
             expected_status=200,
-            headers={
-                "Content-Type": "application/json",
-                "X-Shopify-Topic": "orders/paid",
-                "X-Forwarded-Proto": "https",
-            },
+            headers=headers,
         )
         # The background work (a thread of each worker without a broker) is given time to finish.
         deadline = time.monotonic() + 120
