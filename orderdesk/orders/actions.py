@@ -329,7 +329,7 @@ def record_orders(
                 paid=payment_confirmed,
             )
             orders.append(result.order)
-        insert(orders)
+        insert(orders, bulk=True)
         changes: dict[str, int] = {}
         for order in orders:
             changes[order.status] = changes.get(order.status, 0) + 1
@@ -342,6 +342,7 @@ def record_orders(
                 for (_, checked_order), order in zip(accepted, orders, strict=True)
                 for line in _line_rows(order, checked_order.lines)
             ],
+            bulk=True,
         )
         written = []
         paid_events = []
@@ -364,7 +365,7 @@ def record_orders(
         if payment_confirmed and merchant.auto_processing:
             # Auto-processing: one hosting lookup for the batch, each vendor told once of it.
             allocate_many_on_entry(orders, by=by, notify=notify, written=written)
-        events.write_events(written)
+        events.write_events(written, bulk=True)
     return results
 
 
@@ -1046,11 +1047,11 @@ def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[
         for chunk in _chunks(emails):
             for customer in known.filter(email__in=chunk).order_by("pk"):
                 _remember(customer, by_phone, by_email)
-    return _chosen_or_created(merchant, many, by_phone, by_email)
+    return _chosen_or_created(merchant, many, by_phone, by_email, bulk=True)
 
 
 def _chosen_or_created(
-    merchant: Merchant, many: Sequence[CustomerDetails], by_phone: dict, by_email: dict
+    merchant: Merchant, many: Sequence[CustomerDetails], by_phone: dict, by_email: dict, *, bulk: bool = False
 ) -> list[Customer]:
     """Each details' customer of those found (by_phone, by_email), or a new one (one INSERT)."""
     # Both maps keep the oldest customer of each phone and email, wherever it was found.
@@ -1074,7 +1075,7 @@ def _chosen_or_created(
             _remember(customer, by_phone, by_email)
         chosen.append(customer)
     if created:
-        insert(created)
+        insert(created, bulk=bulk)
     return chosen
 
 

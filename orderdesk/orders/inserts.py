@@ -77,8 +77,9 @@ def _python_default(field: models.Field):
     return field.get_default()
 
 
-def insert(rows: Sequence[models.Model]) -> None:
-    """Write these new instances of one model and give each its id (in the order given)."""
+def insert(rows: Sequence[models.Model], *, bulk: bool = False) -> None:
+    """Write these new instances of one model and give each its id (in the order given).
+    `bulk`: a batch's rows (see _write)."""
     if not rows:
         return
     meta = type(rows[0])._meta
@@ -90,7 +91,7 @@ def insert(rows: Sequence[models.Model]) -> None:
             for row in rows:
                 row.__dict__[field.attname] = now
     values = operator.itemgetter(*(f.attname for f in fields))
-    pks = _write(meta, fields, [values(row.__dict__) for row in rows], returning=True)
+    pks = _write(meta, fields, [values(row.__dict__) for row in rows], returning=True, bulk=bulk)
     alias = connection.alias
     for row, pk in zip(rows, pks, strict=True):
         row.pk = pk
@@ -98,7 +99,9 @@ def insert(rows: Sequence[models.Model]) -> None:
         row._state.db = alias
 
 
-def insert_values(model: type[models.Model], attnames: Sequence[str], rows: Iterable[tuple]) -> None:
+def insert_values(
+    model: type[models.Model], attnames: Sequence[str], rows: Iterable[tuple], *, bulk: bool = False
+) -> None:
     """Write new rows of `model` given as tuples of these fields' values (attnames, in this
     order); the model's other fields get their defaults (auto_now ones the time now). For rows
     nothing reads back: no instances are made, no ids returned."""
@@ -116,17 +119,19 @@ def insert_values(model: type[models.Model], attnames: Sequence[str], rows: Iter
     )
     if extra:
         rows = [row + extra for row in rows]
-    _write(meta, given + rest, rows, returning=False)
+    _write(meta, given + rest, rows, returning=False, bulk=bulk)
 
 
-def _write(meta, fields: list[models.Field], rows: list[tuple], *, returning: bool) -> list:
+def _write(meta, fields: list[models.Field], rows: list[tuple], *, returning: bool, bulk: bool) -> list:
     """INSERT these tuples of the fields' Python values, converted column by column; the new
     ids when `returning`.
 
-    On PostgreSQL a batch (BULK_ROWS rows or more) goes in by COPY, after one statement that
-    takes its ids from the table's sequence when they are wanted. A multi-row VALUES of
-    thousands of rows costs its parameters' parsing in psycopg (a regular expression over
-    every placeholder: most of a batch's time) and its planning in the server; COPY has
+    On PostgreSQL a batch's rows (`bulk`, asked for by the batched write path whatever its
+    size, so that its statements do not depend on it) go in by COPY, after one statement that
+    takes their ids from the table's sequence when they are wanted; one order's rows go by
+    VALUES. A multi-row VALUES of thousands of rows costs its parameters' parsing in psycopg
+    (a regular expression over every placeholder: most of a batch's time) and its planning
+    in the server; COPY has
     neither, and psycopg writes its rows in C."""
     quote = connection.ops.quote_name
     converting = [(index, convert) for index, field in enumerate(fields) if (convert := _converter(field))]
@@ -138,7 +143,7 @@ def _write(meta, fields: list[models.Field], rows: list[tuple], *, returning: bo
                 row[index] = convert(row[index])
             converted.append(row)
         rows = converted
-    if connection.vendor == "postgresql" and len(rows) >= BULK_ROWS:
+    if bulk and connection.vendor == "postgresql":
         return _copy(meta, fields, rows, returning=returning)
     columns = ", ".join(quote(f.column) for f in fields)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -156,10 +161,6 @@ def _write(meta, fields: list[models.Field], rows: list[tuple], *, returning: bo
             if returning:
                 pks.extend(pk for (pk,) in cursor.fetchall())
     return pks
-
-
-# From this many rows a PostgreSQL insert goes by COPY (one order's few rows by VALUES).
-BULK_ROWS = 10
 
 
 def _copy(meta, fields: list[models.Field], rows: list, *, returning: bool) -> list:

@@ -451,7 +451,10 @@ def _record_new_together(
             (store.merchant_id, store.pk, incomings[index].external_id, result.order.pk, fingerprints[index])
         )
     insert_values(
-        StoreOrderLink, ("merchant_id", "store_id", "external_id", "order_id", "fingerprint"), new_links
+        StoreOrderLink,
+        ("merchant_id", "store_id", "external_id", "order_id", "fingerprint"),
+        new_links,
+        bulk=True,
     )
     return left
 

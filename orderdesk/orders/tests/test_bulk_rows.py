@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from orderdesk.accounts.tests.factories import MerchantFactory
 from orderdesk.customers.models import Customer
 from orderdesk.orders import actions
-from orderdesk.orders.inserts import BULK_ROWS, _python_default, insert, insert_values, new_row
+from orderdesk.orders.inserts import _python_default, insert, insert_values, new_row
 from orderdesk.orders.models import Order, OrderEvent, OrderLine
 from orderdesk.stores.models import Store
 
@@ -112,10 +112,10 @@ def test_a_phone_is_parsed_once_whether_given_as_typed_or_normalized(monkeypatch
 
 
 def test_a_batch_written_in_bulk_reads_back_as_one_written_row_by_row():
-    """From BULK_ROWS rows PostgreSQL takes them by COPY (ids from the sequence first): the
-    same values, the ids in the rows' order, awkward text and JSON intact, one statement per
-    table (two when ids are wanted) whatever the size."""
-    count = BULK_ROWS + 5
+    """A batch's rows (bulk=True) go in by COPY on PostgreSQL (ids from the sequence first):
+    the same values, the ids in the rows' order, awkward text and JSON intact, one statement
+    (two when ids are wanted) whatever the size."""
+    count = 25
     merchant = MerchantFactory()
     store = Store.objects.create(merchant=merchant, name="Shop")
     awkward = 'Tab\tnew\nline, back\\slash, "quotes", \u00f1 and \\N'
@@ -126,7 +126,7 @@ def test_a_batch_written_in_bulk_reads_back_as_one_written_row_by_row():
     ]
     with CaptureQueriesContext(connection) as captured:
         insert(few)
-        insert(many)
+        insert(many, bulk=True)
     assert len(captured.captured_queries) == (3 if connection.vendor == "postgresql" else 2)
     for order in few + many:
         stored = Order.objects.get(pk=order.pk)
@@ -146,7 +146,7 @@ def test_a_batch_written_in_bulk_reads_back_as_one_written_row_by_row():
         )
         for n, order in enumerate(many)
     ]
-    insert(events)
+    insert(events, bulk=True)
     assert [OrderEvent.objects.get(pk=event.pk).data for event in events] == [
         {"note": awkward, "n": n} for n in range(count)
     ]
@@ -154,6 +154,7 @@ def test_a_batch_written_in_bulk_reads_back_as_one_written_row_by_row():
         OrderLine,
         ("merchant_id", "order_id", "title", "quantity", "unit_price", "variant_id"),
         [(merchant.pk, many[0].pk, f"{awkward} {n}", n + 1, Decimal("799.50"), None) for n in range(count)],
+        bulk=True,
     )
     assert list(
         OrderLine.objects.filter(order=many[0])
