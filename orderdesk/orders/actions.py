@@ -272,7 +272,9 @@ def record_orders(
     if not results:
         return results
     with publishing_once():
-        merchant = Merchant.objects.select_for_update().get(pk=by.merchant.pk)
+        # FOR NO KEY UPDATE, as the UPDATE of its order counter below takes anyway: rows that
+        # reference the merchant (a webhook's delivery being stored) are not kept waiting.
+        merchant = Merchant.objects.select_for_update(no_key=True).get(pk=by.merchant.pk)
         checked: list[tuple[Recorded, _CheckedOrder]] = []
         for result in results:
             try:
@@ -327,7 +329,7 @@ def record_orders(
                 paid=payment_confirmed,
             )
             orders.append(result.order)
-        insert(orders)
+        insert(orders, bulk=True)
         changes: dict[str, int] = {}
         for order in orders:
             changes[order.status] = changes.get(order.status, 0) + 1
@@ -340,6 +342,7 @@ def record_orders(
                 for (_, checked_order), order in zip(accepted, orders, strict=True)
                 for line in _line_rows(order, checked_order.lines)
             ],
+            bulk=True,
         )
         written = []
         paid_events = []
@@ -362,7 +365,7 @@ def record_orders(
         if payment_confirmed and merchant.auto_processing:
             # Auto-processing: one hosting lookup for the batch, each vendor told once of it.
             allocate_many_on_entry(orders, by=by, notify=notify, written=written)
-        events.write_events(written)
+        events.write_events(written, bulk=True)
     return results
 
 
@@ -1054,11 +1057,11 @@ def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[
         for chunk in _chunks(emails):
             for customer in known.filter(email__in=chunk).order_by("pk"):
                 _remember(customer, by_phone, by_email)
-    return _chosen_or_created(merchant, many, by_phone, by_email)
+    return _chosen_or_created(merchant, many, by_phone, by_email, bulk=True)
 
 
 def _chosen_or_created(
-    merchant: Merchant, many: Sequence[CustomerDetails], by_phone: dict, by_email: dict
+    merchant: Merchant, many: Sequence[CustomerDetails], by_phone: dict, by_email: dict, *, bulk: bool = False
 ) -> list[Customer]:
     """Each details' customer of those found (by_phone, by_email), or a new one (one INSERT)."""
     # Both maps keep the oldest customer of each phone and email, wherever it was found.
@@ -1082,7 +1085,7 @@ def _chosen_or_created(
             _remember(customer, by_phone, by_email)
         chosen.append(customer)
     if created:
-        insert(created)
+        insert(created, bulk=bulk)
     return chosen
 
 

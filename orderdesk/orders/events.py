@@ -41,11 +41,14 @@ def _record(order: Order, kind: str, by: Actor, data: dict[str, Any]) -> OrderEv
     return event
 
 
-def write_events(events: list[OrderEvent], *, orders: list[Order] | None = None) -> list[OrderEvent]:
+def write_events(
+    events: list[OrderEvent], *, orders: list[Order] | None = None, bulk: bool = False
+) -> list[OrderEvent]:
     """Save events built by the *_event functions below, in the order given, in one INSERT
     (a few for a large batch): a new order's events are written together. `orders`, when the
-    caller holds them, are what the webhooks show (saves reading each again)."""
-    insert(events)
+    caller holds them, are what the webhooks show (saves reading each again). `bulk`: a
+    batch's events (orders.inserts: by COPY on PostgreSQL)."""
+    insert(events, bulk=bulk)
     publish_order_events(events, orders=orders)
     return events
 

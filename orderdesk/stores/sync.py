@@ -52,6 +52,15 @@ def sync_actor(store: Store) -> Actor:
     return Actor.system(store.merchant, label=f"{store.get_channel_display()} sync ({store.name})")
 
 
+def lock_merchant(merchant_id: int) -> None:
+    """The merchant row's lock that takes a merchant's store orders in one at a time (and that
+    record_order takes to number orders). FOR NO KEY UPDATE, as the UPDATE of its order
+    counter takes anyway: it serializes the same, but leaves alone the KEY SHARE lock that an
+    INSERT of a row referencing the merchant takes — a webhook's delivery stored while a
+    batch is being taken in is not kept waiting for that batch's commit."""
+    Merchant.objects.select_for_update(no_key=True).get(pk=merchant_id)
+
+
 def apply_incoming_order(store: Store, incoming: IncomingOrder, *, notify: bool = True) -> str:
     """Take one store order in: record it when new and paid, apply or flag a change, cancel
     when the store cancelled it. Returns new, updated or unchanged; raises DomainError."""
@@ -65,7 +74,7 @@ def apply_incoming_order(store: Store, incoming: IncomingOrder, *, notify: bool 
         # The merchant row is the lock record_order takes to number orders; taking it first
         # here takes a merchant's store orders in one at a time (the same order arriving by
         # webhook and poll at once is recorded once) without a second lock to deadlock on.
-        Merchant.objects.select_for_update().get(pk=store.merchant_id)
+        lock_merchant(store.merchant_id)
         link = StoreOrderLink.objects.filter(store=store, external_id=incoming.external_id).first()
         if link is None:
             existing = Order.objects.filter(store=store, external_id=incoming.external_id).first()
@@ -387,7 +396,7 @@ def _record_new_together(
     together; unchanged ones; unpaid new ones), filling `outcomes`; returns the positions left
     for apply_incoming_order (changes to orders already here, a store order twice in the batch)."""
     # The same lock apply_incoming_order and record_order take, first, for the same reasons.
-    Merchant.objects.select_for_update().get(pk=store.merchant_id)
+    lock_merchant(store.merchant_id)
     # Ids no column can hold are left to record_orders to refuse, not sent to the database.
     external_ids = {
         incoming.external_id
@@ -449,7 +458,10 @@ def _record_new_together(
             (store.merchant_id, store.pk, incomings[index].external_id, result.order.pk, fingerprints[index])
         )
     insert_values(
-        StoreOrderLink, ("merchant_id", "store_id", "external_id", "order_id", "fingerprint"), new_links
+        StoreOrderLink,
+        ("merchant_id", "store_id", "external_id", "order_id", "fingerprint"),
+        new_links,
+        bulk=True,
     )
     return left
 
@@ -464,22 +476,6 @@ def _in_a_thread_of_this_process() -> bool:
     from orderdesk.celery import app
 
     return bool(app.conf.task_always_eager and settings.STORE_BACKGROUND_THREAD)
-
-
-def _take_one(store: Store, run: SyncRun, raw, parse, *, notify: bool) -> datetime.datetime | None:
-    external_id = _raw_external_id(raw)
-    try:
-        incoming = parse(raw)
-        outcome = apply_incoming_order(store, incoming, notify=notify)
-    except DomainError as refusal:
-        _count_failure(run, external_id, refusal.message)
-        return None
-    except (DatabaseError, KeyError, TypeError, ValueError, AttributeError) as broken:
-        logger.exception("Store %s order %s could not be taken in", store.pk, external_id)
-        _count_failure(run, external_id, f"Unexpected problem: {type(broken).__name__}: {broken}"[:300])
-        return None
-    setattr(run, f"{outcome}_count", getattr(run, f"{outcome}_count") + 1)
-    return incoming.updated_at
 
 
 def _count_failure(run: SyncRun, external_id: str, reason: str) -> None:
@@ -561,11 +557,24 @@ def poll_all_stores(*, only_due: bool = False) -> int:
 # --- webhook deliveries ------------------------------------------------------------------
 
 
-def process_delivery(delivery_id: int) -> str:
-    """Take in the order a stored webhook delivery carries, once; logs it as a sync run.
+# Deliveries of one store a background job takes in together: its own and those waiting.
+DELIVERY_BATCH = 200
 
-    One transaction from the delivery's lock to its outcome: a worker that dies midway leaves
-    it received (for the task's redelivery or the poll), never processed without its order.
+
+def process_delivery(delivery_id: int) -> str:
+    """Take in the order a stored webhook delivery carries, once; each delivery is logged as
+    a sync run of its own. Returns the delivery's outcome.
+
+    The other deliveries of its store still waiting (up to DELIVERY_BATCH, in the order they
+    arrived) are taken in with it, through the batched path: a burst of webhooks is a few
+    transactions of record_orders, not one of record_order each, and the jobs queued for
+    the others find them done. Those are locked with SKIP LOCKED (a job taking them in
+    already keeps them); only the job's own delivery is waited for, first, so no two jobs
+    wait for each other.
+
+    One transaction from the deliveries' locks to their outcomes: a worker that dies midway
+    leaves them received (for the task's redelivery or the poll), never processed without
+    their orders.
     """
     with transaction.atomic():
         delivery = (
@@ -580,27 +589,67 @@ def process_delivery(delivery_id: int) -> str:
             # Kept as received: resuming the store takes it in.
             return delivery.outcome
         store = delivery.store
-        run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=SyncRun.Kind.WEBHOOK)
-        payload = json.loads(delivery.body)
-        parse = (
-            shopify.order_from_webhook
-            if store.channel == Store.Channel.SHOPIFY
-            else woocommerce.order_from_json
+        waiting = list(
+            InboundDelivery.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(store=store, outcome=InboundDelivery.Outcome.RECEIVED)
+            .exclude(pk=delivery.pk)
+            .order_by("received_at", "pk")
+            .only("pk", "topic", "body", "received_at")[: DELIVERY_BATCH - 1]
         )
-        if (
-            delivery.topic == "orders/cancelled"
-            and isinstance(payload, dict)
-            and not payload.get("cancelled_at")
-        ):
-            payload = {**payload, "cancelled_at": payload.get("updated_at") or timezone.now().isoformat()}
-        _take_one(store, run, payload, parse, notify=True)
-        _end_run(run)
+        batch = sorted([delivery, *waiting], key=lambda d: (d.received_at, d.pk))
+        _take_deliveries(store, batch)
+    return delivery.outcome
+
+
+def _take_deliveries(store: Store, deliveries: list[InboundDelivery]) -> None:
+    """Inside the deliveries' transaction: their orders taken in together (notifying as live
+    orders do), a sync run written for each, and each marked processed or failed."""
+    parse = (
+        shopify.order_from_webhook if store.channel == Store.Channel.SHOPIFY else woocommerce.order_from_json
+    )
+    started = timezone.now()
+    runs = [
+        SyncRun(merchant_id=store.merchant_id, store=store, kind=SyncRun.Kind.WEBHOOK, started_at=started)
+        for _ in deliveries
+    ]
+    parsed: list[tuple[int, str, IncomingOrder]] = []
+    for index, delivery in enumerate(deliveries):
+        external_id = "?"
+        try:
+            payload = json.loads(delivery.body)
+            external_id = _raw_external_id(payload)
+            if (
+                delivery.topic == "orders/cancelled"
+                and isinstance(payload, dict)
+                and not payload.get("cancelled_at")
+            ):
+                payload = {**payload, "cancelled_at": payload.get("updated_at") or timezone.now().isoformat()}
+            parsed.append((index, external_id, parse(payload)))
+        except DomainError as refusal:
+            _count_failure(runs[index], external_id, refusal.message)
+        except (KeyError, TypeError, ValueError, AttributeError) as broken:
+            logger.exception("Store %s order %s could not be read", store.pk, external_id)
+            _count_failure(
+                runs[index], external_id, f"Unexpected problem: {type(broken).__name__}: {broken}"[:300]
+            )
+    outcomes = (
+        apply_incoming_orders(store, [incoming for _, _, incoming in parsed], notify=True) if parsed else []
+    )
+    for (index, external_id, _), outcome in zip(parsed, outcomes, strict=True):
+        _counted(runs[index], store, external_id, outcome)
+    finished = timezone.now()
+    for run in runs:
+        run.outcome, run.finished_at = SyncRun.Outcome.DONE, finished
+    SyncRun.objects.bulk_create(runs)
+    for delivery, run in zip(deliveries, runs, strict=True):
         delivery.outcome = (
             InboundDelivery.Outcome.FAILED if run.failed_count else InboundDelivery.Outcome.PROCESSED
         )
-        delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["outcome", "processed_at"])
-    return delivery.outcome
+        delivery.processed_at = finished
+    for outcome in (InboundDelivery.Outcome.PROCESSED, InboundDelivery.Outcome.FAILED):
+        ids = [delivery.pk for delivery in deliveries if delivery.outcome == outcome]
+        if ids:
+            InboundDelivery.objects.filter(pk__in=ids).update(outcome=outcome, processed_at=finished)
 
 
 def process_after_commit(delivery_id: int) -> None:

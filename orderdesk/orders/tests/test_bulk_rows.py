@@ -4,8 +4,9 @@ write is what Django's own instances and save() would have written."""
 from decimal import Decimal
 
 import pytest
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Now
+from django.test.utils import CaptureQueriesContext
 
 from orderdesk.accounts.tests.factories import MerchantFactory
 from orderdesk.customers.models import Customer
@@ -108,3 +109,55 @@ def test_a_phone_is_parsed_once_whether_given_as_typed_or_normalized(monkeypatch
     assert parsed == ["0917 555 0199"]
     with pytest.raises(ValueError, match="not a valid phone number"):
         actions.normalized_phone("+63 12")
+
+
+def test_a_batch_written_in_bulk_reads_back_as_one_written_row_by_row():
+    """A batch's rows (bulk=True) go in by COPY on PostgreSQL (ids from the sequence first):
+    the same values, the ids in the rows' order, awkward text and JSON intact, one statement
+    (two when ids are wanted) whatever the size."""
+    count = 25
+    merchant = MerchantFactory()
+    store = Store.objects.create(merchant=merchant, name="Shop")
+    awkward = 'Tab\tnew\nline, back\\slash, "quotes", \u00f1 and \\N'
+    few = [new_row(Order, _order_values(merchant, store, reference=f"F-{n}")) for n in range(2)]
+    many = [
+        new_row(Order, _order_values(merchant, store, reference=f"M-{n}", note=awkward, customer_email=""))
+        for n in range(count)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        insert(few)
+        insert(many, bulk=True)
+    assert len(captured.captured_queries) == (3 if connection.vendor == "postgresql" else 2)
+    for order in few + many:
+        stored = Order.objects.get(pk=order.pk)
+        assert (stored.reference, stored.note, stored.total) == (order.reference, order.note, order.total)
+        assert stored.placed_at == order.placed_at and stored.customer_page_token == order.customer_page_token
+    assert [o.pk for o in many] == sorted(o.pk for o in many)
+
+    events = [
+        new_row(
+            OrderEvent,
+            {
+                "merchant_id": merchant.pk,
+                "order_id": order.pk,
+                "kind": "placed",
+                "data": {"note": awkward, "n": n},
+            },
+        )
+        for n, order in enumerate(many)
+    ]
+    insert(events, bulk=True)
+    assert [OrderEvent.objects.get(pk=event.pk).data for event in events] == [
+        {"note": awkward, "n": n} for n in range(count)
+    ]
+    insert_values(
+        OrderLine,
+        ("merchant_id", "order_id", "title", "quantity", "unit_price", "variant_id"),
+        [(merchant.pk, many[0].pk, f"{awkward} {n}", n + 1, Decimal("799.50"), None) for n in range(count)],
+        bulk=True,
+    )
+    assert list(
+        OrderLine.objects.filter(order=many[0])
+        .order_by("quantity")
+        .values_list("title", "quantity", "unit_price")
+    ) == [(f"{awkward} {n}", n + 1, Decimal("799.50")) for n in range(count)]

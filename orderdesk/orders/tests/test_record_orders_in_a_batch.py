@@ -160,8 +160,10 @@ def test_the_statements_of_a_batch_do_not_grow_with_its_size():
             )
         assert all(r.order for r in results)
         counted.append(len(captured.captured_queries))
-    # 14, and one read of the merchants' active webhook endpoints for the batch's events.
-    assert counted[0] <= 15
+    # 14, and one read of the merchants' active webhook endpoints for the batch's events. On
+    # PostgreSQL a batch's rows go in by COPY (orders.inserts), and the orders, customers and
+    # events take their ids from their sequences in a statement of their own first: 3 more.
+    assert counted[0] <= (18 if connection.vendor == "postgresql" else 15)
     if connection.vendor == "postgresql":
         assert counted[1] == counted[0]
     else:

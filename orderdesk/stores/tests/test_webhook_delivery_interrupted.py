@@ -35,7 +35,9 @@ def test_a_delivery_interrupted_while_its_order_is_taken_in_stays_received_and_i
         raise WorkerDied
 
     with monkeypatch.context() as patched:
+        # Whichever path takes the order in (a burst of deliveries goes in together).
         patched.setattr(sync, "apply_incoming_order", die)
+        patched.setattr(sync, "apply_incoming_orders", die)
         with pytest.raises(WorkerDied):
             sync.process_delivery(delivery.pk)
 

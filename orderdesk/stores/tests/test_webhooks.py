@@ -319,3 +319,134 @@ def test_the_poll_takes_in_a_delivery_left_unprocessed(
     poll_all_stores()
     assert InboundDelivery.objects.get().outcome == InboundDelivery.Outcome.PROCESSED
     assert Order.objects.get().external_id == "1001"
+
+
+@pytest.mark.django_db
+def test_a_webhook_is_answered_in_two_statements_and_a_removed_stores_address_is_404(
+    client, owner, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The answer's budget: the store by its token, the delivery inserted once (its duplicate
+    found by the same INSERT); nothing else before the store hears back."""
+    store = shopify_store(owner)
+    body = _body(shopify_webhook_order(1001))
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(2):
+        assert _shopify_post(client, store, body).json() == {"status": "accepted"}
+    with django_assert_num_queries(2):
+        assert _shopify_post(client, store, body).json() == {"status": "duplicate"}
+    delivery = InboundDelivery.objects.get()
+    assert (delivery.merchant_id, delivery.store_id, delivery.outcome) == (
+        owner.merchant.pk,
+        store.pk,
+        "received",
+    )
+    assert delivery.received_at <= timezone.now()
+    store.removed_at = timezone.now()
+    store.save(update_fields=["removed_at"])
+    assert _shopify_post(client, store, body, webhook_id="wh-2").status_code == 404
+    assert InboundDelivery.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_deliveries_waiting_are_taken_in_together_in_the_order_they_arrived_each_logged_on_its_own(
+    client, owner, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A burst of webhooks: the first job takes in every delivery of its store still waiting,
+    through the batched path (record_orders), in arrival order; each keeps its sync run; the
+    jobs queued for the others find them done. A bad one is refused in its own run."""
+    from orderdesk.orders import actions as order_actions
+    from orderdesk.orders.models import OrderEvent
+    from orderdesk.stores import sync
+
+    store, elsewhere = shopify_store(owner), shopify_store(owner, name="Other shop")
+    with django_capture_on_commit_callbacks(execute=False) as jobs:
+        _shopify_post(client, store, _body(shopify_webhook_order(1)), webhook_id="a")
+        _shopify_post(client, store, _body(shopify_webhook_order(2)), webhook_id="b")
+        # Order 1 cancelled after it was paid: applied after it went in.
+        _shopify_post(
+            client,
+            store,
+            _body(shopify_webhook_order(1, cancelled_at="2026-11-20T17:00:00+08:00")),
+            topic="orders/cancelled",
+            webhook_id="c",
+        )
+        _shopify_post(client, store, _body(shopify_webhook_order(3, currency="USD")), webhook_id="d")
+        _shopify_post(client, elsewhere, _body(shopify_webhook_order(9)), webhook_id="e")
+    assert len(jobs) == 5
+    monkeypatch.setattr(order_actions, "record_order", lambda *a, **k: pytest.fail("one at a time"))
+
+    first = InboundDelivery.objects.get(delivery_id="b")
+    assert sync.process_delivery(first.pk) == InboundDelivery.Outcome.PROCESSED
+
+    outcomes = dict(InboundDelivery.objects.filter(store=store).values_list("delivery_id", "outcome"))
+    assert outcomes == {"a": "processed", "b": "processed", "c": "processed", "d": "failed"}
+    assert InboundDelivery.objects.get(delivery_id="e").outcome == "received"  # another store's
+    assert Order.objects.get(store=store, external_id="1").status == Order.Status.CANCELLED
+    assert Order.objects.get(store=store, external_id="2").status == Order.Status.PENDING
+    assert not Order.objects.filter(external_id="3").exists()
+    runs = SyncRun.objects.filter(store=store, kind=SyncRun.Kind.WEBHOOK)
+    assert sorted((r.new_count, r.updated_count, r.failed_count) for r in runs) == [
+        (0, 0, 1),
+        (0, 1, 0),
+        (1, 0, 0),
+        (1, 0, 0),
+    ]
+    assert [f["reason"] for r in runs for f in r.failures] == [
+        "The order is in USD, but the shop keeps its books in PHP."
+    ]
+    # Live orders notify as they do one at a time: the merchant hears of each payment and of
+    # the cancellation.
+    assert OrderEvent.objects.filter(kind=OrderEvent.Kind.PLACED, order__store=store).count() == 2
+    queued = OrderEvent.objects.filter(kind=OrderEvent.Kind.NOTIFICATIONS_QUEUED, order__store=store)
+    assert sorted(queued.values_list("order__external_id", flat=True)) == ["1", "1", "2"]
+    # The jobs queued for the others find nothing left to do.
+    for delivery_id in "acd":
+        delivery = InboundDelivery.objects.get(delivery_id=delivery_id)
+        assert sync.process_delivery(delivery.pk) == delivery.outcome
+    assert SyncRun.objects.filter(store=store).count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_is_answered_while_a_batch_of_its_store_holds_the_merchant_lock(owner):
+    """Taking orders in holds the merchant row's lock until its batch commits; storing a new
+    delivery (a row that references the merchant) must not wait for it. The lock is FOR NO
+    KEY UPDATE, which an INSERT's foreign-key check (KEY SHARE) passes; FOR UPDATE blocked it."""
+    from unittest import mock
+
+    from django.db import transaction
+    from django.db.models import F
+
+    from orderdesk.accounts.models import Merchant
+    from orderdesk.stores import sync
+
+    store = shopify_store(owner)
+    held, release = threading.Event(), threading.Event()
+
+    def take_in():
+        try:
+            with transaction.atomic():
+                sync.lock_merchant(store.merchant_id)
+                # As record_orders does: the order counter moves under the lock.
+                Merchant.objects.filter(pk=store.merchant_id).update(
+                    last_order_number=F("last_order_number") + 1
+                )
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    taking_in = threading.Thread(target=take_in)
+    taking_in.start()
+    try:
+        assert held.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        with mock.patch("orderdesk.stores.webhooks.process_after_commit", lambda delivery_id: None):
+            answer = _shopify_post(Client(), store, _body(shopify_webhook_order(5150)))
+        assert answer.status_code == 200
+        assert InboundDelivery.objects.filter(store=store).count() == 1
+    finally:
+        release.set()
+        taking_in.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
