@@ -11,10 +11,12 @@ column, instead of Django's per-value compilation: a batch of 500 orders writes 
 from __future__ import annotations
 
 import datetime
+import functools
 import operator
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, models
@@ -80,21 +82,88 @@ def insert(rows: Sequence[models.Model]) -> None:
     """Write these new instances of one model and give each its id (in the order given)."""
     if not rows:
         return
-    meta = type(rows[0])._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    now = timezone.now()
-    for field in fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            # What pre_save would set, once for the batch.
-            for row in rows:
-                row.__dict__[field.attname] = now
-    values = operator.itemgetter(*(f.attname for f in fields))
-    pks = _write(meta, fields, [values(row.__dict__) for row in rows], returning=True)
+    plan = _plan(type(rows[0]))
+    _stamp(plan, rows)
+    pks = _write(plan, [plan.values(row.__dict__) for row in rows], returning=True)
     alias = connection.alias
     for row, pk in zip(rows, pks, strict=True):
         row.pk = pk
         row._state.adding = False
         row._state.db = alias
+
+
+def insert_sql_of(rows: Sequence[models.Model], *, casts: bool = False) -> tuple[str, list]:
+    """`INSERT INTO table (columns) SELECT …` of these new instances' values, and its parameters,
+    for a statement that adds to it (a WHERE, a RETURNING, a WITH around it); nothing is written
+    and no ids are given. `casts`: each value cast to its column's type (PostgreSQL), as a
+    SELECT list, unlike VALUES, gives them no type of their own."""
+    model = type(rows[0])
+    plan = _plan(model)
+    _stamp(plan, rows)
+    quote = connection.ops.quote_name
+    selects = " UNION ALL ".join([_select_list(model, casts)] * len(rows))
+    values = _converted(plan.converting, [plan.values(row.__dict__) for row in rows])
+    params = [value for row in values for value in row]
+    return f"INSERT INTO {quote(plan.meta.db_table)} ({plan.columns}) {selects}", params
+
+
+@functools.cache
+def _select_list(model: type[models.Model], casts: bool) -> str:
+    fields = _plan(model).fields
+    if casts:
+        return "SELECT " + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields)
+    return "SELECT " + ", ".join(["%s"] * len(fields))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    meta: Any
+    fields: list
+    columns: str
+    values: Callable
+    stamped: tuple[str, ...]
+    converting: list[tuple[int, Callable]]
+
+
+def _plan(model: type[models.Model], attnames: tuple[str, ...] | None = None) -> _Plan:
+    """What an INSERT of the model needs, worked out once: these columns (attnames; None: all but
+    the id, in order), how to read them off an instance, and how each value is converted."""
+    found = _PLANS.get((model, attnames))
+    if found is None:
+        meta = model._meta
+        if attnames is None:
+            fields = [f for f in meta.concrete_fields if not f.primary_key]
+        else:
+            by_attname = {f.attname: f for f in meta.concrete_fields}
+            fields = [by_attname[name] for name in attnames]
+        quote = connection.ops.quote_name
+        found = _PLANS[(model, attnames)] = _Plan(
+            meta=meta,
+            fields=fields,
+            columns=", ".join(quote(f.column) for f in fields),
+            values=operator.itemgetter(*(f.attname for f in fields)),
+            stamped=tuple(
+                f.attname
+                for f in fields
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            ),
+            converting=[
+                (index, convert) for index, field in enumerate(fields) if (convert := _converter(field))
+            ],
+        )
+    return found
+
+
+_PLANS: dict = {}
+
+
+def _stamp(plan: _Plan, rows: Sequence[models.Model]) -> None:
+    """What pre_save would set on the auto_now fields, once for the batch."""
+    if plan.stamped:
+        now = timezone.now()
+        for row in rows:
+            for attname in plan.stamped:
+                row.__dict__[attname] = now
 
 
 def insert_values(model: type[models.Model], attnames: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -105,35 +174,41 @@ def insert_values(model: type[models.Model], attnames: Sequence[str], rows: Iter
     if not rows:
         return
     meta = model._meta
-    by_attname = {f.attname: f for f in meta.concrete_fields}
-    given = [by_attname[name] for name in attnames]
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in attnames]
+    attnames = tuple(attnames)
+    rest = tuple(f.attname for f in meta.concrete_fields if not f.primary_key and f.attname not in attnames)
+    plan = _plan(model, attnames + rest)
     now = timezone.now()
     extra = tuple(
         now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else _python_default(f)
-        for f in rest
+        for f in plan.fields[len(attnames) :]
     )
     if extra:
         rows = [row + extra for row in rows]
-    _write(meta, given + rest, rows, returning=False)
+    _write(plan, rows, returning=False)
 
 
-def _write(meta, fields: list[models.Field], rows: list[tuple], *, returning: bool) -> list:
-    """INSERT these tuples of the fields' Python values, converted column by column; the new
-    ids when `returning`."""
+def _converted(converting: list[tuple[int, Callable]], rows: list[tuple]) -> list:
+    """These tuples of Python values as query parameters, converted column by column."""
+    if not converting:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for index, convert in converting:
+            row[index] = convert(row[index])
+        converted.append(row)
+    return converted
+
+
+def _write(plan: _Plan, rows: list[tuple], *, returning: bool) -> list:
+    """INSERT these tuples of the plan's columns' Python values, converted column by column; the
+    new ids when `returning`."""
     quote = connection.ops.quote_name
-    converting = [(index, convert) for index, field in enumerate(fields) if (convert := _converter(field))]
-    if converting:
-        converted = []
-        for row in rows:
-            row = list(row)
-            for index, convert in converting:
-                row[index] = convert(row[index])
-            converted.append(row)
-        rows = converted
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, min(len(rows), _max_parameters() // len(fields)))
+    meta = plan.meta
+    rows = _converted(plan.converting, rows)
+    columns = plan.columns
+    placeholder = "(" + ", ".join(["%s"] * len(plan.fields)) + ")"
+    per_statement = max(1, min(len(rows), _max_parameters() // len(plan.fields)))
     suffix = f" RETURNING {quote(meta.pk.column)}" if returning else ""
     pks: list = []
     with connection.cursor() as cursor:
@@ -151,24 +226,26 @@ def _write(meta, fields: list[models.Field], rows: list[tuple], *, returning: bo
 
 def _converter(field: models.Field) -> Callable | None:
     """What a Python value of this field needs to become a query parameter (None: nothing)."""
-    ops = connection.ops
+    postgresql = connection.vendor == "postgresql"
     if isinstance(field, models.DateTimeField):
+        if postgresql:
+            return None  # psycopg takes aware times as they are (adapt_datetimefield_value)
         if connection.vendor == "sqlite" and settings.USE_TZ:
             # What SQLite's adapt_datetimefield_value does to an aware time, without its checks.
-            zone = connection.timezone
             return lambda value: (
                 None
                 if value is None
-                else str(value.astimezone(zone).replace(tzinfo=None))
+                else str(value.astimezone(connection.timezone).replace(tzinfo=None))
                 if value.tzinfo is not None
-                else ops.adapt_datetimefield_value(value)
+                else connection.ops.adapt_datetimefield_value(value)
             )
-        return lambda value: None if value is None else ops.adapt_datetimefield_value(value)
+        return lambda value: None if value is None else connection.ops.adapt_datetimefield_value(value)
     if isinstance(field, models.DateField):
-        return lambda value: None if value is None else ops.adapt_datefield_value(value)
+        if postgresql:
+            return None
+        return lambda value: None if value is None else connection.ops.adapt_datefield_value(value)
     if isinstance(field, models.DecimalField):
-        digits, places = field.max_digits, field.decimal_places
-        return lambda value: None if value is None else ops.adapt_decimalfield_value(value, digits, places)
+        return None  # both take a Decimal as it is (adapt_decimalfield_value; Django adapts it for SQLite)
     if (
         isinstance(field, models.JSONField | models.FileField)
         or field.get_internal_type() not in _AS_THEY_ARE
