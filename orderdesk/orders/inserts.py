@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -85,11 +85,10 @@ def insert(rows: Sequence[models.Model]) -> None:
     plan = _plan(type(rows[0]))
     _stamp(plan, rows)
     pks = _write(plan, [plan.values(row.__dict__) for row in rows], returning=True)
-    alias = connection.alias
     for row, pk in zip(rows, pks, strict=True):
         row.pk = pk
         row._state.adding = False
-        row._state.db = alias
+        row._state.db = DEFAULT_DB_ALIAS  # `connection` is always the default database's
 
 
 def insert_sql_of(rows: Sequence[models.Model], *, casts: bool = False) -> tuple[str, list]:
@@ -107,15 +106,52 @@ def insert_sql_of(rows: Sequence[models.Model], *, casts: bool = False) -> tuple
     return f"INSERT INTO {quote(plan.meta.db_table)} ({plan.columns}) {selects}", params
 
 
+def values_sql_of(rows: Sequence[models.Model], *, given: dict[str, str]) -> tuple[str, list[str], list]:
+    """`VALUES (…), (…)` of these new instances' columns but those `given` (column attname → an
+    SQL expression standing for it, as `"o"."id"`), each value cast to its column's type
+    (PostgreSQL), for an `INSERT … SELECT … FROM (VALUES …)`: the VALUES, the select list of
+    every column in the model's order (given expressions in their places), and the parameters."""
+    model = type(rows[0])
+    plan = _plan(model)
+    _stamp(plan, rows)
+    taken = [index for index, field in enumerate(plan.fields) if field.attname not in given]
+    quote = connection.ops.quote_name
+    one = "(" + ", ".join(f"%s::{_cast(plan.fields[index])}" for index in taken) + ")"
+    values = _converted(plan.converting, [plan.values(row.__dict__) for row in rows])
+    params = [row[index] for row in values for index in taken]
+    select = [
+        given[field.attname] if field.attname in given else f"{quote('v')}.{quote(field.column)}"
+        for field in plan.fields
+    ]
+    names = ", ".join(quote(plan.fields[index].column) for index in taken)
+    return f"(VALUES {', '.join([one] * len(rows))}) AS {quote('v')} ({names})", select, params
+
+
+def columns_of(model: type[models.Model]) -> str:
+    """The columns an INSERT of the model writes (all but the id), quoted, in order."""
+    return _plan(model).columns
+
+
+def _cast(field: models.Field) -> str:
+    """The type a value is cast to in a SELECT list: the column's, but without a length or a
+    scale, which a cast would silently cut to where the column refuses (text too long, money
+    with more digits than it holds)."""
+    if isinstance(field, models.CharField):
+        return connection.ops.cast_char_field_without_max_length
+    if isinstance(field, models.DecimalField):
+        return "numeric"
+    return field.cast_db_type(connection)
+
+
 @functools.cache
 def _select_list(model: type[models.Model], casts: bool) -> str:
     fields = _plan(model).fields
     if casts:
-        return "SELECT " + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields)
+        return "SELECT " + ", ".join(f"%s::{_cast(field)}" for field in fields)
     return "SELECT " + ", ".join(["%s"] * len(fields))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Plan:
     meta: Any
     fields: list
@@ -203,25 +239,39 @@ def _converted(converting: list[tuple[int, Callable]], rows: list[tuple]) -> lis
 def _write(plan: _Plan, rows: list[tuple], *, returning: bool) -> list:
     """INSERT these tuples of the plan's columns' Python values, converted column by column; the
     new ids when `returning`."""
-    quote = connection.ops.quote_name
-    meta = plan.meta
     rows = _converted(plan.converting, rows)
-    columns = plan.columns
-    placeholder = "(" + ", ".join(["%s"] * len(plan.fields)) + ")"
-    per_statement = max(1, min(len(rows), _max_parameters() // len(plan.fields)))
-    suffix = f" RETURNING {quote(meta.pk.column)}" if returning else ""
+    per_statement = (
+        len(rows) if len(rows) <= 20 else max(1, min(len(rows), _max_parameters() // len(plan.fields)))
+    )
     pks: list = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholder] * len(chunk))}"
-                + suffix,
-                [value for row in chunk for value in row],
+                _insert_sql(plan, len(chunk), returning), [value for row in chunk for value in row]
             )
             if returning:
                 pks.extend(pk for (pk,) in cursor.fetchall())
     return pks
+
+
+def _insert_sql(plan: _Plan, rows: int, returning: bool) -> str:
+    """INSERT … VALUES of this many rows; those of a few rows (one order's) are kept."""
+    key = (plan, rows, returning)
+    sql = _SQL.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        placeholder = "(" + ", ".join(["%s"] * len(plan.fields)) + ")"
+        sql = (
+            f"INSERT INTO {quote(plan.meta.db_table)} ({plan.columns}) VALUES {', '.join([placeholder] * rows)}"
+            + (f" RETURNING {quote(plan.meta.pk.column)}" if returning else "")
+        )
+        if rows <= 20:
+            _SQL[key] = sql
+    return sql
+
+
+_SQL: dict = {}
 
 
 def _converter(field: models.Field) -> Callable | None:

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=models.Model)
@@ -50,7 +50,7 @@ def instance(model: type[M], values: Sequence) -> M:
     row.__dict__.update(zip(attnames, values, strict=True))
     state = row._state = ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = DEFAULT_DB_ALIAS  # `connection` is always the default database's
     return row
 
 
