@@ -43,7 +43,7 @@ from .allocation import allocate_many_on_entry, allocate_on_entry
 from .counts import count_change_sql, count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .handovers import announce_handover
-from .inserts import columns_of, insert, insert_sql_of, insert_values, new_row, values_sql_of
+from .inserts import insert, insert_sql_of, insert_values, new_row
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipment_messages import queue_shipment_notifications
@@ -824,39 +824,29 @@ def _write_lines(order: Order, lines: Sequence[LineInput]) -> None:
 
 def _write_order_and_lines(order: Order, lines: Sequence[LineInput]) -> list[OrderLine]:
     """Write the new order, move its tab counter (it is created in its final status) and write
-    its lines; returns them. On PostgreSQL in one statement (data-modifying WITHs: the lines
-    take the order's new id there), elsewhere in three."""
+    its lines; returns them. On PostgreSQL the order and its counter are one statement (a
+    data-modifying WITH); the lines stay a statement of their own, so each statement keeps few
+    enough parameters for psycopg to keep its parsing (at most 50), which cost more than the
+    round trip saved."""
     if connection.vendor != "postgresql":
         insert([order])
         count_status_change(order.merchant_id, before=None, after=order.status)
-        written = _order_lines(order, lines)
-        insert(written)
-        return written
-    order_sql, order_params = insert_sql_of([order], casts=True)
-    written = _order_lines(order, lines)  # order_id is filled in by the statement
-    values, select, line_params = values_sql_of(written, given={"order_id": f"{_q('o')}.{_q('id')}"})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH {_q('o')} AS ({order_sql} RETURNING {_q('id')}), "
-            f"{_q('c')} AS ({count_change_sql()} RETURNING 1), "
-            f"{_q('l')} AS (INSERT INTO {_q(OrderLine._meta.db_table)} ({columns_of(OrderLine)}) "
-            f"SELECT {', '.join(select)} FROM {_q('o')}, {values} RETURNING {_q('id')}) "
-            f"SELECT (SELECT {_q('id')} FROM {_q('o')}), (SELECT count(*) FROM {_q('c')}), "
-            f"ARRAY(SELECT {_q('id')} FROM {_q('l')} ORDER BY {_q('id')})",
-            [*order_params, 1, order.merchant_id, order.status, *line_params],
-        )
-        order_id, counted, line_ids = cursor.fetchone()
-    order.pk = order_id
-    order._state.adding = False
-    order._state.db = DEFAULT_DB_ALIAS
-    if not counted:
-        # The merchant's first order in this status: its counter row is made.
-        count_status_change(order.merchant_id, before=None, after=order.status)
-    for line, line_id in zip(written, line_ids, strict=True):
-        line.pk = line_id
-        line.order_id = order_id
-        line._state.adding = False
-        line._state.db = DEFAULT_DB_ALIAS
+    else:
+        order_sql, order_params = insert_sql_of([order])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH {_q('c')} AS ({count_change_sql()} RETURNING 1) {order_sql} "
+                f"RETURNING {_q('id')}, (SELECT count(*) FROM {_q('c')})",
+                [1, order.merchant_id, order.status, *order_params],
+            )
+            order.pk, counted = cursor.fetchone()
+        order._state.adding = False
+        order._state.db = DEFAULT_DB_ALIAS
+        if not counted:
+            # The merchant's first order in this status: its counter row is made.
+            count_status_change(order.merchant_id, before=None, after=order.status)
+    written = _order_lines(order, lines)
+    insert(written)
     return written
 
 

@@ -92,44 +92,20 @@ def insert(rows: Sequence[models.Model]) -> None:
 
 
 def insert_sql_of(rows: Sequence[models.Model], *, casts: bool = False) -> tuple[str, list]:
-    """`INSERT INTO table (columns) SELECT …` of these new instances' values, and its parameters,
-    for a statement that adds to it (a WHERE, a RETURNING, a WITH around it); nothing is written
-    and no ids are given. `casts`: each value cast to its column's type (PostgreSQL), as a
-    SELECT list, unlike VALUES, gives them no type of their own."""
+    """The INSERT of these new instances' values, and its parameters, for a statement that adds
+    to it (a RETURNING, a WITH around it); nothing is written and no ids are given. `INSERT …
+    VALUES (…)`, or with `casts` `INSERT … SELECT …` (to add a WHERE), each value cast to its
+    column's type (PostgreSQL), as a SELECT list, unlike VALUES, gives them no type of its own."""
     model = type(rows[0])
     plan = _plan(model)
     _stamp(plan, rows)
-    quote = connection.ops.quote_name
-    selects = " UNION ALL ".join([_select_list(model, casts)] * len(rows))
     values = _converted(plan.converting, [plan.values(row.__dict__) for row in rows])
     params = [value for row in values for value in row]
-    return f"INSERT INTO {quote(plan.meta.db_table)} ({plan.columns}) {selects}", params
-
-
-def values_sql_of(rows: Sequence[models.Model], *, given: dict[str, str]) -> tuple[str, list[str], list]:
-    """`VALUES (…), (…)` of these new instances' columns but those `given` (column attname → an
-    SQL expression standing for it, as `"o"."id"`), each value cast to its column's type
-    (PostgreSQL), for an `INSERT … SELECT … FROM (VALUES …)`: the VALUES, the select list of
-    every column in the model's order (given expressions in their places), and the parameters."""
-    model = type(rows[0])
-    plan = _plan(model)
-    _stamp(plan, rows)
-    taken = [index for index, field in enumerate(plan.fields) if field.attname not in given]
+    if not casts:
+        return _insert_sql(plan, len(rows), returning=False), params
     quote = connection.ops.quote_name
-    one = "(" + ", ".join(f"%s::{_cast(plan.fields[index])}" for index in taken) + ")"
-    values = _converted(plan.converting, [plan.values(row.__dict__) for row in rows])
-    params = [row[index] for row in values for index in taken]
-    select = [
-        given[field.attname] if field.attname in given else f"{quote('v')}.{quote(field.column)}"
-        for field in plan.fields
-    ]
-    names = ", ".join(quote(plan.fields[index].column) for index in taken)
-    return f"(VALUES {', '.join([one] * len(rows))}) AS {quote('v')} ({names})", select, params
-
-
-def columns_of(model: type[models.Model]) -> str:
-    """The columns an INSERT of the model writes (all but the id), quoted, in order."""
-    return _plan(model).columns
+    selects = " UNION ALL ".join([_select_list(model, casts)] * len(rows))
+    return f"INSERT INTO {quote(plan.meta.db_table)} ({plan.columns}) {selects}", params
 
 
 def _cast(field: models.Field) -> str:
