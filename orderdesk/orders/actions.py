@@ -929,7 +929,8 @@ def _stores_for(merchant: Merchant, store_ids: set[int | None]) -> dict:
     found: dict = {}
     if None in store_ids:
         found[None] = _store_for(merchant, None)
-    wanted = [pk for pk in store_ids if pk is not None]
+    # An id no row can have is simply not found (the databases refuse integers that large).
+    wanted = [pk for pk in store_ids if pk is not None and not (type(pk) is int and not 0 < pk < 2**63)]
     if wanted:
         found.update(
             {store.pk: store for store in Store.objects.for_merchant(merchant).filter(pk__in=wanted)}
