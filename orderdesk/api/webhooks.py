@@ -35,6 +35,7 @@ from orderdesk.notifications.webhooks import (
     webhook_event_type,
     webhook_event_types,
 )
+from orderdesk.orders import rows
 from orderdesk.stores.credentials import encrypt_text
 
 from .models import WebhookEndpoint
@@ -295,9 +296,11 @@ def _active_endpoints(merchant_ids: set[int], batch: PublishBatch | None) -> dic
         for merchant_id in missing:
             known[merchant_id] = []
         if len(missing) == 1:
-            # Every order action asks this of one merchant: a raw read skips the ORM's compiling
-            # of the query (most of its cost here; usually it finds nothing).
-            found = WebhookEndpoint.objects.raw(_one_merchants_active_endpoints_sql(), list(missing))
+            # Every order action asks this of one merchant: a plain read skips the ORM's compiling
+            # of the query and its raw query set (most of its cost here; usually it finds nothing).
+            with connection.cursor() as cursor:
+                cursor.execute(_one_merchants_active_endpoints_sql(), list(missing))
+                found = [rows.instance(WebhookEndpoint, row) for row in cursor.fetchall()]
         else:
             found = WebhookEndpoint.objects.filter(merchant_id__in=missing, is_active=True)
         for endpoint in found:
@@ -311,7 +314,7 @@ def _one_merchants_active_endpoints_sql() -> str:
     meta = WebhookEndpoint._meta
     quote = connection.ops.quote_name
     return (
-        f"SELECT * FROM {quote(meta.db_table)} "
+        f"SELECT {rows.columns(WebhookEndpoint)} FROM {quote(meta.db_table)} "
         f"WHERE {quote(meta.get_field('merchant').column)} = %s AND {quote(meta.get_field('is_active').column)} "
         f"ORDER BY {quote(meta.get_field('created_at').column)}, {quote(meta.pk.column)}"
     )

@@ -164,12 +164,14 @@ def publishing_once() -> Iterator[PublishBatch]:
     """A transaction (transaction.atomic) whose published events are queued together just before
     it commits: one read of the endpoints, one INSERT of their outbox rows.
 
-    Nested, it joins the outer one. An exception leaves nothing queued: the flush runs only when
+    Nested, it joins the outer one, without a savepoint: an exception leaving the inner block
+    rolls back the whole transaction (the outer caller, an API request's idempotent create,
+    never carries on after one). An exception leaves nothing queued: the flush runs only when
     the body finished, inside the transaction, so a rollback after it takes the rows with it.
     """
     outer = current_publish_batch()
     if outer is not None:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             yield outer
         return
     batch = _batch.current = PublishBatch()

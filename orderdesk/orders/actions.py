@@ -10,6 +10,7 @@ Nothing else changes an order's status.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
@@ -37,12 +38,12 @@ from orderdesk.notifications.preferences import preferences_for
 from orderdesk.notifications.webhooks import publishing_once
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 
-from . import events
+from . import events, rows
 from .allocation import allocate_many_on_entry, allocate_on_entry
-from .counts import count_status_change, count_status_changes
+from .counts import count_change_sql, count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .handovers import announce_handover
-from .inserts import insert, insert_values, new_row
+from .inserts import insert, insert_sql_of, insert_values, new_row
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipment_messages import queue_shipment_notifications
@@ -179,8 +180,11 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
     # below cannot race with another import of the same store order. The order's webhook
     # events and its shipments' are queued together just before the commit.
     with publishing_once():
-        # The merchant row is the lock that hands out order numbers one at a time.
-        merchant, store = _locked_merchant_and_store(by.merchant.pk, new.store_id)
+        # The merchant row is the lock that hands out order numbers one at a time: its number is
+        # taken with the lock (a refusal below rolls it back with the rest).
+        merchant, store = _locked_merchant_and_store(
+            by.merchant.pk, new.store_id, numbers=1 if reference is None else 0
+        )
         _ensure_variants_belong_to(merchant, checked.lines)
         if external_id:
             existing = (
@@ -194,8 +198,6 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
                     existing_order_id=existing,
                 )
         if reference is None:
-            merchant.last_order_number += 1
-            merchant.save(update_fields=["last_order_number"])
             reference = f"{merchant.order_reference_prefix}-{merchant.last_order_number}"
         elif Order.objects.for_merchant(merchant).filter(reference=reference).exists():
             raise DuplicateOrder(f"Order reference {reference} is already taken.", field="reference")
@@ -208,11 +210,8 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
             reference=reference,
             paid=payment_confirmed,
         )
-        insert([order])
         # Created in its final status: its tab counter moves once.
-        count_status_change(merchant.pk, before=None, after=order.status)
-        lines = _order_lines(order, checked.lines)
-        insert(lines)
+        lines = _write_order_and_lines(order, checked.lines)
         # What was written is what the order's webhook data and the API's answer show.
         _hold_related(order, lines=lines, fulfillments=[])
         written = [events.order_placed_event(order, by=by, line_count=len(checked.lines))]
@@ -836,6 +835,34 @@ def _write_lines(order: Order, lines: Sequence[LineInput]) -> None:
     insert_values(OrderLine, _LINE_COLUMNS, _line_rows(order, lines))
 
 
+def _write_order_and_lines(order: Order, lines: Sequence[LineInput]) -> list[OrderLine]:
+    """Write the new order, move its tab counter (it is created in its final status) and write
+    its lines; returns them. On PostgreSQL the order and its counter are one statement (a
+    data-modifying WITH); the lines stay a statement of their own, so each statement keeps few
+    enough parameters for psycopg to keep its parsing (at most 50), which cost more than the
+    round trip saved."""
+    if connection.vendor != "postgresql":
+        insert([order])
+        count_status_change(order.merchant_id, before=None, after=order.status)
+    else:
+        order_sql, order_params = insert_sql_of([order])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH {_q('c')} AS ({count_change_sql()} RETURNING 1) {order_sql} "
+                f"RETURNING {_q('id')}, (SELECT count(*) FROM {_q('c')})",
+                [1, order.merchant_id, order.status, *order_params],
+            )
+            order.pk, counted = cursor.fetchone()
+        order._state.adding = False
+        order._state.db = DEFAULT_DB_ALIAS
+        if not counted:
+            # The merchant's first order in this status: its counter row is made.
+            count_status_change(order.merchant_id, before=None, after=order.status)
+    written = _order_lines(order, lines)
+    insert(written)
+    return written
+
+
 def _hold_related(order: Order, **rows: list) -> None:
     """Give a new order its related rows as they were just written, as prefetch_related would
     (`order.lines.all()` then reads none again): Django's prefetch cache, filled by hand."""
@@ -915,7 +942,8 @@ def _stores_for(merchant: Merchant, store_ids: set[int | None]) -> dict:
     found: dict = {}
     if None in store_ids:
         found[None] = _store_for(merchant, None)
-    wanted = [pk for pk in store_ids if pk is not None]
+    # An id no row can have is simply not found (the databases refuse integers that large).
+    wanted = [pk for pk in store_ids if pk is not None and not (type(pk) is int and not 0 < pk < 2**63)]
     if wanted:
         found.update(
             {store.pk: store for store in Store.objects.for_merchant(merchant).filter(pk__in=wanted)}
@@ -982,19 +1010,78 @@ def _stores():
     return Order._meta.get_field("store").related_model
 
 
-def _locked_merchant_and_store(merchant_id: int, store_id: int | None) -> tuple[Merchant, object]:
-    """The merchant, its row locked, and the order's store (its manual orders store when None),
-    in one query; a store not yet made or not the merchant's takes the long way."""
-    stores = _stores().objects.select_related("merchant").select_for_update(of=("merchant",))
-    if store_id is None:
-        stores = stores.filter(merchant_id=merchant_id, name=MANUAL_ORDERS_STORE)
-    else:
-        stores = stores.filter(merchant_id=merchant_id, pk=store_id)
-    store = next(iter(stores), None)
-    if store is not None:
-        return store.merchant, store
-    merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
-    return merchant, _store_for(merchant, store_id)
+def _locked_merchant_and_store(
+    merchant_id: int, store_id: int | None, *, numbers: int
+) -> tuple[Merchant, object]:
+    """The merchant, its row locked by taking `numbers` order numbers from its counter (0: only
+    locked; `last_order_number` is then the last number taken), and the order's store (its manual
+    orders store when None). PostgreSQL answers in one statement, SQLite in two; a store not yet
+    made, or not the merchant's, takes the long way."""
+    Store = _stores()  # noqa: N806
+    by_name = store_id is None
+    store_key = MANUAL_ORDERS_STORE if by_name else store_id
+    # An id no row can have is left to the long way, which finds no such store.
+    findable = by_name or (type(store_id) is int and 0 < store_id < 2**63)
+    store = None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and findable:
+            cursor.execute(_merchant_and_store_sql(by_name), [numbers, merchant_id, store_key])
+            row = cursor.fetchone()
+            if row is None:
+                raise Merchant.DoesNotExist("Merchant matching query does not exist.")
+            split = rows.width(Merchant)
+            merchant = rows.instance(Merchant, row[:split])
+            if row[split] is not None:
+                store = rows.instance(Store, row[split:])
+        else:
+            cursor.execute(_counted_merchant_sql(), [numbers, merchant_id])
+            row = cursor.fetchone()
+            if row is None:
+                raise Merchant.DoesNotExist("Merchant matching query does not exist.")
+            merchant = rows.instance(Merchant, row)
+            if findable:
+                cursor.execute(_store_sql(by_name), [merchant_id, store_key])
+                row = cursor.fetchone()
+                store = rows.instance(Store, row) if row is not None else None
+    if store is None:
+        store = _store_for(merchant, store_id)
+    return merchant, store
+
+
+@functools.cache
+def _counted_merchant_sql() -> str:
+    """UPDATE … RETURNING the merchant: takes its row lock and order numbers in one statement."""
+    quote = connection.ops.quote_name
+    counter = quote("last_order_number")
+    return (
+        f"UPDATE {quote(Merchant._meta.db_table)} SET {counter} = {counter} + %s "
+        f"WHERE {quote('id')} = %s RETURNING {rows.columns(Merchant)}"
+    )
+
+
+@functools.cache
+def _store_sql(by_name: bool) -> str:
+    Store = _stores()  # noqa: N806
+    quote = connection.ops.quote_name
+    key = quote("name") if by_name else quote("id")
+    return (
+        f"SELECT {rows.columns(Store)} FROM {quote(Store._meta.db_table)} "
+        f"WHERE {quote('merchant_id')} = %s AND {key} = %s"
+    )
+
+
+@functools.cache
+def _merchant_and_store_sql(by_name: bool) -> str:
+    """PostgreSQL: the merchant counted and locked (a data-modifying WITH) and its store, one row."""
+    Store = _stores()  # noqa: N806
+    quote = connection.ops.quote_name
+    key = quote("name") if by_name else quote("id")
+    return (
+        f"WITH {quote('m')} AS ({_counted_merchant_sql()}) "
+        f"SELECT {rows.columns(Merchant, 'm')}, {rows.columns(Store, 's')} FROM {quote('m')} "
+        f"LEFT JOIN {quote(Store._meta.db_table)} {quote('s')} "
+        f"ON {quote('s')}.{quote('merchant_id')} = {quote('m')}.{quote('id')} AND {quote('s')}.{key} = %s"
+    )
 
 
 def _store_for(merchant: Merchant, store_id: int | None):
@@ -1012,25 +1099,63 @@ def _store_for(merchant: Merchant, store_id: int | None):
 
 def _customer_for(merchant: Merchant, details: CustomerDetails) -> Customer:
     """The merchant's customer with this phone (or else email; the oldest when several), created
-    when new. One order's lookup is plain SQL: the ORM's compiling of the OR was most of its cost."""
-    wanted = {"phone": details.phone, "email": details.email}
-    wanted = {column: value for column, value in wanted.items() if value}
-    found: list[Customer] = []
-    if wanted:
-        quote = connection.ops.quote_name
-        either = " OR ".join(f"{quote(column)} = %s" for column in wanted)
-        found = list(
-            Customer.objects.raw(
-                f"SELECT * FROM {quote(Customer._meta.db_table)} "
-                f"WHERE {quote('merchant_id')} = %s AND ({either}) ORDER BY {quote('id')}",
-                [merchant.pk, *wanted.values()],
+    when new. Plain SQL, one statement on PostgreSQL (the lookup, and the INSERT when it found
+    none), a lookup and maybe an INSERT on SQLite. The merchant row lock, held by the caller,
+    keeps two orders of one new customer from both creating it."""
+    wanted = [
+        (column, value) for column, value in (("phone", details.phone), ("email", details.email)) if value
+    ]
+    made = new_row(
+        Customer,
+        {
+            "merchant_id": merchant.pk,
+            "name": details.name,
+            "phone": details.phone,
+            "email": details.email,
+            "address": details.address,
+        },
+    )
+    if not wanted:
+        insert([made])
+        return made
+    lookup_sql, lookup_params = _customer_lookup(merchant.pk, wanted)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            insert_sql, insert_params = insert_sql_of([made], casts=True)
+            cursor.execute(
+                f"WITH {_q('found')} AS ({lookup_sql}), "
+                f"{_q('made')} AS ({insert_sql} WHERE NOT EXISTS (SELECT 1 FROM {_q('found')}) "
+                f"RETURNING {rows.columns(Customer)}) "
+                f"SELECT * FROM {_q('found')} UNION ALL SELECT * FROM {_q('made')}",
+                [*lookup_params, *insert_params],
             )
-        )
-    by_phone: dict[str, Customer] = {}
-    by_email: dict[str, Customer] = {}
-    for customer in found:
-        _remember(customer, by_phone, by_email)
-    return _chosen_or_created(merchant, [details], by_phone, by_email)[0]
+            return rows.instance(Customer, cursor.fetchone())
+        cursor.execute(lookup_sql, lookup_params)
+        found = cursor.fetchone()
+    if found is not None:
+        return rows.instance(Customer, found)
+    insert([made])
+    return made
+
+
+def _customer_lookup(merchant_id: int, wanted: list[tuple[str, str]]) -> tuple[str, list]:
+    """The oldest customer with the phone, or else the oldest with the email (of those given)."""
+    either = " OR ".join(f"{_q(column)} = %s" for column, _ in wanted)
+    params: list = [merchant_id, *(value for _, value in wanted)]
+    # A phone match comes first, whatever its age; then the oldest.
+    first = ""
+    if wanted[0][0] == "phone" and len(wanted) > 1:
+        first = f"{_q('phone')} = %s DESC, "
+        params.append(wanted[0][1])
+    return (
+        f"SELECT {rows.columns(Customer)} FROM {_q(Customer._meta.db_table)} "
+        f"WHERE {_q('merchant_id')} = %s AND ({either}) ORDER BY {first}{_q('id')} LIMIT 1",
+        params,
+    )
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
 def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[Customer]:

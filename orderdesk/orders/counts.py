@@ -66,6 +66,12 @@ def _add(merchant_id: int, status: str, added: int) -> None:
             OrderStatusCount.objects.filter(pk=row.pk).update(count=F("count") + added)
 
 
+def count_change_sql() -> str:
+    """The UPDATE that moves one status's count (params: change, merchant id, status), for a
+    statement that moves it alongside other writes; none changed: the row is not there yet."""
+    return _ADD_SQL
+
+
 _q = connection.ops.quote_name
 _ADD_SQL = (
     f"UPDATE {_q(OrderStatusCount._meta.db_table)} SET {_q('count')} = {_q('count')} + %s "

@@ -11,14 +11,16 @@ column, instead of Django's per-value compilation: a batch of 500 orders writes 
 from __future__ import annotations
 
 import datetime
+import functools
 import operator
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -82,21 +84,100 @@ def insert(rows: Sequence[models.Model], *, bulk: bool = False) -> None:
     `bulk`: a batch's rows (see _write)."""
     if not rows:
         return
-    meta = type(rows[0])._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    now = timezone.now()
-    for field in fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            # What pre_save would set, once for the batch.
-            for row in rows:
-                row.__dict__[field.attname] = now
-    values = operator.itemgetter(*(f.attname for f in fields))
-    pks = _write(meta, fields, [values(row.__dict__) for row in rows], returning=True, bulk=bulk)
-    alias = connection.alias
+    plan = _plan(type(rows[0]))
+    _stamp(plan, rows)
+    pks = _write(plan, [plan.values(row.__dict__) for row in rows], returning=True, bulk=bulk)
     for row, pk in zip(rows, pks, strict=True):
         row.pk = pk
         row._state.adding = False
-        row._state.db = alias
+        row._state.db = DEFAULT_DB_ALIAS  # `connection` is always the default database's
+
+
+def insert_sql_of(rows: Sequence[models.Model], *, casts: bool = False) -> tuple[str, list]:
+    """The INSERT of these new instances' values, and its parameters, for a statement that adds
+    to it (a RETURNING, a WITH around it); nothing is written and no ids are given. `INSERT …
+    VALUES (…)`, or with `casts` `INSERT … SELECT …` (to add a WHERE), each value cast to its
+    column's type (PostgreSQL), as a SELECT list, unlike VALUES, gives them no type of its own."""
+    model = type(rows[0])
+    plan = _plan(model)
+    _stamp(plan, rows)
+    values = _converted(plan.converting, [plan.values(row.__dict__) for row in rows])
+    params = [value for row in values for value in row]
+    if not casts:
+        return _insert_sql(plan, len(rows), returning=False), params
+    quote = connection.ops.quote_name
+    selects = " UNION ALL ".join([_select_list(model, casts)] * len(rows))
+    return f"INSERT INTO {quote(plan.meta.db_table)} ({plan.columns}) {selects}", params
+
+
+def _cast(field: models.Field) -> str:
+    """The type a value is cast to in a SELECT list: the column's, but without a length or a
+    scale, which a cast would silently cut to where the column refuses (text too long, money
+    with more digits than it holds)."""
+    if isinstance(field, models.CharField):
+        return connection.ops.cast_char_field_without_max_length
+    if isinstance(field, models.DecimalField):
+        return "numeric"
+    return field.cast_db_type(connection)
+
+
+@functools.cache
+def _select_list(model: type[models.Model], casts: bool) -> str:
+    fields = _plan(model).fields
+    if casts:
+        return "SELECT " + ", ".join(f"%s::{_cast(field)}" for field in fields)
+    return "SELECT " + ", ".join(["%s"] * len(fields))
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    meta: Any
+    fields: list
+    columns: str
+    values: Callable
+    stamped: tuple[str, ...]
+    converting: list[tuple[int, Callable]]
+
+
+def _plan(model: type[models.Model], attnames: tuple[str, ...] | None = None) -> _Plan:
+    """What an INSERT of the model needs, worked out once: these columns (attnames; None: all but
+    the id, in order), how to read them off an instance, and how each value is converted."""
+    found = _PLANS.get((model, attnames))
+    if found is None:
+        meta = model._meta
+        if attnames is None:
+            fields = [f for f in meta.concrete_fields if not f.primary_key]
+        else:
+            by_attname = {f.attname: f for f in meta.concrete_fields}
+            fields = [by_attname[name] for name in attnames]
+        quote = connection.ops.quote_name
+        found = _PLANS[(model, attnames)] = _Plan(
+            meta=meta,
+            fields=fields,
+            columns=", ".join(quote(f.column) for f in fields),
+            values=operator.itemgetter(*(f.attname for f in fields)),
+            stamped=tuple(
+                f.attname
+                for f in fields
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            ),
+            converting=[
+                (index, convert) for index, field in enumerate(fields) if (convert := _converter(field))
+            ],
+        )
+    return found
+
+
+_PLANS: dict = {}
+
+
+def _stamp(plan: _Plan, rows: Sequence[models.Model]) -> None:
+    """What pre_save would set on the auto_now fields, once for the batch."""
+    if plan.stamped:
+        now = timezone.now()
+        for row in rows:
+            for attname in plan.stamped:
+                row.__dict__[attname] = now
 
 
 def insert_values(
@@ -109,67 +190,67 @@ def insert_values(
     if not rows:
         return
     meta = model._meta
-    by_attname = {f.attname: f for f in meta.concrete_fields}
-    given = [by_attname[name] for name in attnames]
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in attnames]
+    attnames = tuple(attnames)
+    rest = tuple(f.attname for f in meta.concrete_fields if not f.primary_key and f.attname not in attnames)
+    plan = _plan(model, attnames + rest)
     now = timezone.now()
     extra = tuple(
         now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else _python_default(f)
-        for f in rest
+        for f in plan.fields[len(attnames) :]
     )
     if extra:
         rows = [row + extra for row in rows]
-    _write(meta, given + rest, rows, returning=False, bulk=bulk)
+    _write(plan, rows, returning=False, bulk=bulk)
 
 
-def _write(meta, fields: list[models.Field], rows: list[tuple], *, returning: bool, bulk: bool) -> list:
-    """INSERT these tuples of the fields' Python values, converted column by column; the new
-    ids when `returning`.
+def _converted(converting: list[tuple[int, Callable]], rows: list[tuple]) -> list:
+    """These tuples of Python values as query parameters, converted column by column."""
+    if not converting:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for index, convert in converting:
+            row[index] = convert(row[index])
+        converted.append(row)
+    return converted
+
+
+def _write(plan: _Plan, rows: list[tuple], *, returning: bool, bulk: bool = False) -> list:
+    """INSERT these tuples of the plan's columns' Python values, converted column by column; the
+    new ids when `returning`.
 
     On PostgreSQL a batch's rows (`bulk`, asked for by the batched write path whatever its
     size, so that its statements do not depend on it) go in by COPY, after one statement that
     takes their ids from the table's sequence when they are wanted; one order's rows go by
     VALUES. A multi-row VALUES of thousands of rows costs its parameters' parsing in psycopg
     (a regular expression over every placeholder: most of a batch's time) and its planning
-    in the server; COPY has
-    neither, and psycopg writes its rows in C."""
-    quote = connection.ops.quote_name
-    converting = [(index, convert) for index, field in enumerate(fields) if (convert := _converter(field))]
-    if converting:
-        converted = []
-        for row in rows:
-            row = list(row)
-            for index, convert in converting:
-                row[index] = convert(row[index])
-            converted.append(row)
-        rows = converted
+    in the server; COPY has neither, and psycopg writes its rows in C."""
+    rows = _converted(plan.converting, rows)
     if bulk and connection.vendor == "postgresql":
-        return _copy(meta, fields, rows, returning=returning)
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, min(len(rows), _max_parameters() // len(fields)))
-    suffix = f" RETURNING {quote(meta.pk.column)}" if returning else ""
+        return _copy(plan, rows, returning=returning)
+    per_statement = (
+        len(rows) if len(rows) <= 20 else max(1, min(len(rows), _max_parameters() // len(plan.fields)))
+    )
     pks: list = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholder] * len(chunk))}"
-                + suffix,
-                [value for row in chunk for value in row],
+                _insert_sql(plan, len(chunk), returning), [value for row in chunk for value in row]
             )
             if returning:
                 pks.extend(pk for (pk,) in cursor.fetchall())
     return pks
 
 
-def _copy(meta, fields: list[models.Field], rows: list, *, returning: bool) -> list:
+def _copy(plan: _Plan, rows: list, *, returning: bool) -> list:
     """COPY the rows in (PostgreSQL), with ids taken from the table's sequence first when
     `returning` (in the rows' order, as INSERT … RETURNING gives them). The COPY is counted
     as one statement where queries are logged (tests count statements by that log)."""
+    meta = plan.meta
     quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = [quote(f.column) for f in fields]
+    columns = plan.columns
     pks: list = []
     with connection.cursor() as cursor:
         if returning:
@@ -178,9 +259,9 @@ def _copy(meta, fields: list[models.Field], rows: list, *, returning: bool) -> l
                 [meta.db_table, meta.pk.column, len(rows)],
             )
             pks = [pk for (pk,) in cursor.fetchall()]
-            columns.insert(0, quote(meta.pk.column))
+            columns = f"{quote(meta.pk.column)}, {columns}"
             rows = [(pk, *row) for pk, row in zip(pks, rows, strict=True)]
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         started = time.monotonic()
         with cursor.cursor.copy(sql) as copy:
             write = copy.write_row
@@ -194,29 +275,47 @@ def _copy(meta, fields: list[models.Field], rows: list, *, returning: bool) -> l
     return pks
 
 
+def _insert_sql(plan: _Plan, rows: int, returning: bool) -> str:
+    """INSERT … VALUES of this many rows; those of a few rows (one order's) are kept."""
+    key = (plan, rows, returning)
+    sql = _SQL.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        placeholder = "(" + ", ".join(["%s"] * len(plan.fields)) + ")"
+        sql = (
+            f"INSERT INTO {quote(plan.meta.db_table)} ({plan.columns}) VALUES {', '.join([placeholder] * rows)}"
+            + (f" RETURNING {quote(plan.meta.pk.column)}" if returning else "")
+        )
+        if rows <= 20:
+            _SQL[key] = sql
+    return sql
+
+
+_SQL: dict = {}
+
+
 def _converter(field: models.Field) -> Callable | None:
     """What a Python value of this field needs to become a query parameter (None: nothing)."""
-    ops = connection.ops
-    if connection.vendor == "postgresql" and isinstance(field, models.DateField | models.DecimalField):
-        # PostgreSQL's adapt_date(time)field_value and adapt_decimalfield_value give the value back.
-        return None
+    postgresql = connection.vendor == "postgresql"
     if isinstance(field, models.DateTimeField):
+        if postgresql:
+            return None  # psycopg takes aware times as they are (adapt_datetimefield_value)
         if connection.vendor == "sqlite" and settings.USE_TZ:
             # What SQLite's adapt_datetimefield_value does to an aware time, without its checks.
-            zone = connection.timezone
             return lambda value: (
                 None
                 if value is None
-                else str(value.astimezone(zone).replace(tzinfo=None))
+                else str(value.astimezone(connection.timezone).replace(tzinfo=None))
                 if value.tzinfo is not None
-                else ops.adapt_datetimefield_value(value)
+                else connection.ops.adapt_datetimefield_value(value)
             )
-        return lambda value: None if value is None else ops.adapt_datetimefield_value(value)
+        return lambda value: None if value is None else connection.ops.adapt_datetimefield_value(value)
     if isinstance(field, models.DateField):
-        return lambda value: None if value is None else ops.adapt_datefield_value(value)
+        if postgresql:
+            return None
+        return lambda value: None if value is None else connection.ops.adapt_datefield_value(value)
     if isinstance(field, models.DecimalField):
-        digits, places = field.max_digits, field.decimal_places
-        return lambda value: None if value is None else ops.adapt_decimalfield_value(value, digits, places)
+        return None  # both take a Decimal as it is (adapt_decimalfield_value; Django adapts it for SQLite)
     if (
         isinstance(field, models.JSONField | models.FileField)
         or field.get_internal_type() not in _AS_THEY_ARE

@@ -95,3 +95,28 @@ def test_ten_concurrent_identical_posts_make_one_order():
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_identical_posts_make_one_order_on_postgresql():
     _ten_identical_posts_make_one_order()
+
+
+@pytest.mark.django_db
+def test_a_retry_the_domain_would_refuse_for_what_the_first_did_replays_the_first_answer():
+    """The key's row is written last: the retry runs record_order again, which refuses the
+    reference the first one took; the key then holds the first answer, which is replayed."""
+    client = client_with(api_key().token)
+    body = {**ORDER_BODY, "reference": "CHAT-7"}
+    first = client.post("/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="ref-7")
+    again = client.post("/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="ref-7")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_key_with_a_taken_reference_is_refused_as_the_domain_words_it():
+    client = client_with(api_key().token)
+    body = {**ORDER_BODY, "reference": "CHAT-8"}
+    client.post("/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="ref-8")
+    refused = client.post("/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="ref-9")
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "Order reference CHAT-8 is already taken."
+    assert not IdempotentRequest.objects.filter(key="ref-9").exists()

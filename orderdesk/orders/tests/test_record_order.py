@@ -177,3 +177,43 @@ def test_a_line_may_point_at_the_merchants_own_variant(record):
         by=actor,
     )
     assert order.lines.get().variant == variant
+
+
+def test_a_refused_order_takes_no_order_number(record):
+    """The number is taken with the merchant's row lock, before the duplicate checks: a refusal
+    rolls it back, so the next order gets the number the refused one would have had."""
+    actor = owner_actor()
+    store = Store.objects.create(merchant=actor.merchant, name="Shopify", channel=Store.Channel.SHOPIFY)
+    first = record(new_order(store_id=store.pk, external_id="9001"), by=actor)
+    with pytest.raises(DuplicateOrder):
+        record(new_order(store_id=store.pk, external_id="9001"), by=actor)
+    second = record(new_order(store_id=store.pk, external_id="9002"), by=actor)
+    prefix, number = first.reference.rsplit("-", 1)
+    assert second.reference == f"{prefix}-{int(number) + 1}"
+
+
+def test_the_customer_found_is_the_one_with_the_phone_before_an_older_one_with_the_email(record):
+    actor = owner_actor()
+    by_email = record(new_order(customer=CustomerDetails(name="Ana", email="ana@example.com")), by=actor)
+    by_phone = record(new_order(customer=CustomerDetails(name="Ana", phone="09175550123")), by=actor)
+    both = record(
+        new_order(customer=CustomerDetails(name="Ana", phone="09175550123", email="ana@example.com")),
+        by=actor,
+    )
+    email_only = record(new_order(customer=CustomerDetails(name="Ana", email="ana@example.com")), by=actor)
+    new_phone = record(
+        new_order(customer=CustomerDetails(name="Ana", phone="09175550999", email="ana@example.com")),
+        by=actor,
+    )
+    assert by_email.customer_id != by_phone.customer_id
+    assert both.customer_id == by_phone.customer_id
+    assert email_only.customer_id == by_email.customer_id
+    assert new_phone.customer_id == by_email.customer_id
+    assert both.customer.phone == "+639175550123"
+
+
+def test_a_store_id_no_row_can_have_is_no_store(record):
+    actor = owner_actor()
+    with pytest.raises(InvalidOrder, match="That store does not exist."):
+        record(new_order(store_id=2**70), by=actor)
+    assert not Order.objects.exists()

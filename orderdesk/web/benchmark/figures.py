@@ -260,6 +260,85 @@ def place_paid_order(bench: Bench) -> dict:
     }
 
 
+# Writer processes of "Place a paid order (4 writers)": what a busy shop's two cores see.
+ORDER_WRITERS = 4
+
+
+def place_paid_orders_concurrently(bench: Bench) -> dict:
+    """The same paid orders as "Place a paid order", from ORDER_WRITERS processes at once (forked
+    from this one, each with its own connection), all for the one bench merchant, whose row lock
+    hands out order numbers one at a time. PostgreSQL only: SQLite takes one writer at a time."""
+    import multiprocessing
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        return {"skipped": "PostgreSQL only (SQLite takes one writer at a time)"}
+    per_writer = max(1, bench.requests // ORDER_WRITERS)
+    connections.close_all()  # each child opens its own; none inherits this one's socket
+    context = multiprocessing.get_context("fork")
+    results, start = context.Queue(), context.Event()
+    writers = [
+        context.Process(
+            target=_write_paid_orders,
+            args=(bench.writes_owner.pk, 5_000_000 + k * 100_000, per_writer, start, results),
+        )
+        for k in range(ORDER_WRITERS)
+    ]
+    for writer in writers:
+        writer.start()
+    time.sleep(1)  # every writer has connected and placed its untimed first order
+    started = time.perf_counter()
+    start.set()
+    done = [results.get(timeout=600) for _ in writers]
+    seconds = time.perf_counter() - started
+    for writer in writers:
+        writer.join(timeout=60)
+    failures = [f for d in done for f in d["failures"]]
+    timings = [t for d in done for t in d["timings"]]
+    if not timings:
+        return {"error": "no order placed", "failures_sample": failures[:5]}
+    return summarize(timings, [s for d in done for s in d["sql"]]) | {
+        "what": f"record_order(payment_confirmed=True), 3 lines, {ORDER_WRITERS} processes at once, "
+        f"{per_writer} orders each, one merchant",
+        "per_second": round(len(timings) / seconds, 1),
+        # The writers' own CPU per order (PostgreSQL's is on top, on the same two cores).
+        "cpu_ms_per_order": round(sum(d["cpu"] for d in done) * 1000 / len(timings), 2),
+        "failed": len(failures),
+        "failures_sample": failures[:5],
+    }
+
+
+def _write_paid_orders(owner_pk: int, first: int, count: int, start, results) -> None:
+    """One writer process of place_paid_orders_concurrently: its timings, SQL counts and CPU."""
+    from django.db import connections
+
+    from orderdesk.accounts.models import User
+
+    timings, counts, failures, cpu = [], [], [], 0.0
+    try:
+        actor = Actor.for_user(User.objects.get(pk=owner_pk))
+        actions.record_order(_paid_order(first + count), by=actor, payment_confirmed=True)  # warm
+        start.wait(timeout=120)
+        cpu_started = time.process_time()
+        for n in range(first, first + count):
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                try:
+                    actions.record_order(_paid_order(n), by=actor, payment_confirmed=True)
+                except Exception as error:  # counted, not raised: the figure says how many failed
+                    failures.append(repr(error))
+                    continue
+                timings.append((time.perf_counter() - began) * 1000)
+            counts.append(len(captured.captured_queries))
+        cpu = time.process_time() - cpu_started
+    except Exception as error:
+        failures.append(repr(error))
+    finally:
+        results.put({"timings": timings, "sql": counts, "failures": failures, "cpu": cpu})
+        connections.close_all()
+
+
 # Orders dispatched and fulfilled over HTTP at least (2 POSTs each): long enough to outlast warm-up.
 TRANSITION_ORDERS = 500
 
@@ -538,17 +617,20 @@ def api_create_orders_over_http(bench: Bench) -> dict:
 
 
 def _sql_per_api_create(bench: Bench) -> int:
+    """SQL statements of one POST, counted in this process on a key's second POST: the first
+    also notes when the key was last used, which a key then writes once a minute."""
     [token] = _api_tokens(bench.writes_owner, 1, scope="read_write")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_FORWARDED_PROTO="https")
-    with CaptureQueriesContext(connection) as captured:
-        answer = client.post(
-            "/api/v1/orders",
-            _api_order_body(2_999_999),
-            content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY="sql",
-        )
-    if answer.status_code != 201:
-        raise RuntimeError(f"POST /api/v1/orders answered {answer.status_code}: {answer.content[:200]!r}")
+    for number in (2_999_998, 2_999_999):
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.post(
+                "/api/v1/orders",
+                _api_order_body(number),
+                content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY=f"sql-{number}",
+            )
+        if answer.status_code != 201:
+            raise RuntimeError(f"POST /api/v1/orders answered {answer.status_code}: {answer.content[:200]!r}")
     return len(captured.captured_queries)
 
 
@@ -750,6 +832,7 @@ def dispatch_photo(bench: Bench) -> dict:
 WRITE_FIGURES: list[tuple[str, Callable[[Bench], dict]]] = [
     ("Dispatch photo (8 MP JPEG)", dispatch_photo),
     ("Place a paid order", place_paid_order),
+    ("Place a paid order (4 writers)", place_paid_orders_concurrently),
     ("Auto-allocation (2 vendors)", shipment_figures.auto_allocation),
     ("Backfill from Shopify", ingest.backfill_from_shopify),
     ("Backfill from Shopify (bulk)", bulk.backfill_from_shopify_bulk),
