@@ -110,7 +110,8 @@ def test_the_order_and_its_shipments_compiled_once_are_what_the_orm_reads(owner)
         orm = Order.objects.select_related("store").get(pk=tote.pk)
         assert _field_values(order) == _field_values(orm)
         assert _field_values(order.store) == _field_values(orm.store)
-        assert getattr(order, "store_link", None) is None  # joined, and this order has none
+        assert Order.store_link.is_cached(order)  # joined (this order has none)
+        assert getattr(order, "store_link", None) is None
         [shipment] = order.fulfillments.all()
         stored = Fulfillment.objects.select_related("vendor").get(pk=shipment.pk)
         assert _field_values(shipment) == _field_values(stored)
