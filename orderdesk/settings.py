@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "orderdesk.accounts.middleware.ActorMiddleware",
 ]
+# Django's database sessions with the session's read compiled once (accounts/sessions.py).
+SESSION_ENGINE = "orderdesk.accounts.sessions"
 
 ROOT_URLCONF = "orderdesk.urls"
 WSGI_APPLICATION = "orderdesk.wsgi.application"

@@ -3,9 +3,12 @@ from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.core.exceptions import ValidationError
+from django.db import router
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
+
+from orderdesk.compiled_queries import CompiledOnce
 
 from .access import actor_for_request
 from .models import Membership, User
@@ -17,6 +20,17 @@ _MODEL_BACKENDS = frozenset(
         "django.contrib.auth.backends.ModelBackend",
         "allauth.account.auth_backends.AuthenticationBackend",
     }
+)
+
+
+# Compiled by the ORM once per process (building and compiling it cost more CPU than running it).
+_memberships_with_user = CompiledOnce(
+    lambda user_id: (
+        Membership.objects.filter(user_id=user_id)
+        .select_related("user", "merchant", "vendor")
+        .order_by("merchant__name", "pk")
+    ),
+    987654321987,  # an id no user has
 )
 
 
@@ -47,11 +61,7 @@ def _user_with_memberships(request):
         return auth.get_user(request)
     if backend_path not in _MODEL_BACKENDS or backend_path not in settings.AUTHENTICATION_BACKENDS:
         return auth.get_user(request)
-    memberships = list(
-        Membership.objects.filter(user_id=user_id)
-        .select_related("user", "merchant", "vendor")
-        .order_by("merchant__name", "pk")
-    )
+    memberships = _memberships_with_user(user_id, using=router.db_for_read(Membership))
     if not memberships:
         user = auth.get_user(request)
         if user.pk == user_id:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import (
     Count,
     DecimalField,
@@ -15,7 +15,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Sum,
@@ -27,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orderdesk.accounts.models import Merchant
+from orderdesk.compiled_queries import CompiledOnce
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
 
@@ -121,44 +121,28 @@ def _matches_by_status(matching: QuerySet[Order], statuses: list[str], *, listed
 _ANY_ORDER_ID = 987654321987
 
 
-class _CompiledOnce:
-    """One of the order page's queries, whose only parameter is the order's id: compiled by the
-    ORM once per process and database, then run as raw SQL into the same model instances. For
-    these small reads the ORM's compiling (select lists, joins, ordering) cost more CPU than
-    running them."""
-
-    def __init__(self, build):
-        self.build = build  # order id -> QuerySet of one model, no select_related
-        self._sql: dict[tuple[str, str], str] = {}
-
-    def __call__(self, order_id: int, using: str) -> list:
-        key = (using, connections[using].vendor)
-        if key not in self._sql:
-            sql, params = self.build(_ANY_ORDER_ID).query.get_compiler(using).as_sql()
-            if list(params) != [_ANY_ORDER_ID]:
-                raise ValueError(f"Compiled once, the order's id must be the only parameter: {params!r}")
-            self._sql[key] = sql
-        manager = self.build(order_id).model._default_manager.db_manager(using)
-        return list(manager.raw(self._sql[key], [order_id]))
+def _compiled_once(build):
+    """One of the order page's reads whose only parameter is the order's id, compiled once."""
+    return CompiledOnce(build, _ANY_ORDER_ID)
 
 
-@_CompiledOnce
+@_compiled_once
 def _lines_of_order(order_id):
     return OrderLine.objects.filter(order_id=order_id).order_by("id")
 
 
-@_CompiledOnce
+@_compiled_once
 def _timeline_of_order(order_id):
     # The timeline shows actor_name, kept on the event: no join to the user.
     return OrderEvent.objects.filter(order_id=order_id).order_by("created_at", "id")
 
 
-@_CompiledOnce
+@_compiled_once
 def _shipment_lines_of_order(order_id):
     return FulfillmentLine.objects.filter(fulfillment__order_id=order_id).order_by("id")
 
 
-@_CompiledOnce
+@_compiled_once
 def _tracking_events_of_order(order_id):
     return TrackingEvent.objects.filter(fulfillment__order_id=order_id).order_by("occurred_at", "id")
 
@@ -172,32 +156,54 @@ def _keep_prefetched(instance, name: str, objects: list) -> None:
     instance._prefetched_objects_cache[name] = related
 
 
-def order_for_page(merchant, order_id) -> Order:
-    """One order with everything its page shows; Order.DoesNotExist outside the merchant."""
-    order = (
-        Order.objects.for_merchant(merchant)
+# The order page's two joined reads, compiled once (their building and compiling by the ORM cost
+# more CPU than running them): the order among the merchant's, with its store and store link.
+_order_of_merchant = CompiledOnce(
+    lambda merchant_id, order_id: (
+        Order.objects.filter(merchant_id=merchant_id, pk=order_id)
         # store_link: a store's change flagged on the order (a banner), in the same query.
         .select_related("store", "store_link")
-        .prefetch_related(
-            Prefetch(
-                "fulfillments",
-                # Photos are read only for the shipments that have some (see below).
-                queryset=Fulfillment.objects.select_related("vendor").annotate(
-                    has_photos=Exists(
-                        Fulfillment.photos.through.objects.filter(fulfillment_id=OuterRef("pk"))
-                    )
-                ),
-            ),
-        )
-        .get(pk=order_id)
-    )
+        .order_by()
+    ),
+    _ANY_ORDER_ID + 1,
+    _ANY_ORDER_ID,
+)
+# Its shipments with their vendor; photos are read only for the shipments that have some.
+_shipments_of_order = CompiledOnce(
+    lambda order_id: (
+        Fulfillment.objects.filter(order_id=order_id)
+        .select_related("vendor")
+        .annotate(has_photos=Exists(Fulfillment.photos.through.objects.filter(fulfillment_id=OuterRef("pk"))))
+    ),
+    _ANY_ORDER_ID,
+)
+
+
+def order_for_page(merchant, order_id) -> Order:
+    """One order with everything its page shows; Order.DoesNotExist outside the merchant."""
+    if merchant is None:
+        raise Order.DoesNotExist("No merchant.")
+    using = router.db_for_read(Order)
+    try:
+        order_id = int(order_id)
+    except (TypeError, ValueError) as wrong:
+        raise Order.DoesNotExist("No such order.") from wrong
+    if not 0 < order_id < 2**63:  # as the ORM's lookup, an id no column holds finds nothing
+        raise Order.DoesNotExist("No such order.")
+    found = _order_of_merchant(getattr(merchant, "pk", merchant), order_id, using=using)
+    if not found:
+        raise Order.DoesNotExist("No such order.")
+    [order] = found
+    shipments = _shipments_of_order(order.pk, using=using)
+    for shipment in shipments:
+        shipment.order = order
+    _keep_prefetched(order, "fulfillments", shipments)
     # The merchant is known: not joined again.
     if isinstance(merchant, Merchant):
         order.merchant = merchant
     # The rest is the order's own (it is the merchant's, read above), each read by the order's id.
-    using = order._state.db
-    lines = _lines_of_order(order.pk, using)
-    events = _timeline_of_order(order.pk, using)
+    lines = _lines_of_order(order.pk, using=using)
+    events = _timeline_of_order(order.pk, using=using)
     for row in (*lines, *events):
         row.order = order
     _keep_prefetched(order, "lines", lines)
@@ -209,11 +215,11 @@ def order_for_page(merchant, order_id) -> Order:
         # Each shipment line's order line was just read with the order: not joined again (the
         # page renders faster without their columns).
         by_id = {line.pk: line for line in lines}
-        for entry in _shipment_lines_of_order(order.pk, using):
+        for entry in _shipment_lines_of_order(order.pk, using=using):
             entry.fulfillment = shipments[entry.fulfillment_id]
             entry.order_line = by_id[entry.order_line_id]
             entries[entry.fulfillment_id].append(entry)
-        for event in _tracking_events_of_order(order.pk, using):
+        for event in _tracking_events_of_order(order.pk, using=using):
             event.fulfillment = shipments[event.fulfillment_id]
             tracking[event.fulfillment_id].append(event)
     for pk, shipment in shipments.items():

@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from orderdesk.accounts.access import permission_required
 from orderdesk.accounts.permissions import Permission, can
+from orderdesk.compiled_queries import CompiledOnce
 from orderdesk.errors import DomainError
 from orderdesk.notifications.queries import notifications_about
 from orderdesk.photos.actions import describe_limits
@@ -185,6 +186,14 @@ def tracking(request):
     return render(request, template, context)
 
 
+# The order's messages (notifications_about), compiled by the ORM once per process.
+_messages_about_order = CompiledOnce(
+    lambda merchant_id, order_id: notifications_about(merchant_id, "order", order_id),
+    987654321987,  # ids no merchant and no order have
+    "987654321987",
+)
+
+
 @permission_required(Permission.VIEW_ORDERS)
 def detail(request, order_id: int):
     """Everything about one order; another merchant's order is a 404."""
@@ -193,7 +202,7 @@ def detail(request, order_id: int):
     except Order.DoesNotExist as missing:
         raise Http404("No such order.") from missing
     _prepare_rows([order], request, back_url=request.get_full_path())
-    context = {"order": order, "order_messages": notifications_about(order.merchant, "order", order.pk)}
+    context = {"order": order, "order_messages": _messages_about_order(order.merchant_id, str(order.pk))}
     context.update(_vendor_section(request, order))
     return render(request, "orders/detail.html", context)
 

@@ -95,3 +95,42 @@ def test_another_merchants_order_is_still_a_404_on_the_order_page(owner_client, 
     theirs = dispatched_order(owner_actor())
 
     assert owner_client.get(reverse("orders:detail", args=[theirs.pk])).status_code == 404
+
+
+def _field_values(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def test_the_order_and_its_shipments_compiled_once_are_what_the_orm_reads(owner):
+    tote = dispatched_order(
+        owner, lines=[LineInput(title="Canvas tote", sku="CT", quantity=2, unit_price=Decimal("5"))]
+    )
+    for _ in range(2):  # compiled on the first, run as compiled on the second
+        order = queries.order_for_page(owner.merchant, tote.pk)
+        orm = Order.objects.select_related("store").get(pk=tote.pk)
+        assert _field_values(order) == _field_values(orm)
+        assert _field_values(order.store) == _field_values(orm.store)
+        assert Order.store_link.is_cached(order)  # joined (this order has none)
+        assert getattr(order, "store_link", None) is None
+        [shipment] = order.fulfillments.all()
+        stored = Fulfillment.objects.select_related("vendor").get(pk=shipment.pk)
+        assert _field_values(shipment) == _field_values(stored)
+        assert shipment.vendor == stored.vendor and shipment.order is order
+        assert shipment.has_photos is stored.photos.exists()
+
+
+def test_the_order_page_read_compiled_once_finds_nothing_outside_the_merchant_or_for_a_wrong_id(owner):
+    theirs = dispatched_order(owner_actor())
+    mine = pending_order(owner)
+    queries.order_for_page(owner.merchant, mine.pk)  # compiled
+    for merchant, order_id in [
+        (owner.merchant, theirs.pk),
+        (owner.merchant.pk, theirs.pk),
+        (None, mine.pk),
+        (owner.merchant, 2**63),
+        (owner.merchant, -1),
+        (owner.merchant, "x"),
+    ]:
+        with pytest.raises(Order.DoesNotExist):
+            queries.order_for_page(merchant, order_id)
+    assert queries.order_for_page(owner.merchant.pk, mine.pk).pk == mine.pk
