@@ -641,7 +641,7 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = remarks
         change.move(Order.Status.FULFILLED, "fulfilled_at", "fulfill_remarks")
-        change.event = events.record_order_fulfilled(order, by=by, status_before=change.status_before)
+        change.hold_event(events.order_fulfilled_event(order, by=by, status_before=change.status_before))
     return order
 
 
@@ -696,6 +696,14 @@ class _OrderChange:
     event: OrderEvent | None = None
     # The shipment the event is about, handed to the messages so they need not look for it.
     shipment: Fulfillment | None = None
+    # Timeline events built but not yet written: written at the end of the action, with the
+    # "notifications queued" event, in one INSERT (hold_event).
+    held_events: list[OrderEvent] = field(default_factory=list)
+
+    def hold_event(self, event: OrderEvent) -> None:
+        """The action's event, unsaved: _order_change writes it with the others in one INSERT."""
+        self.held_events.append(event)
+        self.event = event
 
     def move(self, to: str, *changed_fields: str) -> None:
         """Set the new status (tab counts kept in step) and save it with the other changed fields."""
@@ -714,7 +722,13 @@ def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "
             _ensure_transition(order, to, action=action)
         change = _OrderChange(order=order, by=by, status_before=order.status)
         yield change
-        if change.event is not None:
+        if change.held_events:
+            # The held events and the "notifications queued" one after them: one INSERT.
+            queued = queue_order_notifications(order, change.event.kind, shipment=change.shipment)
+            if queued:
+                change.held_events.append(events.notifications_queued_event(order, by=by, notifications=queued))
+            events.write_events(change.held_events, orders=[order])
+        elif change.event is not None:
             _queue_notifications(order, change.event.kind, by=by, shipment=change.shipment)
 
 
@@ -732,8 +746,8 @@ def _follow_shipments(
         order.dispatched_at = timezone.now()
         change.move(to, "dispatched_at")
         change.shipment = shipment
-        change.event = events.record_order_dispatched(
-            order, by=change.by, status_before=change.status_before, shipment=shipment
+        change.hold_event(
+            events.order_dispatched_event(order, by=change.by, status_before=change.status_before, shipment=shipment)
         )
     if order.merchant.fulfil_when_delivered and _every_unit_delivered(order):
         # The merchant's setting: the last delivery fulfills the order, as their Fulfill would.
@@ -741,7 +755,7 @@ def _follow_shipments(
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = "Every shipment was delivered."
         change.move(Order.Status.FULFILLED, "fulfilled_at", "fulfill_remarks")
-        change.event = events.record_order_fulfilled(order, by=change.by, status_before=status_before)
+        change.hold_event(events.order_fulfilled_event(order, by=change.by, status_before=status_before))
 
 
 def _every_unit_delivered(order: Order) -> bool:
