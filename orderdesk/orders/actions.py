@@ -726,7 +726,9 @@ def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "
             # The held events and the "notifications queued" one after them: one INSERT.
             queued = queue_order_notifications(order, change.event.kind, shipment=change.shipment)
             if queued:
-                change.held_events.append(events.notifications_queued_event(order, by=by, notifications=queued))
+                change.held_events.append(
+                    events.notifications_queued_event(order, by=by, notifications=queued)
+                )
             events.write_events(change.held_events, orders=[order])
         elif change.event is not None:
             _queue_notifications(order, change.event.kind, by=by, shipment=change.shipment)
@@ -747,7 +749,9 @@ def _follow_shipments(
         change.move(to, "dispatched_at")
         change.shipment = shipment
         change.hold_event(
-            events.order_dispatched_event(order, by=change.by, status_before=change.status_before, shipment=shipment)
+            events.order_dispatched_event(
+                order, by=change.by, status_before=change.status_before, shipment=shipment
+            )
         )
     if order.merchant.fulfil_when_delivered and _every_unit_delivered(order):
         # The merchant's setting: the last delivery fulfills the order, as their Fulfill would.

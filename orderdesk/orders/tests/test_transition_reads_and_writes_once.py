@@ -39,7 +39,9 @@ def deliveries_of(order):
         (d.payload["event_id"], d.recipient)
         for d in Notification.objects.filter(channel=Notification.Channel.WEBHOOK).order_by("pk")
         if d.payload.get("event_id", "").startswith("evt_order_event_")
-        and events.OrderEvent.objects.filter(pk=int(d.payload["event_id"].rsplit("_", 1)[1]), order=order).exists()
+        and events.OrderEvent.objects.filter(
+            pk=int(d.payload["event_id"].rsplit("_", 1)[1]), order=order
+        ).exists()
     ]
 
 
@@ -93,7 +95,9 @@ def test_the_transition_and_its_queued_messages_are_one_insert_of_events_in_orde
     with CaptureQueriesContext(connection) as run:
         run_it()
 
-    inserts = [q["sql"] for q in run.captured_queries if q["sql"].startswith('INSERT INTO "orders_orderevent"')]
+    inserts = [
+        q["sql"] for q in run.captured_queries if q["sql"].startswith('INSERT INTO "orders_orderevent"')
+    ]
     assert len(inserts) == 1
     written = list(order.events.order_by("pk"))[-2:]
     assert [e.kind for e in written] == [kind, "notifications_queued"]
