@@ -43,6 +43,7 @@ from .counts import count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .handovers import announce_handover
 from .inserts import insert, insert_values, new_row
+from .locked_reads import locked_order_with_merchant_and_store
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipment_messages import queue_shipment_notifications
@@ -777,16 +778,17 @@ def _every_unit_delivered(order: Order) -> bool:
 
 def _locked_order(order_id, by: Actor) -> Order:
     # The order's row alone is locked (`of`): its merchant and store are read beside it, not
-    # locked, or every action on any of the merchant's orders would wait for every other.
+    # locked, or every action on any of the merchant's orders would wait for every other. The
+    # query is compiled once (locked_reads): the ORM's compiling of it cost more than running it.
     try:
-        return (
-            Order.objects.for_merchant(by.merchant)
-            .select_for_update(of=("self",))
-            .select_related("merchant", "store")
-            .get(pk=order_id)
+        order = (
+            None if by.merchant is None else locked_order_with_merchant_and_store(by.merchant.pk, order_id)
         )
-    except (Order.DoesNotExist, ValueError, TypeError) as missing:
+    except (ValueError, TypeError) as missing:
         raise OrderNotFound() from missing
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 _DONE_ALREADY = {
