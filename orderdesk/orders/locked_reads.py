@@ -9,8 +9,6 @@ the row into instances the way the queryset does (the same converters and relate
 
 from __future__ import annotations
 
-import weakref
-
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.query import get_related_populators
 
@@ -19,8 +17,6 @@ from .models import Order
 # Stand-ins the compiled SQL's parameters are found by (never real ids).
 _MERCHANT, _ORDER = -7_300_001, -7_300_002
 
-_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 def locked_order_with_merchant_and_store(merchant_id: int, order_id) -> Order | None:
     """The merchant's order `order_id` locked FOR UPDATE OF its own row, with `.merchant` and
@@ -28,9 +24,10 @@ def locked_order_with_merchant_and_store(merchant_id: int, order_id) -> Order | 
     TypeError for an id that is not one, as the ORM's `.get(pk=…)` does."""
     pk = Order._meta.pk.get_prep_value(order_id)
     wrapper = connections[DEFAULT_DB_ALIAS]
-    compiled = _compiled.get(wrapper)
+    # Kept on the connection itself (one a thread), so it goes when the connection does.
+    compiled = getattr(wrapper, "_orderdesk_locked_order", None)
     if compiled is None:
-        compiled = _compiled[wrapper] = _Compiled(wrapper)
+        compiled = wrapper._orderdesk_locked_order = _Compiled(wrapper)
     return compiled.run(merchant_id, pk)
 
 
