@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -197,7 +197,8 @@ def _send_claimed(notification: Notification, now: datetime.datetime) -> str:
     except Exception as failure:
         logger.exception("Notification %s: unexpected error while sending.", notification.pk)
         return _record_failure(claim, notification, TemporaryFailure(repr(failure)[:2000]), now)
-    recorded = claim.update(
+    recorded = _update_claimed(
+        notification,
         status=Notification.Status.SENT,
         sent_at=timezone.now(),
         provider_message_id=provider_message_id[:255],
@@ -219,11 +220,44 @@ def _compose(claim, notification: Notification) -> None:
     notification.body = composed.body
     notification.html_body = composed.html_body
     notification.composed_at = timezone.now()
-    claim.update(
+    _update_claimed(
+        notification,
         subject=notification.subject,
         body=notification.body,
         html_body=notification.html_body,
         composed_at=notification.composed_at,
+    )
+
+
+def _update_claimed(notification: Notification, **values) -> int:
+    """`claim.update(**values)` for the row of this claim (its id, sending, its lease's end), in
+    plain SQL built once per set of fields: every message sent runs two of these, and the ORM's
+    compiling of each cost more than running it. Returns the rows changed (0: the claim lapsed)."""
+    names = tuple(values)
+    fields = [_NOTIFICATION_FIELD[name] for name in names]
+    params = [
+        field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)
+    ]
+    params += [
+        notification.pk,
+        Notification.Status.SENDING,
+        _NOTIFICATION_FIELD["next_attempt_at"].get_db_prep_value(notification.next_attempt_at, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_claimed_sql(connection.vendor, names), params)
+        return cursor.rowcount
+
+
+_NOTIFICATION_FIELD = {field.name: field for field in Notification._meta.concrete_fields}
+
+
+@functools.cache
+def _update_claimed_sql(vendor: str, names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    column = {name: quote(field.column) for name, field in _NOTIFICATION_FIELD.items()}
+    return (
+        f"UPDATE {quote(Notification._meta.db_table)} SET {', '.join(f'{column[n]} = %s' for n in names)} "
+        f"WHERE {column['id']} = %s AND {column['status']} = %s AND {column['next_attempt_at']} = %s"
     )
 
 

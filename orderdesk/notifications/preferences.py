@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from .models import Notification, NotificationPreference
+from .webhooks import PublishBatch, current_publish_batch
 
 CHANNEL_VERBS = {Notification.Channel.SMS: "SMS", Notification.Channel.EMAIL: "Email"}
 AUDIENCE_OBJECTS = {
@@ -111,7 +112,13 @@ def preferences_for(merchant) -> Preferences:
     """The merchant's choices (one query); all on until they change one.
 
     Read on every paid order: plain SQL, which skips the ORM's compiling of the query (most of
-    its cost here)."""
+    its cost here). Inside an order action (publishing_once) whose webhook endpoints were
+    already read, the switches came in the same statement (remember_switched_off): no query."""
+    batch = current_publish_batch()
+    if batch is not None:
+        known = batch.remembered.get(_REMEMBERED, {}).get(merchant.pk)
+        if known is not None:
+            return Preferences(off=known)
     with connection.cursor() as cursor:
         cursor.execute(_switched_off_sql(), [merchant.pk])
         return Preferences(off=frozenset(tuple(row) for row in cursor.fetchall()))
@@ -125,4 +132,26 @@ def _switched_off_sql() -> str:
     return (
         f"SELECT {columns} FROM {quote(meta.db_table)} "
         f"WHERE {quote(meta.get_field('merchant').column)} = %s AND NOT {quote(meta.get_field('enabled').column)}"
+    )
+
+
+_REMEMBERED = "switched_off"
+
+
+def remember_switched_off(batch: PublishBatch, merchant_id: int, rows) -> None:
+    """What a merchant switched off, as (topic, channel, audience) rows read in the transaction of
+    `batch` with something else (the webhook endpoints): preferences_for then reads nothing."""
+    batch.remembered.setdefault(_REMEMBERED, {})[merchant_id] = frozenset(tuple(row) for row in rows)
+
+
+def switched_off_columns() -> tuple[str, str, str, str]:
+    """The table, its merchant and enabled columns, and its topic, channel, audience columns
+    joined, quoted: for a statement that reads the switches beside something else."""
+    meta = NotificationPreference._meta
+    quote = connection.ops.quote_name
+    return (
+        quote(meta.db_table),
+        quote(meta.get_field("merchant").column),
+        quote(meta.get_field("enabled").column),
+        ", ".join(quote(meta.get_field(name).column) for name in ("topic", "channel", "audience")),
     )

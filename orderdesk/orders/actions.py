@@ -44,6 +44,7 @@ from .counts import count_change_sql, count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
 from .handovers import announce_handover
 from .inserts import insert, insert_sql_of, insert_values, new_row
+from .locked_reads import locked_order_with_merchant_and_store
 from .messages import queue_many_order_notifications, queue_order_notifications
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine
 from .shipment_messages import queue_shipment_notifications
@@ -643,7 +644,7 @@ def fulfill_order(order_id: int, *, by: Actor, remarks: str = "") -> Order:
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = remarks
         change.move(Order.Status.FULFILLED, "fulfilled_at", "fulfill_remarks")
-        change.event = events.record_order_fulfilled(order, by=by, status_before=change.status_before)
+        change.hold_event(events.order_fulfilled_event(order, by=by, status_before=change.status_before))
     return order
 
 
@@ -698,6 +699,14 @@ class _OrderChange:
     event: OrderEvent | None = None
     # The shipment the event is about, handed to the messages so they need not look for it.
     shipment: Fulfillment | None = None
+    # Timeline events built but not yet written: written at the end of the action, with the
+    # "notifications queued" event, in one INSERT (hold_event).
+    held_events: list[OrderEvent] = field(default_factory=list)
+
+    def hold_event(self, event: OrderEvent) -> None:
+        """The action's event, unsaved: _order_change writes it with the others in one INSERT."""
+        self.held_events.append(event)
+        self.event = event
 
     def move(self, to: str, *changed_fields: str) -> None:
         """Set the new status (tab counts kept in step) and save it with the other changed fields."""
@@ -716,7 +725,15 @@ def _order_change(order_id, by: Actor, *, to: str | None = None, action: str = "
             _ensure_transition(order, to, action=action)
         change = _OrderChange(order=order, by=by, status_before=order.status)
         yield change
-        if change.event is not None:
+        if change.held_events:
+            # The held events and the "notifications queued" one after them: one INSERT.
+            queued = queue_order_notifications(order, change.event.kind, shipment=change.shipment)
+            if queued:
+                change.held_events.append(
+                    events.notifications_queued_event(order, by=by, notifications=queued)
+                )
+            events.write_events(change.held_events, orders=[order])
+        elif change.event is not None:
             _queue_notifications(order, change.event.kind, by=by, shipment=change.shipment)
 
 
@@ -734,8 +751,10 @@ def _follow_shipments(
         order.dispatched_at = timezone.now()
         change.move(to, "dispatched_at")
         change.shipment = shipment
-        change.event = events.record_order_dispatched(
-            order, by=change.by, status_before=change.status_before, shipment=shipment
+        change.hold_event(
+            events.order_dispatched_event(
+                order, by=change.by, status_before=change.status_before, shipment=shipment
+            )
         )
     if order.merchant.fulfil_when_delivered and _every_unit_delivered(order):
         # The merchant's setting: the last delivery fulfills the order, as their Fulfill would.
@@ -743,7 +762,7 @@ def _follow_shipments(
         order.fulfilled_at = timezone.now()
         order.fulfill_remarks = "Every shipment was delivered."
         change.move(Order.Status.FULFILLED, "fulfilled_at", "fulfill_remarks")
-        change.event = events.record_order_fulfilled(order, by=change.by, status_before=status_before)
+        change.hold_event(events.order_fulfilled_event(order, by=change.by, status_before=status_before))
 
 
 def _every_unit_delivered(order: Order) -> bool:
@@ -761,16 +780,17 @@ def _every_unit_delivered(order: Order) -> bool:
 
 def _locked_order(order_id, by: Actor) -> Order:
     # The order's row alone is locked (`of`): its merchant and store are read beside it, not
-    # locked, or every action on any of the merchant's orders would wait for every other.
+    # locked, or every action on any of the merchant's orders would wait for every other. The
+    # query is compiled once (locked_reads): the ORM's compiling of it cost more than running it.
     try:
-        return (
-            Order.objects.for_merchant(by.merchant)
-            .select_for_update(of=("self",))
-            .select_related("merchant", "store")
-            .get(pk=order_id)
+        order = (
+            None if by.merchant is None else locked_order_with_merchant_and_store(by.merchant.pk, order_id)
         )
-    except (Order.DoesNotExist, ValueError, TypeError) as missing:
+    except (ValueError, TypeError) as missing:
         raise OrderNotFound() from missing
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 _DONE_ALREADY = {

@@ -96,7 +96,13 @@ def record_payment_verified(order: Order, *, by: Actor, status_before: str) -> O
 
 
 def record_order_dispatched(order: Order, *, by: Actor, status_before: str, shipment) -> OrderEvent:
-    return _record(
+    event = order_dispatched_event(order, by=by, status_before=status_before, shipment=shipment)
+    return write_events([event], orders=[order])[0]
+
+
+def order_dispatched_event(order: Order, *, by: Actor, status_before: str, shipment) -> OrderEvent:
+    """The dispatched event, unsaved: an order action writes it with its other events (write_events)."""
+    return _event(
         order,
         OrderEvent.Kind.DISPATCHED,
         by,
@@ -113,7 +119,13 @@ def record_order_dispatched(order: Order, *, by: Actor, status_before: str, ship
 
 
 def record_order_fulfilled(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
-    return _record(
+    event = order_fulfilled_event(order, by=by, status_before=status_before)
+    return write_events([event], orders=[order])[0]
+
+
+def order_fulfilled_event(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
+    """The fulfilled event, unsaved: an order action writes it with its other events (write_events)."""
+    return _event(
         order,
         OrderEvent.Kind.FULFILLED,
         by,
