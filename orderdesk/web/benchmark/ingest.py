@@ -13,6 +13,7 @@ import csv
 import json
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,25 @@ def _serve_shopify_double(count: int, page_size: int, answer) -> None:
 def backfill_from_shopify(bench) -> dict:
     """A backfill of `ingest_orders` paid 3-line orders through sync_store, read in pages (the
     bulk export is its own figure, "Backfill from Shopify (bulk)"), then the same again."""
+    figures, _ = timed_backfill(
+        bench,
+        serve=_serve_shopify_double,
+        serve_args=(_shopify_page_size(),),
+        store_url="bench.myshopify.com",
+        bulk_backfill_orders=0,  # 0: always in pages
+    )
+    return {
+        "what": f"sync_store backfill of {bench.ingest_orders:,} paid 3-line orders from the loopback "
+        f"Shopify double (pages of {_shopify_page_size()}), end to end; then the same backfill again",
+        **figures,
+    }
+
+
+def timed_backfill(bench, *, serve, serve_args: tuple, store_url: str, bulk_backfill_orders: int):
+    """A new Shopify store's backfill of `ingest_orders` orders from the double that
+    `serve(count, *serve_args, pipe)` runs in a child process, with STORE_BULK_BACKFILL_ORDERS
+    set as given, then the same backfill again: the figures both backfill figures report, and
+    the store."""
     from django.test import override_settings
 
     from orderdesk.stores.tests.peers import SHOPIFY_TOKEN
@@ -109,7 +129,7 @@ def backfill_from_shopify(bench) -> dict:
     # Forked before this process opens more database connections; the child never uses its copy.
     ours, theirs = multiprocessing.get_context("fork").Pipe()
     server = multiprocessing.get_context("fork").Process(
-        target=_serve_shopify_double, args=(count, _shopify_page_size(), theirs), daemon=True
+        target=serve, args=(count, *serve_args, theirs), daemon=True
     )
     server.start()
     try:
@@ -118,14 +138,15 @@ def backfill_from_shopify(bench) -> dict:
             StoreDetails(
                 channel=Store.Channel.SHOPIFY,
                 name=f"Bench Shopify {time.time_ns()}",
-                url="bench.myshopify.com",
+                url=store_url,
                 api_base_url=base_url,
                 access_token=SHOPIFY_TOKEN,
                 webhook_secret="bench-webhook-secret",
             ),
             by=Actor.for_user(bench.writes_owner),
         )
-        with override_settings(STORE_BULK_BACKFILL_ORDERS=0):  # 0: always in pages
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with override_settings(STORE_BULK_BACKFILL_ORDERS=bulk_backfill_orders):
             started, cpu_started, backend_started = time.perf_counter(), time.process_time(), _backend_cpu()
             first = sync.sync_store(store.pk, kind=SyncRun.Kind.BACKFILL)
             first_seconds = time.perf_counter() - started
@@ -136,13 +157,11 @@ def backfill_from_shopify(bench) -> dict:
             again = sync.sync_store(store.pk, kind=SyncRun.Kind.BACKFILL)
             again_seconds = time.perf_counter() - started
             again_cpu = time.process_time() - cpu_started
+        peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     finally:
         ours.send("stop")
         server.join(timeout=10)
-    recorded = Order.objects.filter(store=store).count()
-    return {
-        "what": f"sync_store backfill of {count:,} paid 3-line orders from the loopback Shopify double "
-        f"(pages of {_shopify_page_size()}), end to end; then the same backfill again",
+    figures = {
         "orders": count,
         "seconds": round(first_seconds, 2),
         "per_second": round(count / first_seconds, 1),
@@ -153,13 +172,18 @@ def backfill_from_shopify(bench) -> dict:
         "new": first.new_count,
         "failed": first.failed_count,
         "failures_sample": first.failures[:3],
-        "orders_recorded": recorded,
+        "orders_recorded": Order.objects.filter(store=store).count(),
+        # The bench process's peak size (KiB on Linux) before and after: orders are streamed,
+        # so a larger backfill should not raise it by much more than a batch's worth.
+        "peak_memory_mb_before": round(peak_before / 1024, 1),
+        "peak_memory_mb_after": round(peak_after / 1024, 1),
         "again_seconds": round(again_seconds, 2),
         "again_cpu_seconds": round(again_cpu, 2),
         "again_new": again.new_count,
         "again_unchanged": again.unchanged_count,
         "again_share_of_first": round(again_seconds / first_seconds, 3),
     }
+    return figures, store
 
 
 def _backend_cpu() -> float | None:
