@@ -364,3 +364,25 @@ def test_the_sign_in_page_says_remember_me_in_sentence_case(visitor, viewport, s
     expect(page.get_by_label("Remember me", exact=True)).to_be_visible()
     expect(page.get_by_text("Remember Me", exact=True)).to_have_count(0)
     screenshot(page, "43-sign-in-remember-me")
+
+
+@VIEWPORTS
+def test_a_rows_check_box_covers_none_of_its_text(signed_in, owner, viewport):
+    order = pending_order(owner)
+    page = signed_in(viewport)
+    page.goto("/orders/")
+    row = row_of(page, order)
+    box = row.locator(".place-pick").bounding_box()
+    assert box is not None
+    # Every visible text of the row (the reference, its badge, the courier, the dates…) lies
+    # clear of the check box.
+    overlapping = row.evaluate(
+        """(row, pick) => [...row.querySelectorAll('.order-panels dd, .order-panels dt, .row-head > *')]
+             .filter((el) => el.offsetParent !== null)
+             .map((el) => ({text: el.textContent.trim(), box: el.getBoundingClientRect()}))
+             .filter(({box}) => box.width > 0 && box.left < pick.x + pick.width && box.right > pick.x
+                                && box.top < pick.y + pick.height && box.bottom > pick.y)
+             .map(({text}) => text)""",
+        box,
+    )
+    assert overlapping == []
