@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from orderdesk.accounts.models import Membership, Merchant, User
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
@@ -157,6 +158,9 @@ def test_a_tiny_bench_run_writes_valid_json_with_every_figure_asked(tmp_path, se
     assert data["orders"] == 60 and data["database"]["bench_merchant_rows"]["Order"] == 60
     assert data["database"]["bench_merchant_rows"]["OrderLine"] == 180
     assert data["settings"]["DEBUG"] is False
+    if connection.vendor == "postgresql":  # the server's memory and durability settings are recorded
+        assert data["database"]["server_settings"]["synchronous_commit"] == "on"
+        assert "shared_buffers" in data["database"]["server_settings"]
     assert set(data["figures"]) == {
         "Order Tracking first page",
         "Order page",

@@ -193,6 +193,8 @@ class Command(BaseCommand):
             f"\n{database['vendor']} {database.get('version', '')}, {data['orders']:,} orders, "
             f"{database.get('bytes_human', '?')}; DEBUG={data['settings']['DEBUG']}"
         )
+        if "server_settings" in database:
+            self.stdout.write(", ".join(f"{k} {v}" for k, v in database["server_settings"].items()))
         self.stdout.write(f"{'figure':32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'SQL':>7} {'rate/s':>8}")
         for name, figure in data["figures"].items():
             if "skipped" in figure or "error" in figure:
@@ -278,6 +280,16 @@ def _analyze() -> None:
         cursor.execute("ANALYZE")
 
 
+_POSTGRES_SETTINGS_SHOWN = (
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "synchronous_commit",
+    "fsync",
+    "max_connections",
+)
+
+
 def _database(merchant) -> dict:
     rows = {
         model.__name__: model.objects.filter(merchant=merchant).count()
@@ -290,6 +302,14 @@ def _database(merchant) -> dict:
             version, size = cursor.fetchone()
             info["version"] = version.split(" on ")[0]
             info["bytes"] = size
+            # The server's memory and durability settings move every figure: say what they were.
+            cursor.execute(
+                "SELECT name, setting, unit FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
+                [list(_POSTGRES_SETTINGS_SHOWN)],
+            )
+            info["server_settings"] = {
+                name: f"{setting}{' × ' + unit if unit else ''}" for name, setting, unit in cursor.fetchall()
+            }
         elif connection.vendor == "sqlite":
             cursor.execute("SELECT sqlite_version()")
             info["version"] = "SQLite " + cursor.fetchone()[0]
