@@ -115,7 +115,6 @@ class CompiledOnce:
         )
 
 
-
 class _PreparedCursor(psycopg.Cursor):
     """Raises Django's database errors and records each statement in Django's query log (DEBUG,
     CaptureQueriesContext) as CursorDebugWrapper does, so query counts still count it."""
@@ -135,7 +134,10 @@ class _PreparedCursor(psycopg.Cursor):
         finally:
             if logged:
                 connection.queries_log.append(
-                    {"sql": connection.ops.compose_sql(query, params), "time": f"{time.monotonic() - started:.3f}"}
+                    {
+                        "sql": connection.ops.compose_sql(query, params),
+                        "time": f"{time.monotonic() - started:.3f}",
+                    }
                 )
 
 
