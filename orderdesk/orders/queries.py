@@ -123,7 +123,7 @@ _ANY_ORDER_ID = 987654321987
 
 def _compiled_once(build):
     """One of the order page's reads whose only parameter is the order's id, compiled once."""
-    return CompiledOnce(build, _ANY_ORDER_ID)
+    return CompiledOnce(build, _ANY_ORDER_ID, prepared=True)
 
 
 @_compiled_once
@@ -157,7 +157,7 @@ def _keep_prefetched(instance, name: str, objects: list) -> None:
 
 
 # The order page's two joined reads, compiled once (their building and compiling by the ORM cost
-# more CPU than running them): the order among the merchant's, with its store and store link.
+# more CPU than running them) and prepared on PostgreSQL: the order among the merchant's, with its store and store link.
 _order_of_merchant = CompiledOnce(
     lambda merchant_id, order_id: (
         Order.objects.filter(merchant_id=merchant_id, pk=order_id)
@@ -167,6 +167,7 @@ _order_of_merchant = CompiledOnce(
     ),
     _ANY_ORDER_ID + 1,
     _ANY_ORDER_ID,
+    prepared=True,
 )
 # Its shipments with their vendor; photos are read only for the shipments that have some.
 _shipments_of_order = CompiledOnce(
@@ -176,6 +177,7 @@ _shipments_of_order = CompiledOnce(
         .annotate(has_photos=Exists(Fulfillment.photos.through.objects.filter(fulfillment_id=OuterRef("pk"))))
     ),
     _ANY_ORDER_ID,
+    prepared=True,
 )
 
 

@@ -30,6 +30,7 @@ from .allocation_summary import order_margin, vendor_parts
 from .errors import OrderNotFound, TransitionRefused
 from .forms import CancelForm, DispatchForm, FulfillForm, TrackingFilterForm, VerifyPaymentForm
 from .models import ORDER_TRANSITIONS, Order, can_move
+from .order_page import order_page_parts
 from .tracking_rows import RowMaker
 
 
@@ -191,6 +192,7 @@ _messages_about_order = CompiledOnce(
     lambda merchant_id, order_id: notifications_about(merchant_id, "order", order_id),
     987654321987,  # ids no merchant and no order have
     "987654321987",
+    prepared=True,
 )
 
 
@@ -204,6 +206,13 @@ def detail(request, order_id: int):
     _prepare_rows([order], request, back_url=request.get_full_path())
     context = {"order": order, "order_messages": _messages_about_order(order.merchant_id, str(order.pk))}
     context.update(_vendor_section(request, order))
+    context["page"] = order_page_parts(
+        request,
+        order,
+        show_costs=context["show_costs"],
+        costs=context["costs"],
+        merchant_shipments=context["merchant_shipments"],
+    )
     return render(request, "orders/detail.html", context)
 
 
