@@ -31,6 +31,7 @@ _memberships_with_user = CompiledOnce(
         .order_by("merchant__name", "pk")
     ),
     987654321987,  # an id no user has
+    prepared=True,  # every signed-in page runs it: planned once per connection on PostgreSQL
 )
 
 

@@ -11,12 +11,13 @@ parts, the after-sales cases and the messages (each an include or inclusion tag 
 from __future__ import annotations
 
 import datetime
+import html
+from functools import cache
 
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import conditional_escape as escape
 from django.utils.safestring import SafeString, mark_safe
 
 from orderdesk.aftersales.templatetags.after_sales import can_open_after_sales
@@ -30,6 +31,22 @@ _CHECK = (
     '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path d="M5 12.5l4.5 4.5L19 7.5" '
     'fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" stroke-linejoin="round"/></svg> '
 )
+
+
+def escape(value) -> str:
+    """What the template's autoescape does to a value that is not marked safe (none here is)."""
+    return html.escape(value if type(value) is str else str(value))
+
+
+@cache
+def _choices(model, field: str) -> dict:
+    return dict(model._meta.get_field(field).flatchoices)
+
+
+def _label(instance, field: str) -> str:
+    """instance.get_<field>_display(), escaped, without rebuilding the field's choices each call."""
+    value = getattr(instance, field)
+    return escape(_choices(type(instance), field).get(value, value))
 
 
 def _month(number: int) -> str:
@@ -81,7 +98,7 @@ def order_page_parts(
 
 
 def _head(request, order: Order) -> str:
-    status_label = escape(order.get_status_display())
+    status_label = _label(order, "status")
     status = escape(order.status)
     partly = (
         '<span class="badge badge-partly-dispatched">Partly dispatched</span>'
@@ -111,7 +128,7 @@ def _actions(order: Order) -> str:
         return ""
     buttons = []
     for button in order.buttons:
-        url = escape(button.url)
+        url = button.url  # made safe by the view (reverse() and urlencode())
         dialog = (
             f' role="button" hx-get="{url}" hx-target="#dialog-slot" hx-swap="innerHTML"'
             if button.opens_dialog
@@ -218,8 +235,8 @@ def _payment(order: Order) -> str:
         '<section class="card" aria-labelledby="payment-heading">'
         '<h2 id="payment-heading">Payment and shipping</h2>'
         '<dl class="details">'
-        f"<div><dt>Payment type</dt><dd>{escape(order.get_payment_method_display())}</dd></div>"
-        f"<div><dt>Payment status</dt><dd>{escape(order.get_payment_status_display())}</dd></div>"
+        f"<div><dt>Payment type</dt><dd>{_label(order, 'payment_method')}</dd></div>"
+        f"<div><dt>Payment status</dt><dd>{_label(order, 'payment_status')}</dd></div>"
         f"<div><dt>Shipping option</dt><dd>{_or_dash(order.shipping_option)}</dd></div>"
         f"<div><dt>Processing time</dt><dd>{days} day{'' if days == 1 else 's'} <small>from payment</small></dd></div>"
         f'<div class="due{" is-late" if due.late else ""}"><dt>{escape(due.label)}</dt>'
@@ -258,7 +275,7 @@ def _shipments(shipments: list) -> str:
             f"<div><dt>Courier</dt><dd>{_or_dash(shipment.carrier)}</dd></div>"
             f"<div><dt>Delivery reference</dt><dd>{escape(shipment.delivery_reference)}</dd></div>"
             f"<div><dt>Expected</dt><dd>{_day(shipment.expected_on)}</dd></div>"
-            f"<div><dt>Shipping status</dt><dd>{escape(shipment.get_status_display())}</dd></div>"
+            f"<div><dt>Shipping status</dt><dd>{_label(shipment, 'status')}</dd></div>"
             "</dl>"
             f"{message}{_photos(shipment) if shipment.has_photos else ''}"
             "</section>"
@@ -296,7 +313,7 @@ def _timeline(order: Order) -> str:
         details = "".join(f'<p class="small">{escape(detail)}</p>' for detail in event_details(event))
         events.append(
             f'<li class="event event-{escape(event.kind)}">'
-            f'<p><strong>{escape(event.get_kind_display())}</strong> <span class="muted">{escape(event_actor(event, order))}</span></p>'
+            f'<p><strong>{_label(event, "kind")}</strong> <span class="muted">{escape(event_actor(event, order))}</span></p>'
             f'<p class="muted small"><time datetime="{_iso(event.created_at)}">{_moment(event.created_at)}</time></p>'
             f"{details}"
             "</li>"
