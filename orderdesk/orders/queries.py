@@ -258,10 +258,10 @@ class TrackingPage:
 
 
 class TrackingRow(NamedTuple):
-    """One order of an Order Tracking page as plain values, a tuple: the columns above, the
-    store's flagged change (or ""), what its vendors charge (`vendor_cost`, None unless asked
-    for), its `lines` as (quantity, title, variant_title, unit_price) and the merchant.
-    `is_late` and `after_sales_cost` are the order's own rules."""
+    """One order of an Order Tracking page as plain values, a tuple: the order's own columns
+    (_ROW_FIELDS), the store's flagged change (or ""), what its vendors charge (`vendor_cost`,
+    None unless asked for), its `lines` as (quantity, title, variant_title, unit_price) and the
+    merchant. `is_late` and `after_sales_cost` are the order's own rules."""
 
     id: int
     reference: str
@@ -390,7 +390,7 @@ def order_tracking_page(
     """
     if merchant is None:
         return TrackingPage(orders=[], next_cursor=None)
-    using = router.db_for_read(Order)
+    merchant_id, using = getattr(merchant, "pk", merchant), router.db_for_read(Order)
     position = _read_cursor(after)
     # (placed_at, placed_at, placed_at, id): the cursor's time goes into three conditions.
     cursor = () if position is None else (position[0],) * 3 + (position[1],)
@@ -399,7 +399,7 @@ def order_tracking_page(
         # A search's filter differs from one search to the next: built by the ORM each time.
         values = list(
             _tab_page_query(
-                merchant.pk,
+                merchant_id,
                 status,
                 *cursor,
                 oldest_first=oldest_first,
@@ -419,7 +419,7 @@ def order_tracking_page(
                 *(_TAB_PAGE_PLACEHOLDERS if cursor else _TAB_PAGE_PLACEHOLDERS[:2]),
             )
         # str(): a status given as Order.Status is passed to the database as its value.
-        values = read(merchant.pk, str(status), *cursor, using=using)
+        values = read(merchant_id, str(status), *cursor, using=using)
     # One row more than the page was read: whether there is a next page.
     rows = _tracking_rows(values[:size], merchant, with_costs=with_costs, using=using)
     if len(values) <= size:
