@@ -1,8 +1,8 @@
-"""Queries of fixed shape run often (the signed-in user, the order page): compiled by the ORM
-once per process and database, then run with each request's values into the same model
-instances (related objects joined with select_related and annotations included) as the ORM
-would make. For these small reads the ORM building and compiling the query cost more CPU than
-running it.
+"""Queries of fixed shape run often (the signed-in user, the order page, Order Tracking):
+compiled by the ORM once per process and database, then run with each request's values into
+the same model instances (related objects joined with select_related and annotations
+included), or the same tuples of a `values_list`, as the ORM would make. For these small reads
+the ORM building and compiling the query cost more CPU than running it.
 
 On PostgreSQL a read made with `prepared=True` runs through `prepared_cursor`: its parameters are
 bound by the server, so psycopg can prepare the statement once per connection (after
@@ -11,6 +11,7 @@ instead of on every request."""
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,14 +20,14 @@ from dataclasses import dataclass
 import psycopg
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    params: tuple  # each an int (the call's argument at that position) or a _Constant
-    model: type
+    params: tuple  # each an int (the call's argument at that position), a _Constant or a _Datetime
+    model: type | None  # None: a values_list, its rows returned as tuples
     init_list: list[str]
     fields: tuple[int, int]
     populators: list
@@ -39,12 +40,26 @@ class _Compiled:
 class _Constant:
     value: object
 
+    def value_for(self, arguments, operations):
+        return self.value
+
+
+@dataclass(frozen=True)
+class _Datetime:
+    """A datetime argument the database takes in its own form (SQLite: text in UTC)."""
+
+    position: int
+
+    def value_for(self, arguments, operations):
+        return operations.adapt_datetimefield_value(arguments[self.position])
+
 
 class CompiledOnce:
     """`build(*arguments)` returns the QuerySet (of model instances, with any select_related and
-    annotations); it is built and compiled once per database with `placeholders` as arguments,
-    each a value no real argument has, and every placeholder must come out as a parameter of its
-    own. Calling with the real arguments runs that SQL and returns the list of instances."""
+    annotations; or a `values_list`, not flat); it is built and compiled once per database with
+    `placeholders` as arguments, each a value no real argument has, and every placeholder must
+    come out as a parameter of its own. Calling with the real arguments runs that SQL and
+    returns the list of instances (or of tuples, for a `values_list`)."""
 
     def __init__(self, build: Callable[..., QuerySet], *placeholders, prepared: bool = False):
         if len(set(placeholders)) != len(placeholders):
@@ -61,17 +76,22 @@ class CompiledOnce:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using)
-        params = [arguments[p] if type(p) is int else p.value for p in compiled.params]
+        wrapper = connections[using]
+        params = [arguments[p] if type(p) is int else p.value_for(arguments, wrapper.ops) for p in compiled.params]  # fmt: skip
         if self.prepared and key[1] == "postgresql":
             with prepared_cursor(using) as cursor:
                 cursor.execute(compiled.sql, params)
                 rows = cursor.fetchall()
         else:
-            with connections[using].cursor() as cursor:
+            with wrapper.cursor() as cursor:
                 cursor.execute(compiled.sql, params)
                 rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
+            if compiled.model is None:
+                return [tuple(row) for row in rows]
+        if compiled.model is None:
+            return rows
         start, end = compiled.fields
         objects = []
         for row in rows:
@@ -85,23 +105,35 @@ class CompiledOnce:
 
     def _compile(self, using: str) -> _Compiled:
         queryset = self.build(*self.placeholders)
-        if queryset._iterable_class.__name__ != "ModelIterable" or queryset.query.is_sliced:
-            raise ValueError("Compiled once: a QuerySet of model instances, not sliced.")
+        # A slice goes into the SQL as it stands (LIMIT), the same on every call.
+        if queryset._iterable_class not in (ModelIterable, ValuesListIterable):
+            raise ValueError("Compiled once: a QuerySet of model instances or a values_list (not flat).")
         compiler = queryset.query.get_compiler(using)
         sql, params = compiler.as_sql()
         if compiler.has_extra_select or queryset._prefetch_related_lookups:
             raise ValueError("Compiled once: no extra select, no prefetch_related.")
-        found = []
-        for param in params:
-            # A placeholder comes out as itself (ints and strings are not adapted by the ORM).
-            matches = [n for n, placeholder in enumerate(self.placeholders) if type(param) is type(placeholder) and param == placeholder]  # fmt: skip
-            found.append(matches[0] if matches else _Constant(param))
-        if sorted(p for p in found if type(p) is int) != list(range(len(self.placeholders))):
+        operations = connections[using].ops
+        found = [self._argument_or_constant(param, operations) for param in params]
+        arguments = sorted(p if type(p) is int else p.position for p in found if type(p) is not _Constant)
+        if arguments != list(range(len(self.placeholders))):
             raise ValueError(f"Compiled once, each placeholder must be one parameter: {params!r}")
-        select, klass_info = compiler.select, compiler.klass_info
+        select = compiler.select
+        columns = [column for column, _, _ in select[: compiler.col_count]]
+        if queryset._iterable_class is ValuesListIterable:
+            return _Compiled(
+                sql=sql,
+                params=tuple(found),
+                model=None,
+                init_list=[],
+                fields=(0, compiler.col_count),
+                populators=[],
+                annotations={},
+                compiler=compiler,
+                converters=compiler.get_converters(columns),
+            )
+        klass_info = compiler.klass_info
         select_fields = klass_info["select_fields"]
         start, end = select_fields[0], select_fields[-1] + 1
-        columns = [column for column, _, _ in select[: compiler.col_count]]
         return _Compiled(
             sql=sql,
             params=tuple(found),
@@ -113,6 +145,17 @@ class CompiledOnce:
             compiler=compiler,
             converters=compiler.get_converters(columns),
         )
+
+    def _argument_or_constant(self, param, operations):
+        """Which placeholder `param` is (its position), or a constant of the query. A placeholder
+        comes out as itself (ints and strings are not adapted by the ORM); a datetime may come
+        out in the database's own form (SQLite's text), and each call's is put in that form."""
+        for position, placeholder in enumerate(self.placeholders):
+            if type(param) is type(placeholder) and param == placeholder:
+                return position
+            if isinstance(placeholder, datetime.datetime) and param == operations.adapt_datetimefield_value(placeholder):  # fmt: skip
+                return _Datetime(position)
+        return _Constant(param)
 
 
 class _PreparedCursor(psycopg.Cursor):

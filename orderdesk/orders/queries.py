@@ -6,6 +6,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connections, router
 from django.db.models import (
@@ -101,8 +102,19 @@ def tab_counts(merchant, search: str | Search = "") -> dict[str, int]:
             counts[status] = MatchCount(min(found, SEARCH_COUNT_CAP), capped=found > SEARCH_COUNT_CAP)
         return counts
     # Kept by the order actions, so a million orders are not counted on every page.
-    counts.update(OrderStatusCount.objects.for_merchant(merchant).values_list("status", "count"))
+    if merchant is not None:
+        using = router.db_for_read(OrderStatusCount)
+        counts.update(_tab_counts_of_merchant(getattr(merchant, "pk", merchant), using=using))
     return counts
+
+
+# Compiled once: on every page of the list, the ORM built and compiled it afresh.
+_tab_counts_of_merchant = CompiledOnce(
+    lambda merchant_id: OrderStatusCount.objects.filter(merchant_id=merchant_id).values_list(
+        "status", "count"
+    ),
+    987654321989,  # an id no merchant has
+)
 
 
 def _matches_by_status(matching: QuerySet[Order], statuses: list[str], *, listed: bool) -> dict[str, int]:
@@ -247,39 +259,36 @@ class TrackingPage:
     next_cursor: str | None
 
 
-# What an Order Tracking row shows (tracking_rows.RowMaker), read as plain values: a page of
-# model instances and their prefetched lines was most of the list's CPU.
-_ROW_FIELDS = (
-    "id",
-    "reference",
-    "status",
-    "customer_name",
-    "customer_phone",
-    "shipping_address",
-    "currency",
-    "total",
-    "payment_method",
-    "payment_status",
-    "shipping_option",
-    "processing_days",
-    "due_on",
-    "placed_at",
-    "dispatched_at",
-    "fulfilled_at",
-    "cancelled_at",
-    "refunded_total",
-    "vendor_credit_total",
-    "resend_cost_total",
-)
+class TrackingRow(NamedTuple):
+    """One order of an Order Tracking page as plain values, a tuple: the order's own columns
+    (_ROW_FIELDS), the store's flagged change (or ""), what its vendors charge (`vendor_cost`,
+    None unless asked for), its `lines` as (quantity, title, variant_title, unit_price) and the
+    merchant. `is_late` and `after_sales_cost` are the order's own rules."""
 
-
-class TrackingRow:
-    """One order of an Order Tracking page as plain values: the columns above, the store's
-    flagged change (or ""), what its vendors charge (`vendor_cost`, None unless asked for) and
-    its `lines` as (quantity, title, variant_title, unit_price). `is_late` and
-    `after_sales_cost` are the order's own rules."""
-
-    __slots__ = (*_ROW_FIELDS, "flagged_store_change", "vendor_cost", "lines", "merchant")
+    id: int
+    reference: str
+    status: str
+    customer_name: str
+    customer_phone: str
+    shipping_address: str
+    currency: str
+    total: Decimal
+    payment_method: str
+    payment_status: str
+    shipping_option: str
+    processing_days: int
+    due_on: datetime.date | None
+    placed_at: datetime.datetime
+    dispatched_at: datetime.datetime | None
+    fulfilled_at: datetime.datetime | None
+    cancelled_at: datetime.datetime | None
+    refunded_total: Decimal
+    vendor_credit_total: Decimal
+    resend_cost_total: Decimal
+    flagged_store_change: str
+    vendor_cost: Decimal | None
+    lines: list
+    merchant: Merchant
 
     is_late = Order.is_late
     after_sales_cost = Order.after_sales_cost
@@ -289,28 +298,42 @@ class TrackingRow:
         return self.id
 
 
-def _tracking_rows(values: list[tuple], merchant, *, with_costs: bool) -> list[TrackingRow]:
-    rows = []
-    for value in values:
-        row = TrackingRow()
-        for name, field in zip(_ROW_FIELDS, value, strict=False):
-            setattr(row, name, field)
-        row.flagged_store_change = value[len(_ROW_FIELDS)] or ""
-        row.vendor_cost = value[len(_ROW_FIELDS) + 1] if with_costs else None
-        row.lines = []
-        row.merchant = merchant
-        rows.append(row)
-    if rows:
-        by_order = {row.id: row.lines for row in rows}
-        # The lines of the page's orders in one query, in the order they were recorded.
-        lines = (
-            OrderLine.objects.filter(order_id__in=list(by_order))
-            .order_by("id")
-            .values_list("order_id", "quantity", "title", "variant_title", "unit_price")
+# The order's own columns of a row, read as plain values (tracking_rows.RowMaker writes the row):
+# a page of model instances and their prefetched lines was most of the list's CPU.
+_ROW_FIELDS = TrackingRow._fields[: TrackingRow._fields.index("flagged_store_change")]
+
+
+def _tracking_rows(values: list[tuple], merchant, *, with_costs: bool, using: str) -> list[TrackingRow]:
+    """The page's rows (each the columns of _ROW_FIELDS, the flagged change, and the vendors' cost
+    when asked for) with their lines, read in one more query."""
+    lines_of = {value[0]: [] for value in values}
+    if lines_of:
+        # The lines of the page's orders in the order they were recorded.
+        for order_id, *line in _lines_of_orders(len(lines_of))(*lines_of, using=using):
+            lines_of[order_id].append(line)
+    flagged_at = len(_ROW_FIELDS)
+    make = TrackingRow._make
+    if with_costs:
+        return [make((*value[:flagged_at], value[flagged_at] or "", value[flagged_at + 1], lines_of[value[0]], merchant)) for value in values]  # fmt: skip
+    return [make((*value[:flagged_at], value[flagged_at] or "", None, lines_of[value[0]], merchant)) for value in values]  # fmt: skip
+
+
+def _lines_of_orders(count: int) -> CompiledOnce:
+    """The read of `count` orders' lines, compiled once per count (at most a page's size)."""
+    read = _LINES_OF_ORDERS.get(count)
+    if read is None:
+        read = _LINES_OF_ORDERS[count] = CompiledOnce(
+            lambda *order_ids: (
+                OrderLine.objects.filter(order_id__in=order_ids)
+                .order_by("id")
+                .values_list("order_id", "quantity", "title", "variant_title", "unit_price")
+            ),
+            *range(-count, 0),  # ids no order has
         )
-        for order_id, *line in lines:
-            by_order[order_id].append(line)
-    return rows
+    return read
+
+
+_LINES_OF_ORDERS: dict[int, CompiledOnce] = {}
 
 
 def matching_search(merchant, search: str) -> Q:
@@ -367,11 +390,63 @@ def order_tracking_page(
 
     A cursor that cannot be read starts from the first page.
     """
-    orders = (
-        Order.objects.for_merchant(merchant)
-        .filter(status=status)
-        .filter(search.match if isinstance(search, Search) else matching_search(merchant, search))
-    )
+    if merchant is None:
+        return TrackingPage(orders=[], next_cursor=None)
+    merchant_id, using = getattr(merchant, "pk", merchant), router.db_for_read(Order)
+    position = _read_cursor(after)
+    # (placed_at, placed_at, placed_at, id): the cursor's time goes into three conditions.
+    cursor = () if position is None else (position[0],) * 3 + (position[1],)
+    search = search if isinstance(search, Search) else Search.of(merchant, search)
+    if search.text:
+        # A search's filter differs from one search to the next: built by the ORM each time.
+        values = list(
+            _tab_page_query(
+                merchant_id,
+                status,
+                *cursor,
+                oldest_first=oldest_first,
+                with_costs=with_costs,
+                size=size,
+                match=search.match,
+            )
+        )
+    else:
+        shape = (oldest_first, bool(cursor), with_costs, size)
+        read = _TAB_PAGES.get(shape)
+        if read is None:
+            read = _TAB_PAGES[shape] = CompiledOnce(
+                lambda *arguments: _tab_page_query(
+                    *arguments, oldest_first=oldest_first, with_costs=with_costs, size=size
+                ),
+                *(_TAB_PAGE_PLACEHOLDERS if cursor else _TAB_PAGE_PLACEHOLDERS[:2]),
+            )
+        # str(): a status given as Order.Status is passed to the database as its value.
+        values = read(merchant_id, str(status), *cursor, using=using)
+    # One row more than the page was read: whether there is a next page.
+    rows = _tracking_rows(values[:size], merchant, with_costs=with_costs, using=using)
+    if len(values) <= size:
+        return TrackingPage(orders=rows, next_cursor=None)
+    last = rows[-1]
+    return TrackingPage(orders=rows, next_cursor=_write_cursor(last.placed_at, last.pk))
+
+
+def _tab_page_query(
+    merchant_id: int,
+    status: str,
+    *cursor,
+    oldest_first: bool,
+    with_costs: bool,
+    size: int,
+    match: Q | None = None,
+) -> QuerySet:
+    """A page of one tab (and one more row) as values: _ROW_FIELDS, the store's flagged change,
+    and the vendors' cost `with_costs`; after `cursor` (placed_at three times, then the id) if
+    given. Without a search it is compiled once per shape (_TAB_PAGES)."""
+    # The merchant is known; joining it would lead SQLite's planner off the tab's index.
+    orders = Order.objects.filter(merchant_id=merchant_id, status=status)
+    if match is not None:
+        orders = orders.filter(match)
+    # A store's flagged change marks the row: joined (values through the link), no query per row.
     columns = [*_ROW_FIELDS, "store_link__flagged_change"]
     if with_costs:
         # What the order's vendors charge (the allocated lines' snapshots), for the margin column:
@@ -379,29 +454,34 @@ def order_tracking_page(
         orders = orders.annotate(vendor_cost=_VENDOR_COST)
         columns.append("vendor_cost")
     orders = orders.order_by("placed_at", "id") if oldest_first else orders.order_by("-placed_at", "-id")
-    position = _read_cursor(after)
-    if position is not None:
-        placed_at, order_id = position
+    if cursor:
+        bound, beyond, tied, order_id = cursor
         # The bound on placed_at alone is what the tab's index can seek to; without it PostgreSQL
         # reads the OR as a filter and walks every row before the cursor (700,000 of a million
         # orders deep in the Fulfilled tab). The OR then only breaks ties.
         if oldest_first:
             orders = orders.filter(
-                Q(placed_at__gte=placed_at),
-                Q(placed_at__gt=placed_at) | Q(placed_at=placed_at, id__gt=order_id),
+                Q(placed_at__gte=bound), Q(placed_at__gt=beyond) | Q(placed_at=tied, id__gt=order_id)
             )
         else:
             orders = orders.filter(
-                Q(placed_at__lte=placed_at),
-                Q(placed_at__lt=placed_at) | Q(placed_at=placed_at, id__lt=order_id),
+                Q(placed_at__lte=bound), Q(placed_at__lt=beyond) | Q(placed_at=tied, id__lt=order_id)
             )
-    # A store's flagged change marks the row: joined (values through the link), no query per row.
-    # The merchant is known; joining it would lead SQLite's planner off the tab's index.
-    rows = _tracking_rows(list(orders.values_list(*columns)[: size + 1]), merchant, with_costs=with_costs)
-    if len(rows) <= size:
-        return TrackingPage(orders=rows, next_cursor=None)
-    last = rows[size - 1]
-    return TrackingPage(orders=rows[:size], next_cursor=_write_cursor(last.placed_at, last.pk))
+    return orders.values_list(*columns)[: size + 1]
+
+
+# Values no merchant, status, order or cursor has, one for each parameter of a tab's page.
+_TAB_PAGE_PLACEHOLDERS = (
+    987654321988,
+    "no-status-is-called-this",
+    datetime.datetime(1901, 2, 3, 4, 5, 6, 1, tzinfo=datetime.UTC),
+    datetime.datetime(1901, 2, 3, 4, 5, 6, 2, tzinfo=datetime.UTC),
+    datetime.datetime(1901, 2, 3, 4, 5, 6, 3, tzinfo=datetime.UTC),
+    987654321987,
+)
+# A tab's page without a search, compiled once for each (oldest_first, after a cursor,
+# with_costs, size): the ORM built and compiled it on every page, more CPU than running it.
+_TAB_PAGES: dict[tuple, CompiledOnce] = {}
 
 
 def _vendor_cost_of_order():

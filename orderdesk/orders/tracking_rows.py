@@ -11,10 +11,11 @@ same text a person sees.
 from __future__ import annotations
 
 import datetime
+from functools import lru_cache
 from html import escape
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 
@@ -89,6 +90,17 @@ def _button_maker(to: str, label: str, style: str, opens_dialog: bool):
     return lambda url: f'<a class="{style}" href="{url}">{icon}{label}</a>'
 
 
+@lru_cache(maxsize=32)
+def _labels_and_months(language: str | None) -> tuple[dict, dict]:
+    """The choices' labels (escaped) and month names in one language, looked up once per process
+    (get_FOO_display and the date filter look them up again for every value)."""
+    labels = {
+        field: {value: escape(str(label)) for value, label in Order._meta.get_field(field).flatchoices}
+        for field in ("status", "payment_method", "payment_status")
+    }
+    return labels, {number: str(name).title() for number, name in MONTHS_3.items()}
+
+
 class RowMaker:
     """Renders the rows of one page for one person: `RowMaker(...).render(rows)`, each row a
     queries.TrackingRow (plain values, not a model instance).
@@ -111,13 +123,7 @@ class RowMaker:
         self._detail_url_start = detail_url_start
         self._today = today
         self._placeable = placeable
-        # Labels and month names looked up once a page (get_FOO_display and the date filter
-        # look them up again for every value); escaped once.
-        self._labels = {
-            field: {value: escape(str(label)) for value, label in Order._meta.get_field(field).flatchoices}
-            for field in ("status", "payment_method", "payment_status")
-        }
-        self._months = {number: str(name).title() for number, name in MONTHS_3.items()}
+        self._labels, self._months = _labels_and_months(translation.get_language())
         self._zone = timezone.get_current_timezone()
 
     def _label(self, field: str, value: str) -> str:
@@ -150,7 +156,7 @@ class RowMaker:
         due = due_note(order, self._today)
         late = order.is_late(self._today)
         cost = order.vendor_cost
-        phone = order.customer_phone
+        phone = escape(order.customer_phone)
         address = order.shipping_address
         return _ROW.format(
             late_class=" is-late" if late else "",
@@ -164,11 +170,7 @@ class RowMaker:
             late_badge='<span class="badge badge-late">Late</span>' if late else "",
             store_change_badge=_STORE_CHANGE if order.flagged_store_change else "",
             customer_name=escape(order.customer_name),
-            phone=(
-                f'<p><a class="phone" href="tel:{escape(phone)}">{escape(phone)}</a></p>\n      '
-                if phone
-                else ""
-            ),
+            phone=(f'<p><a class="phone" href="tel:{phone}">{phone}</a></p>\n      ' if phone else ""),
             address=f'<p class="address">{escape(address)}</p>\n      ' if address else "",
             lines=self._lines(order),
             total=escape(format_money(order.total, order.currency)),

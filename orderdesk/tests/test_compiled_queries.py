@@ -1,6 +1,7 @@
 """CompiledOnce: a query compiled by the ORM once, run with each call's values into the same
 instances the ORM makes."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -138,3 +139,34 @@ def test_a_prepared_compiled_read_runs_on_sqlite_as_any_other():
     actor = owner_actor()
     compiled = CompiledOnce(_memberships, 987654321987, prepared=True)
     assert compiled(actor.user.pk) == list(_memberships(actor.user.pk))
+
+
+def test_a_values_list_is_read_as_the_orms_tuples_with_a_datetime_given_in_the_databases_form():
+    from orderdesk.orders.models import Order
+    from orderdesk.orders.tests.factories import pending_order
+
+    actor = owner_actor()
+    first = datetime.datetime(2026, 3, 4, 10, 0, 0, 123456, tzinfo=datetime.UTC)
+    orders = [pending_order(actor, placed_at=first + datetime.timedelta(hours=n)) for n in range(3)]
+    middle = orders[1].placed_at
+
+    def placed_until(merchant_id, moment):
+        return (
+            Order.objects.filter(merchant_id=merchant_id, placed_at__lte=moment)
+            .order_by("-placed_at", "-id")
+            .values_list("id", "reference", "total", "placed_at", "due_on")[:2]
+        )
+
+    compiled = CompiledOnce(placed_until, 987654321987, datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC))
+    for moment in (middle, orders[2].placed_at, middle - datetime.timedelta(days=1)):
+        got = compiled(actor.merchant.pk, moment)
+        assert got == list(placed_until(actor.merchant.pk, moment))
+        assert all(type(row) is tuple for row in got)
+    assert [row[0] for row in compiled(actor.merchant.pk, middle)] == [orders[1].pk, orders[0].pk]
+
+
+def test_a_flat_values_list_is_refused():
+    with pytest.raises(ValueError, match="values_list"):
+        CompiledOnce(
+            lambda user_id: Membership.objects.filter(user_id=user_id).values_list("pk", flat=True), 98765
+        )(1)

@@ -3,6 +3,7 @@ Tracking's rows are plain values, the vendors' cost is one SQL subquery, and the
 lines, timeline, shipment lines and tracking events are compiled once and run with each order's
 id. Each is held here to what the ORM's own form of the query answers."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -134,3 +135,47 @@ def test_the_order_page_read_compiled_once_finds_nothing_outside_the_merchant_or
         with pytest.raises(Order.DoesNotExist):
             queries.order_for_page(merchant, order_id)
     assert queries.order_for_page(owner.merchant.pk, mine.pk).pk == mine.pk
+
+
+@pytest.mark.parametrize("oldest_first", [False, True])
+@pytest.mark.parametrize("with_costs", [False, True])
+def test_a_tabs_pages_compiled_once_are_what_the_orm_reads_cursor_after_cursor(
+    owner, oldest_first, with_costs
+):
+    first = datetime.datetime(2026, 3, 4, 10, 0, 0, 654321, tzinfo=datetime.UTC)
+    for n in range(7):
+        pending_order(owner, placed_at=first + datetime.timedelta(minutes=n))
+    pending_order(owner, placed_at=first + datetime.timedelta(minutes=3))  # a tie, broken by id
+    dispatched_order(owner, placed_at=first)  # another tab
+
+    seen, after = [], None
+    while True:
+        page = queries.order_tracking_page(
+            owner.merchant,
+            status=Order.Status.PENDING,
+            oldest_first=oldest_first,
+            after=after,
+            size=3,
+            with_costs=with_costs,
+        )
+        position = queries._read_cursor(after)
+        cursor = () if position is None else (position[0],) * 3 + (position[1],)
+        orm = queries._tab_page_query(
+            owner.merchant.pk,
+            Order.Status.PENDING,
+            *cursor,
+            oldest_first=oldest_first,
+            with_costs=with_costs,
+            size=3,
+        )
+        n = len(queries._ROW_FIELDS)
+        expected = [(*value[:n], value[n] or "", value[n + 1] if with_costs else None) for value in orm]
+        assert [(*row[:n], row.flagged_store_change, row.vendor_cost) for row in page.orders] == expected[:3]
+        assert (page.next_cursor is None) == (len(expected) <= 3)
+        seen += [row.pk for row in page.orders]
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    pending = Order.objects.for_merchant(owner.merchant).filter(status=Order.Status.PENDING)
+    ordering = ("placed_at", "id") if oldest_first else ("-placed_at", "-id")
+    assert seen == list(pending.order_by(*ordering).values_list("id", flat=True))

@@ -27,13 +27,15 @@ def tracking_export_links(context) -> list[dict]:
     request, choice = context["request"], context.get("choice") or {}
     query = {key: request.GET[key] for key in TRACKING_FILTERS if request.GET.get(key)}
     query.update({"status": choice.get("status"), "q": choice.get("search")})
-    query = {key: value for key, value in query.items() if value}
+    # Encoded once for the page's links (Order Tracking renders them on every page), after each
+    # link's own kind and format.
+    query = urlencode({key: value for key, value in query.items() if value})
     url = reverse("reports:export")
     return [
         {
             "label": kind.label,
             **{
-                file_format: f"{url}?{urlencode({'kind': kind.value, 'file_format': file_format, **query})}"
+                file_format: f"{url}?kind={kind.value}&file_format={file_format}{'&' if query else ''}{query}"
                 for file_format in Export.Format.values
             },
         }
