@@ -40,7 +40,7 @@ TRACKING_TABS = [
 
 
 def orders_in_tab(merchant, status: str) -> QuerySet[Order]:
-    """One Order Tracking tab, newest first (served by the order_tracking_tab index)."""
+    """One Order Tracking tab, newest first (served by the order_tracking_tab_covering index)."""
     return Order.objects.for_merchant(merchant).filter(status=status).order_by("-placed_at", "-id")
 
 
