@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from orderdesk.covering_index import CoveringIndex
 from orderdesk.money import MONEY
 from orderdesk.tenancy import MerchantOwned, MerchantScopedQuerySet
 
@@ -114,11 +115,11 @@ class Order(MerchantOwned):
         ]
         indexes = [
             # Order Tracking: one status tab, newest first, keyset on (placed_at, id). It also
-            # holds what a search reads (PostgreSQL; SQLite has no INCLUDE), so a tab's capped
-            # match count walks the index alone, without reading the orders.
-            models.Index(
+            # holds what a search reads (PostgreSQL), so a tab's capped match count walks the
+            # index alone, without reading the orders.
+            CoveringIndex(
                 fields=["merchant", "status", "-placed_at", "-id"],
-                include=["reference", "customer_name", "customer_phone"],
+                covers=["reference", "customer_name", "customer_phone"],
                 name="order_tracking_tab_covering",
             ),
             # Late-order alerts: pending orders by due date.

@@ -2,11 +2,13 @@
 
 The new index is built first, then the old one (same keys, nothing more) dropped, both
 CONCURRENTLY on PostgreSQL: the release still serving keeps its index scans throughout, and
-neither step stops writes. SQLite has no INCLUDE; there it is the same index under a new name.
+neither step stops writes. SQLite has no INCLUDE: there it is the same index under a new name
+(see CoveringIndex).
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
+from orderdesk.covering_index import CoveringIndex
 from orderdesk.migration_operations import (
     AddIndexConcurrentlyWherePossible,
     RemoveIndexConcurrentlyWherePossible,
@@ -24,9 +26,9 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrentlyWherePossible(
             model_name="order",
-            index=models.Index(
+            index=CoveringIndex(
                 fields=["merchant", "status", "-placed_at", "-id"],
-                include=["reference", "customer_name", "customer_phone"],
+                covers=("reference", "customer_name", "customer_phone"),
                 name="order_tracking_tab_covering",
             ),
         ),
