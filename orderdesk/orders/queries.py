@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 from django.db import connections, router
 from django.db.models import (
-    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -42,7 +41,7 @@ TRACKING_TABS = [
 
 
 def orders_in_tab(merchant, status: str) -> QuerySet[Order]:
-    """One Order Tracking tab, newest first (served by the order_tracking_tab index)."""
+    """One Order Tracking tab, newest first (served by the order_tracking_tab_covering index)."""
     return Order.objects.for_merchant(merchant).filter(status=status).order_by("-placed_at", "-id")
 
 
@@ -70,23 +69,26 @@ class MatchCount(int):
 @dataclass(frozen=True)
 class Search:
     """What the merchant typed, worked out once for the page and its tab counts: the orders'
-    filter, and the ids a whole reference or phone number found (None when it was not one)."""
+    filter, and the orders a whole reference or phone number found (None when it was not one):
+    their ids and how many of them each status holds."""
 
     text: str
     match: Q
     ids: tuple[int, ...] | None = None
+    found_by_status: dict[str, int] | None = None
 
     @classmethod
     def of(cls, merchant, text: str) -> Search:
         text = (text or "").strip()
         if not text:
             return cls(text, Q())
-        ids = _whole_reference_or_phone_ids(merchant, text)
-        if ids is None:
+        found = _whole_reference_or_phone(merchant, text)
+        if found is None:
             return cls(text, _partial_match(text))
-        if len(ids) > _EXACT_MATCH_LIMIT:  # only a phone number repeats
+        if len(found) > _EXACT_MATCH_LIMIT:  # only a phone number repeats
             return cls(text, Q(customer_phone=normalize_phone(text)))
-        return cls(text, Q(pk__in=ids), tuple(ids))
+        ids = tuple(order_id for order_id, _ in found)
+        return cls(text, Q(pk__in=ids), ids, dict(Counter(status for _, status in found)))
 
 
 def tab_counts(merchant, search: str | Search = "") -> dict[str, int]:
@@ -97,9 +99,14 @@ def tab_counts(merchant, search: str | Search = "") -> dict[str, int]:
     if not isinstance(search, Search):
         search = Search.of(merchant, search)
     if search.text:
-        matching = Order.objects.for_merchant(merchant).filter(search.match)
-        for status, found in _matches_by_status(matching, statuses, listed=search.ids is not None).items():
-            counts[status] = MatchCount(min(found, SEARCH_COUNT_CAP), capped=found > SEARCH_COUNT_CAP)
+        if search.found_by_status is not None:
+            # The orders a whole reference or phone number found were read with their status.
+            found = search.found_by_status
+        else:
+            found = _capped_matches_by_status(merchant, search.match, statuses)
+        for status in statuses:
+            count = found.get(status, 0)
+            counts[status] = MatchCount(min(count, SEARCH_COUNT_CAP), capped=count > SEARCH_COUNT_CAP)
         return counts
     # Kept by the order actions, so a million orders are not counted on every page.
     if merchant is not None:
@@ -117,16 +124,42 @@ _tab_counts_of_merchant = CompiledOnce(
 )
 
 
-def _matches_by_status(matching: QuerySet[Order], statuses: list[str], *, listed: bool) -> dict[str, int]:
-    """How many orders of each status match, each counted no further than SEARCH_COUNT_CAP + 1."""
-    if listed:  # the few orders a whole reference or phone number found: grouped in one query
-        return dict(matching.order_by().values_list("status").annotate(found=Count("pk")))
-    # Each tab's count stops at the cap: one short walk of the tab's index, however common the name.
-    capped = [matching.filter(status=status).values_list("status", flat=True)[: SEARCH_COUNT_CAP + 1] for status in statuses]  # fmt: skip
-    if connections[matching.db].features.supports_slicing_ordering_in_compound:
-        # One round trip for every tab (PostgreSQL); SQLite refuses a LIMIT inside a UNION.
-        return Counter(capped[0].union(*capped[1:], all=True))
-    return {status: walk.count() for status, walk in zip(statuses, capped, strict=True)}
+# Stands for the status in the one compiled branch of the capped counts; no search makes it.
+_ANY_STATUS = "\x00any status"
+
+
+def _capped_matches_by_status(merchant, match: Q, statuses: list[str]) -> dict[str, int]:
+    """How many orders of each status match, each counted no further than SEARCH_COUNT_CAP + 1,
+    in one statement: per status a COUNT over a LIMITed walk of its tab, joined by UNION ALL.
+
+    Each walk reads the tab's index alone on PostgreSQL (order_tracking_tab_covering holds the
+    searched columns), however common the name. The walk is compiled by the ORM once and
+    repeated with each status; the LIMIT sits in a subquery, which SQLite accepts too (it
+    refuses one inside a UNION's own SELECTs)."""
+    if merchant is None:
+        return {}
+    walk = (
+        Order.objects.for_merchant(merchant)
+        .filter(match, status=_ANY_STATUS)
+        # In the tab's order: PostgreSQL walks the tab's index, never the table, even in the
+        # Fulfilled tab that holds most orders.
+        .order_by("-placed_at", "-id")
+        .values("pk")
+    )
+    using = walk.db
+    sql, params = walk[: SEARCH_COUNT_CAP + 1].query.get_compiler(using).as_sql()
+    if params.count(_ANY_STATUS) != 1:
+        raise ValueError(f"The capped count's walk must take its status once: {params!r}")
+    at = params.index(_ANY_STATUS)
+    # Each count labelled with its status (typed: a bare parameter has no type for PostgreSQL).
+    each = "SELECT CAST(%s AS VARCHAR(20)), COUNT(*) FROM ({}) capped_{}"
+    statement = " UNION ALL ".join(each.format(sql, n) for n in range(len(statuses)))
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            statement,
+            [value for status in statuses for value in (status, *params[:at], status, *params[at + 1 :])],
+        )
+        return dict(cursor.fetchall())
 
 
 # An id no order has: the one parameter of the order page's queries compiled once (below).
@@ -358,21 +391,21 @@ def _partial_match(text: str) -> Q:
 _EXACT_MATCH_LIMIT = 1000
 
 
-def _whole_reference_or_phone_ids(merchant, text: str) -> list[int] | None:
-    """The ids of the orders whose whole reference or whole phone number is `text` (up to one
-    past _EXACT_MATCH_LIMIT); None when there are none.
+def _whole_reference_or_phone(merchant, text: str) -> list[tuple[int, str]] | None:
+    """The id and status of each order whose whole reference or whole phone number is `text`
+    (up to one past _EXACT_MATCH_LIMIT); None when there are none.
 
     Each column is looked up in its own index and the two joined by UNION: an OR of the two
     makes SQLite walk every order of the merchant.
     """
     mine = Order.objects.for_merchant(merchant)
-    by_reference = mine.filter(reference__in={text, text.upper()}).values_list("id", flat=True)
+    by_reference = mine.filter(reference__in={text, text.upper()}).values_list("id", "status")
     try:
         phone = normalize_phone(text)
     except ValueError:  # not a whole phone number; still a name or reference
         lookups = by_reference
     else:
-        lookups = by_reference.union(mine.filter(customer_phone=phone).values_list("id", flat=True))
+        lookups = by_reference.union(mine.filter(customer_phone=phone).values_list("id", "status"))
     return list(lookups[: _EXACT_MATCH_LIMIT + 1]) or None
 
 
