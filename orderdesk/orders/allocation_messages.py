@@ -29,6 +29,8 @@ from orderdesk.notifications.models import Notification
 from orderdesk.notifications.topics import Composed, register_topic
 
 TOPIC = "vendor.allocated"
+# A digest's idempotency key: this, the vendor's id, ":" and its lowest new shipment id (or a key given).
+KEY_PREFIX = "vendor-allocation:"
 
 
 def queue_allocation_digests(shipments, *, merchant_id: int, key: str = "") -> list[Notification]:
@@ -46,7 +48,7 @@ def queue_allocation_digests(shipments, *, merchant_id: int, key: str = "") -> l
                 audience=Notification.Audience.VENDOR,
                 recipient=given[0].vendor_email,
                 # The lowest new shipment id names the placement for this vendor, once ever.
-                idempotency_key=f"vendor-allocation:{vendor_id}:{key or min(s.pk for s in given)}",
+                idempotency_key=f"{KEY_PREFIX}{vendor_id}:{key or min(s.pk for s in given)}",
                 merchant_id=merchant_id,
                 about_type="vendor",
                 about_id=str(vendor_id),
@@ -104,7 +106,7 @@ def _digest_statement() -> tuple[str, tuple]:
     per_row = {
         "about_id": f"s.{vendor}::text",
         "recipient": "e.email",
-        "idempotency_key": f"'vendor-allocation:' || s.{vendor} || ':' || min(s.{pk})",
+        "idempotency_key": f"'{KEY_PREFIX}' || s.{vendor} || ':' || min(s.{pk})",
         "payload": f"jsonb_build_object('vendor_id', s.{vendor}, 'shipment_ids', jsonb_agg(s.{pk} ORDER BY s.{pk}))",
     }
     given = {"merchant_id": _MERCHANT, "created_at": _NOW, "next_attempt_at": _NOW}
