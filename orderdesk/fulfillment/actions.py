@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -541,8 +542,22 @@ class OrderAllocation:
     already_shipped: dict[int, int] | None = None
 
 
+@dataclass
+class WrittenBeside:
+    """Rows of the caller's written by the allocation's one PostgreSQL statement (the vendors'
+    digests in the outbox, see orders.allocation_messages): `sql` is an INSERT … SELECT that
+    reads the new shipments from `s` (Fulfillment's id, order, vendor, merchant and status
+    columns) and returns one bigint column; `params` are its parameters. Its text should be the
+    same on every call: the statement is prepared once per connection. After the write,
+    `returned` holds what it returned."""
+
+    sql: str
+    params: list
+    returned: list[int] = field(default_factory=list)
+
+
 def allocate_unshipped_units_of_orders(
-    batch: Sequence[OrderAllocation], *, by: Actor
+    batch: Sequence[OrderAllocation], *, by: Actor, beside: WrittenBeside | None = None
 ) -> list[list[Fulfillment]]:
     """For each order, one Pending shipment per vendor holding the units of its lines not yet in
     any shipment, each line with its cost snapshot; for many orders of one merchant at once (a
@@ -555,8 +570,13 @@ def allocate_unshipped_units_of_orders(
     order's shipments takes it first, so no other can add units meanwhile). A line with no
     unit left is skipped; a line of another order is refused (InvalidShipment). Returns each
     order's new shipments, in batch order, each with `units` set (NotAllowed).
+
+    `beside` (PostgreSQL only: SQLite has no data-modifying WITH) joins the caller's rows to
+    that one statement when there are shipments to write; with none it is not run.
     """
     ensure_can(by, Permission.UPDATE_SHIPMENTS)
+    if beside is not None and connection.vendor != "postgresql":
+        raise ValueError("Rows written beside the allocation need PostgreSQL's data-modifying WITH.")
     parts_of: list[dict[int, list[tuple[VendorAllocation, int]]]] = []
     for wanted in batch:
         order = wanted.order
@@ -604,8 +624,12 @@ def allocate_unshipped_units_of_orders(
     for shipment in shipments:
         new_per_vendor[shipment.vendor_id] = new_per_vendor.get(shipment.vendor_id, 0) + 1
     text = f"Allocated by {by.display_name}"
-    write = _write_allocation_at_once if connection.vendor == "postgresql" else _write_allocation
-    event_ids = write(shipments, parts, new_per_vendor, now=now, text=text)
+    if connection.vendor == "postgresql":
+        event_ids = _write_allocation_at_once(
+            shipments, parts, new_per_vendor, now=now, text=text, beside=beside
+        )
+    else:
+        event_ids = _write_allocation(shipments, parts, new_per_vendor, now=now, text=text)
     publish_webhook_events(
         [
             PublishedEvent(
@@ -652,7 +676,7 @@ def _write_allocation(shipments, parts, new_per_vendor, *, now, text) -> list[in
     )
 
 
-def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) -> list[int]:
+def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text, beside=None) -> list[int]:
     """What _write_allocation writes, in one PostgreSQL statement (data-modifying WITH): the
     shipments' INSERT … RETURNING feeds their lines' and tracking events' INSERTs, beside the
     counts' upsert. Allocation runs inside every paid order's transaction when auto-processing
@@ -661,7 +685,9 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) ->
     The rows go as arrays (unnest), a parameter per column whatever the batch's size: the
     statement's text is the same for every batch (psycopg parses it once, not once per call as
     it does past 50 parameters), and no batch is split for the parameter limit. What all the
-    batch's shipments share (merchant, status, creator, time, every default) is given once."""
+    batch's shipments share (merchant, status, creator, time, every default) is given once.
+    It is a prepared statement (`_prepared_cursor`): planned once per connection, not per order;
+    `beside`'s rows (the vendors' digests) are written by it too."""
     attnames, _, converters = _insert_statement(Fulfillment, None, 1)
     first = shipments[0]
     shared = [first.__dict__[name] for name in attnames]
@@ -689,10 +715,16 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text) ->
         Status.PENDING,
         list(new_per_vendor),
         list(new_per_vendor.values()),
+        *(beside.params if beside is not None else ()),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_allocation_statement(), params)
-        written = {(order_id, vendor_id): (pk, event) for pk, order_id, vendor_id, event in cursor.fetchall()}
+    written = {}
+    with _prepared_cursor() as cursor:
+        cursor.execute(_allocation_statement(beside.sql if beside is not None else ""), params)
+        for pk, order_id, vendor_id, returned in cursor.fetchall():
+            if pk is None:  # a row of `beside`'s
+                beside.returned.append(returned)
+            else:
+                written[(order_id, vendor_id)] = (pk, returned)
     pk_attname = Fulfillment._meta.pk.attname
     event_ids = []
     for shipment in shipments:
@@ -708,14 +740,16 @@ _PER_SHIPMENT = ("order_id", "vendor_id")
 
 
 @functools.cache
-def _allocation_statement() -> str:
-    """The one statement of _write_allocation_at_once. Parameters: every column of a new
+def _allocation_statement(beside: str) -> str:
+    """The one statement of _write_allocation_at_once, with `beside` (WrittenBeside.sql) as a
+    last data-modifying part when given. Parameters: every column of a new
     shipment but its id, order and vendor (shared by the batch's shipments), then arrays of the
     shipments' orders and vendors; arrays of the lines' orders, vendors, order lines,
     quantities, unit and shipping costs (a line finds its shipment by order and vendor: one
     shipment per vendor per order); the tracking events' time and text; the merchant, the
-    status and arrays of vendors and their new shipments for the counts' upsert. Returns each
-    shipment's id, order, vendor and tracking event's id."""
+    status and arrays of vendors and their new shipments for the counts' upsert; then those of
+    `beside`. Returns each shipment's id, order, vendor and tracking event's id, then a row
+    (null, null, null, id) for each id `beside` returned."""
     quote = connection.ops.quote_name
     attnames = _insert_statement(Fulfillment, None, 1)[0]
 
@@ -757,9 +791,46 @@ def _allocation_statement() -> str:
         f"c AS (INSERT INTO {table(counts)} ({count_merchant}, {count_vendor}, {count_status}, {count}) "
         f"SELECT %s::bigint, w.v, %s::text, w.n FROM unnest(%s::bigint[], %s::integer[]) AS w (v, n) "
         f"ON CONFLICT ({count_merchant}, {count_vendor}, {count_status}) WHERE {count_vendor} IS NOT NULL "
-        f"DO UPDATE SET {count} = {table(counts)}.{count} + excluded.{count}) "
-        f"SELECT s.{pk}, s.{order}, s.{vendor}, t.{event_pk} FROM s JOIN t ON t.{event_shipment} = s.{pk}"
+        f"DO UPDATE SET {count} = {table(counts)}.{count} + excluded.{count})"
+        + (f", b (id) AS ({beside}) " if beside else " ")
+        + f"SELECT s.{pk}, s.{order}, s.{vendor}, t.{event_pk} FROM s JOIN t ON t.{event_shipment} = s.{pk}"
+        + (" UNION ALL SELECT NULL, NULL, NULL, b.id FROM b" if beside else "")
     )
+
+
+class _prepared_cursor:
+    """A cursor on Django's PostgreSQL connection that binds its parameters on the server and
+    prepares its statement at the first run, counted in Django's query log as Django's own
+    cursor is (Django's binds on the client and never prepares, so PostgreSQL plans the
+    statement again on every call). psycopg keeps what it prepared per connection, forgets it
+    (DEALLOCATE ALL) when a transaction rolls back and prepares it again at the next run.
+    Nothing is prepared while the connection's `prepare_threshold` is None: Django's default,
+    kept for poolers that cannot hold prepared statements; OPTIONS turn it on (in
+    DATABASE_URL: `?prepare_threshold=5`)."""
+
+    def __enter__(self):
+        import psycopg
+
+        connection.ensure_connection()
+        connection.validate_no_broken_transaction()
+        self._cursor = psycopg.Cursor(connection.connection)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._cursor.close()
+
+    def execute(self, sql: str, params) -> None:
+        started = time.monotonic()
+        try:
+            with connection.wrap_database_errors:
+                self._cursor.execute(sql, params, prepare=True)
+        finally:
+            if connection.queries_logged:
+                connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+    def fetchall(self) -> list[tuple]:
+        with connection.wrap_database_errors:
+            return self._cursor.fetchall()
 
 
 def _new_shipment(**values) -> Fulfillment:

@@ -2,24 +2,35 @@
 
 A placement (an order entering Order Tracking with auto-processing, or one click of Place
 on the Pending tab) queues one outbox row per vendor with a contact email, naming the
-shipments it was given; the worker writes the email from them when it sends it. The email
+shipments it was given; the worker writes the email from them when it sends it. On
+PostgreSQL that row is written by the allocation's own statement (`digests_beside`: its
+shipments are numbered there, and a second statement cost a round trip per paid order); on
+SQLite by `queue_allocation_digests` after it. The email
 says what to ship and where (orders, items, quantities, the vendor's SKU, the customer's
 name, address and phone) and never a price, total or cost.
 """
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
+from orderdesk.fulfillment.actions import WrittenBeside
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages
+from orderdesk.notifications.delivery import deliver_after_commit
 from orderdesk.notifications.errors import PermanentFailure
 from orderdesk.notifications.models import Notification
 from orderdesk.notifications.topics import Composed, register_topic
 
 TOPIC = "vendor.allocated"
+# A digest's idempotency key: this, the vendor's id, ":" and its lowest new shipment id (or a key given).
+KEY_PREFIX = "vendor-allocation:"
 
 
 def queue_allocation_digests(shipments, *, merchant_id: int, key: str = "") -> list[Notification]:
@@ -37,7 +48,7 @@ def queue_allocation_digests(shipments, *, merchant_id: int, key: str = "") -> l
                 audience=Notification.Audience.VENDOR,
                 recipient=given[0].vendor_email,
                 # The lowest new shipment id names the placement for this vendor, once ever.
-                idempotency_key=f"vendor-allocation:{vendor_id}:{key or min(s.pk for s in given)}",
+                idempotency_key=f"{KEY_PREFIX}{vendor_id}:{key or min(s.pk for s in given)}",
                 merchant_id=merchant_id,
                 about_type="vendor",
                 about_id=str(vendor_id),
@@ -46,6 +57,83 @@ def queue_allocation_digests(shipments, *, merchant_id: int, key: str = "") -> l
             for vendor_id, given in by_vendor.items()
         ]
     )
+
+
+def digests_beside(vendor_emails: dict[int, str], *, merchant_id: int) -> WrittenBeside | None:
+    """The rows queue_allocation_digests writes, as the allocation's PostgreSQL statement writes
+    them (fulfillment.actions.WrittenBeside): one per vendor of its new shipments that has a
+    contact email here (`vendor_emails`, vendor id → email), named by its lowest new shipment
+    id, skipped when that key is in the outbox already. None when no vendor has an email. Give
+    it to the allocation, then call `deliver_digests`."""
+    vendors = [(vendor_id, email) for vendor_id, email in vendor_emails.items() if email]
+    if not vendors:
+        return None
+    sql, slots = _digest_statement()
+    given = {_MERCHANT: merchant_id, _NOW: timezone.now()}
+    return WrittenBeside(
+        sql=sql,
+        params=[
+            *(given.get(value, value) if type(value) is _Slot else value for value in slots),
+            [vendor_id for vendor_id, _ in vendors],
+            [email for _, email in vendors],
+        ],
+    )
+
+
+def deliver_digests(digests: WrittenBeside | None) -> None:
+    """Send the digests the allocation wrote once its transaction commits (as queue_messages does)."""
+    if digests is not None:
+        deliver_after_commit(digests.returned)
+
+
+class _Slot(str):
+    """A parameter of _digest_statement given per call."""
+
+
+_MERCHANT, _NOW = _Slot("merchant"), _Slot("now")
+
+
+@functools.cache
+def _digest_statement() -> tuple[str, tuple]:
+    """The outbox's INSERT … SELECT of the digests from the new shipments `s`, and its
+    parameters but the last two: each the value every digest has on every call (topic,
+    audience, channel, every default) or a _Slot given per call (merchant, time). Then come
+    arrays of the vendors and their emails. It returns the rows' ids."""
+    quote = connection.ops.quote_name
+    shipment, meta = Fulfillment._meta, Notification._meta
+    pk, vendor = quote(shipment.pk.column), quote(shipment.get_field("vendor").column)
+    # The columns each digest has of its own, from its vendor's shipments.
+    per_row = {
+        "about_id": f"s.{vendor}::text",
+        "recipient": "e.email",
+        "idempotency_key": f"'{KEY_PREFIX}' || s.{vendor} || ':' || min(s.{pk})",
+        "payload": f"jsonb_build_object('vendor_id', s.{vendor}, 'shipment_ids', jsonb_agg(s.{pk} ORDER BY s.{pk}))",
+    }
+    given = {"merchant_id": _MERCHANT, "created_at": _NOW, "next_attempt_at": _NOW}
+    prototype = Notification(
+        topic=TOPIC,
+        audience=Notification.Audience.VENDOR,
+        channel=Notification.Channel.EMAIL,
+        about_type="vendor",
+    )
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values, slots = [], []
+    for f in fields:
+        if f.attname in per_row:
+            values.append(per_row[f.attname])
+            continue
+        # Typed: PostgreSQL takes an untyped parameter in a SELECT's list as text.
+        values.append(f"CAST(%s AS {f.cast_db_type(connection)})")
+        slots.append(given.get(f.attname) or f.get_db_prep_save(getattr(prototype, f.attname), connection))
+    key = quote(meta.get_field("idempotency_key").column)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(values)} FROM s "
+        f"JOIN unnest(%s::bigint[], %s::text[]) AS e (vendor, email) ON e.vendor = s.{vendor} "
+        f"GROUP BY s.{vendor}, e.email ORDER BY min(s.{pk}) "
+        f"ON CONFLICT ({key}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, tuple(slots)
 
 
 def compose_allocation_digest(notification: Notification) -> Composed:
