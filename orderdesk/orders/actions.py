@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
@@ -175,55 +176,55 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
     """
     ensure_can(by, Permission.RECORD_ORDERS)
     checked = _checked_order(new, by.merchant)
-    external_id, reference = checked.external_id, checked.reference
+    reference = checked.reference
+    numbered_last = _numbered_last(checked)
 
-    # The merchant row lock serializes recording per merchant, so the duplicate checks
-    # below cannot race with another import of the same store order. The order's webhook
-    # events and its shipments' are queued together just before the commit.
+    # The merchant's row lock hands out order numbers one at a time and serializes the making of
+    # customers; a refusal rolls its number back with the rest. An order numbered last takes it
+    # just before the commit (_number_order); any other takes it first, as the batched path and
+    # the store sync do. The order's webhook events and its shipments' are queued together just
+    # before the commit.
     with publishing_once():
-        # The merchant row is the lock that hands out order numbers one at a time: its number is
-        # taken with the lock (a refusal below rolls it back with the rest).
-        merchant, store = _locked_merchant_and_store(
-            by.merchant.pk, new.store_id, numbers=1 if reference is None else 0
+        merchant, store = _merchant_and_store(
+            by.merchant.pk, new.store_id, numbers=None if numbered_last else int(reference is None)
         )
         _ensure_variants_belong_to(merchant, checked.lines)
-        if external_id:
-            existing = (
-                Order.objects.filter(store=store, external_id=external_id)
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if existing:
-                raise DuplicateOrder(
-                    f"Order {external_id} from {store.name} is already recorded.",
-                    existing_order_id=existing,
-                )
-        if reference is None:
-            reference = f"{merchant.order_reference_prefix}-{merchant.last_order_number}"
-        elif Order.objects.for_merchant(merchant).filter(reference=reference).exists():
-            raise DuplicateOrder(f"Order reference {reference} is already taken.", field="reference")
-
+        customer = None
+        if numbered_last:
+            reference = _unnumbered_reference()
+        else:
+            if reference is None:
+                reference = f"{merchant.order_reference_prefix}-{merchant.last_order_number}"
+            customer = _customer_for(merchant, checked.customer)
         order = _order_row(
             checked,
             merchant=merchant,
             store=store,
-            customer=_customer_for(merchant, checked.customer),
+            customer=customer,
             reference=reference,
             paid=payment_confirmed,
         )
-        # Created in its final status: its tab counter moves once.
-        lines = _write_order_and_lines(order, checked.lines)
+        # Created in its final status: its tab counter moves once (with its number when numbered last).
+        # A store order or reference already recorded is refused by the unique constraints.
+        if not _insert_order(order, count=not numbered_last, or_nothing=not numbered_last):
+            raise _duplicate_of(checked, store, reference)
+        lines = _order_lines(order, checked.lines)
+        insert(lines)
         # What was written is what the order's webhook data and the API's answer show.
         _hold_related(order, lines=lines, fulfillments=[])
+        queued = None
+        if payment_confirmed and notify:
+            queued = queue_order_notifications(order, events.payment_verified_kind(order))
+        if numbered_last:
+            _number_order(order, merchant, checked.customer)
+        # Every event and shipment below shows the order's final reference.
         written = [events.order_placed_event(order, by=by, line_count=len(checked.lines))]
         if payment_confirmed:
             written.append(
                 events.payment_verified_event(order, by=by, status_before=Order.Status.AWAITING_PAYMENT)
             )
-            if notify:
-                queued = queue_order_notifications(order, written[-1].kind)
-                if queued:
-                    written.append(events.notifications_queued_event(order, by=by, notifications=queued))
+            if queued:
+                written.append(events.notifications_queued_event(order, by=by, notifications=queued))
         shipments = []
         if payment_confirmed and merchant.auto_processing and any(line.variant_id for line in checked.lines):
             # Auto-processing (the guide's default): hosted lines go to their vendors at once.
@@ -236,6 +237,25 @@ def record_order(new: NewOrder, *, by: Actor, payment_confirmed: bool = False, n
         else:
             _hold_related(order, events=written)
     return order
+
+
+def _numbered_last(checked: _CheckedOrder) -> bool:
+    """Whether the order takes its number (and the merchant's row lock) just before the commit,
+    not first: so that the merchant's writers wait for each other one statement and a commit,
+    not a whole recording. PostgreSQL only (SQLite takes one writer at a time whatever the
+    order), and only for an order no other can be a duplicate of. An order with a store
+    order id or a given reference takes the lock first: the batched path and the store sync hold
+    it while they write their orders, and an order written with the same key outside it, then
+    waiting for it, would deadlock with them. The invariant both keep: whoever writes an order's
+    store id or final reference holds the merchant's row lock, so reads under it see them all."""
+    return connection.vendor == "postgresql" and checked.external_id is None and checked.reference is None
+
+
+def _unnumbered_reference() -> str:
+    """The reference an order numbered last holds until it is numbered, in its own transaction:
+    unique, so that writers never wait on each other's, and never a reference one can give (those
+    are stripped of spaces)."""
+    return f" {uuid.uuid4().hex}"
 
 
 @dataclass
@@ -283,6 +303,8 @@ def record_orders(
                 result.refusal = refusal
         stores = _stores_for(merchant, {c.new.store_id for _, c in checked})
         known_variants = _variants_of(merchant, [line for _, c in checked for line in c.lines])
+        # Read under the merchant's lock, these see every store order id and final reference:
+        # whoever writes one holds that lock (record_order: see _numbered_last).
         taken_external = _recorded_external_ids(
             {
                 (stores[c.new.store_id].pk, c.external_id)
@@ -394,17 +416,24 @@ def _match_skus(merchant: Merchant, orders: Sequence[_CheckedOrder]) -> None:
 
 
 def _order_row(
-    checked: _CheckedOrder, *, merchant: Merchant, store, customer: Customer, reference: str, paid: bool
+    checked: _CheckedOrder,
+    *,
+    merchant: Merchant,
+    store,
+    customer: Customer | None,
+    reference: str,
+    paid: bool,
 ) -> Order:
     """The new order's row, unsaved: awaiting payment, or Pending and paid when `paid`. Its
-    merchant, store and customer are the instances given (events and messages read them)."""
+    merchant, store and customer are the instances given (events and messages read them); an
+    order numbered last gets its customer with its number."""
     new, details = checked.new, checked.customer
     order = new_row(
         Order,
         {
             "merchant_id": merchant.pk,
             "store_id": store.pk,
-            "customer_id": customer.pk,
+            "customer_id": customer.pk if customer is not None else None,
             "external_id": checked.external_id,
             "reference": reference,
             "customer_name": details.name,
@@ -855,32 +884,90 @@ def _write_lines(order: Order, lines: Sequence[LineInput]) -> None:
     insert_values(OrderLine, _LINE_COLUMNS, _line_rows(order, lines))
 
 
-def _write_order_and_lines(order: Order, lines: Sequence[LineInput]) -> list[OrderLine]:
-    """Write the new order, move its tab counter (it is created in its final status) and write
-    its lines; returns them. On PostgreSQL the order and its counter are one statement (a
-    data-modifying WITH); the lines stay a statement of their own, so each statement keeps few
-    enough parameters for psycopg to keep its parsing (at most 50), which cost more than the
-    round trip saved."""
-    if connection.vendor != "postgresql":
-        insert([order])
-        count_status_change(order.merchant_id, before=None, after=order.status)
-    else:
-        order_sql, order_params = insert_sql_of([order])
-        with connection.cursor() as cursor:
+def _insert_order(order: Order, *, count: bool, or_nothing: bool) -> bool:
+    """Write the new order and give it its id; with `count`, move its tab counter too (it is
+    created in its final status), in the same statement on PostgreSQL (a data-modifying WITH).
+    With `or_nothing` an order whose store order id or reference is taken is not written
+    (INSERT … ON CONFLICT DO NOTHING): returns False. The unique constraints decide, whoever
+    else is recording, and a refusal costs no read before the write."""
+    order_sql, order_params = insert_sql_of([order])
+    on_conflict = " ON CONFLICT DO NOTHING" if or_nothing else ""
+    counted_here = count and connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if counted_here:
             cursor.execute(
-                f"WITH {_q('c')} AS ({count_change_sql()} RETURNING 1) {order_sql} "
+                f"WITH {_q('c')} AS ({count_change_sql()} RETURNING 1) {order_sql}{on_conflict} "
                 f"RETURNING {_q('id')}, (SELECT count(*) FROM {_q('c')})",
                 [1, order.merchant_id, order.status, *order_params],
             )
-            order.pk, counted = cursor.fetchone()
-        order._state.adding = False
-        order._state.db = DEFAULT_DB_ALIAS
-        if not counted:
-            # The merchant's first order in this status: its counter row is made.
-            count_status_change(order.merchant_id, before=None, after=order.status)
-    written = _order_lines(order, lines)
-    insert(written)
-    return written
+        else:
+            cursor.execute(f"{order_sql}{on_conflict} RETURNING {_q('id')}", order_params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    order.pk = row[0]
+    order._state.adding = False
+    order._state.db = DEFAULT_DB_ALIAS
+    if count and not (counted_here and row[1]):
+        # Counted by the flush just before the commit, or the merchant's first order in this
+        # status, whose counter row is made.
+        count_status_change(order.merchant_id, before=None, after=order.status)
+    return True
+
+
+def _duplicate_of(checked: _CheckedOrder, store, reference: str) -> DomainError | IntegrityError:
+    """Why the order's INSERT wrote nothing: its store order is already recorded, or else its
+    reference is taken (the first found, as the refusals have always been checked)."""
+    if checked.external_id:
+        existing = (
+            Order.objects.filter(store=store, external_id=checked.external_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if existing:
+            return DuplicateOrder(
+                f"Order {checked.external_id} from {store.name} is already recorded.",
+                existing_order_id=existing,
+            )
+    if checked.reference:
+        return DuplicateOrder(f"Order reference {checked.reference} is already taken.", field="reference")
+    # A number the merchant had given an order by hand (as before, not a refusal a person can act on).
+    return IntegrityError(f"The order's reference {reference} is already taken.")
+
+
+def _number_order(order: Order, merchant: Merchant, details: CustomerDetails) -> None:
+    """PostgreSQL, an order written under a stand-in reference and without its customer: take
+    the merchant's row lock and its next order number, moving the order's tab counter, in one
+    statement; then, under the lock, find or make its customer and give the order both in one
+    more. Everything after holds the lock only until the commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(_number_sql(), [1, merchant.pk, 1, merchant.pk, order.status])
+        prefix, number, counted = cursor.fetchone()
+    merchant.order_reference_prefix, merchant.last_order_number = prefix, number
+    if not counted:
+        # The merchant's first order in this status: its counter row is made.
+        count_status_change(order.merchant_id, before=None, after=order.status)
+    order.reference = f"{prefix}-{number}"
+    customer = _customer_for(merchant, details, numbered=order)
+    order.customer_id = customer.pk
+    _ORDER_CUSTOMER.set_cached_value(order, customer)
+
+
+@functools.cache
+def _number_sql() -> str:
+    """The merchant's next order numbers and its row lock (params: numbers, merchant id), then
+    one status's counter moved (params: change, merchant id, status): the merchant's row is
+    locked before the counter's whatever order PostgreSQL runs the two in, as every writer of
+    the merchant locks them."""
+    quote = connection.ops.quote_name
+    counter = quote("last_order_number")
+    return (
+        f"WITH {quote('n')} AS (UPDATE {quote(Merchant._meta.db_table)} SET {counter} = {counter} + %s "
+        f"WHERE {quote('id')} = %s RETURNING {quote('order_reference_prefix')}, {counter}), "
+        f"{quote('c')} AS ({count_change_sql()} AND EXISTS (SELECT 1 FROM {quote('n')}) RETURNING 1) "
+        f"SELECT {quote('n')}.{quote('order_reference_prefix')}, {quote('n')}.{counter}, "
+        f"(SELECT count(*) FROM {quote('c')}) FROM {quote('n')}"
+    )
 
 
 def _hold_related(order: Order, **rows: list) -> None:
@@ -1030,13 +1117,14 @@ def _stores():
     return Order._meta.get_field("store").related_model
 
 
-def _locked_merchant_and_store(
-    merchant_id: int, store_id: int | None, *, numbers: int
+def _merchant_and_store(
+    merchant_id: int, store_id: int | None, *, numbers: int | None
 ) -> tuple[Merchant, object]:
-    """The merchant, its row locked by taking `numbers` order numbers from its counter (0: only
-    locked; `last_order_number` is then the last number taken), and the order's store (its manual
-    orders store when None). PostgreSQL answers in one statement, SQLite in two; a store not yet
-    made, or not the merchant's, takes the long way."""
+    """The merchant and the order's store (its manual orders store when None). With `numbers`,
+    the merchant's row locked by taking that many order numbers from its counter (0: only
+    locked; `last_order_number` is then the last number taken); None: read without a lock.
+    PostgreSQL answers in one statement, SQLite in two; a store not yet made, or not the
+    merchant's, takes the long way, under the lock (the store may be made)."""
     Store = _stores()  # noqa: N806
     by_name = store_id is None
     store_key = MANUAL_ORDERS_STORE if by_name else store_id
@@ -1045,7 +1133,12 @@ def _locked_merchant_and_store(
     store = None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and findable:
-            cursor.execute(_merchant_and_store_sql(by_name), [numbers, merchant_id, store_key])
+            if numbers is None:
+                cursor.execute(_merchant_and_store_sql(by_name, locked=False), [store_key, merchant_id])
+            else:
+                cursor.execute(
+                    _merchant_and_store_sql(by_name, locked=True), [numbers, merchant_id, store_key]
+                )
             row = cursor.fetchone()
             if row is None:
                 raise Merchant.DoesNotExist("Merchant matching query does not exist.")
@@ -1054,7 +1147,7 @@ def _locked_merchant_and_store(
             if row[split] is not None:
                 store = rows.instance(Store, row[split:])
         else:
-            cursor.execute(_counted_merchant_sql(), [numbers, merchant_id])
+            cursor.execute(_counted_merchant_sql(), [numbers or 0, merchant_id])
             row = cursor.fetchone()
             if row is None:
                 raise Merchant.DoesNotExist("Merchant matching query does not exist.")
@@ -1063,6 +1156,10 @@ def _locked_merchant_and_store(
                 cursor.execute(_store_sql(by_name), [merchant_id, store_key])
                 row = cursor.fetchone()
                 store = rows.instance(Store, row) if row is not None else None
+        if store is None and numbers is None and findable:
+            # The merchant's first manual order makes its store: under the lock, as every writer
+            # of the merchant's rows outside an order's own does.
+            cursor.execute(_counted_merchant_sql(), [0, merchant_id])
     if store is None:
         store = _store_for(merchant, store_id)
     return merchant, store
@@ -1091,17 +1188,23 @@ def _store_sql(by_name: bool) -> str:
 
 
 @functools.cache
-def _merchant_and_store_sql(by_name: bool) -> str:
-    """PostgreSQL: the merchant counted and locked (a data-modifying WITH) and its store, one row."""
+def _merchant_and_store_sql(by_name: bool, *, locked: bool) -> str:
+    """PostgreSQL: the merchant, counted and locked (a data-modifying WITH) or only read, and its
+    store, one row."""
     Store = _stores()  # noqa: N806
     quote = connection.ops.quote_name
     key = quote("name") if by_name else quote("id")
-    return (
-        f"WITH {quote('m')} AS ({_counted_merchant_sql()}) "
-        f"SELECT {rows.columns(Merchant, 'm')}, {rows.columns(Store, 's')} FROM {quote('m')} "
+    store_join = (
         f"LEFT JOIN {quote(Store._meta.db_table)} {quote('s')} "
         f"ON {quote('s')}.{quote('merchant_id')} = {quote('m')}.{quote('id')} AND {quote('s')}.{key} = %s"
     )
+    columns = f"{rows.columns(Merchant, 'm')}, {rows.columns(Store, 's')}"
+    if not locked:
+        return (
+            f"SELECT {columns} FROM {quote(Merchant._meta.db_table)} {quote('m')} {store_join} "
+            f"WHERE {quote('m')}.{quote('id')} = %s"
+        )
+    return f"WITH {quote('m')} AS ({_counted_merchant_sql()}) SELECT {columns} FROM {quote('m')} {store_join}"
 
 
 def _store_for(merchant: Merchant, store_id: int | None):
@@ -1117,11 +1220,14 @@ def _store_for(merchant: Merchant, store_id: int | None):
         raise InvalidOrder("That store does not exist.", field="store") from missing
 
 
-def _customer_for(merchant: Merchant, details: CustomerDetails) -> Customer:
+def _customer_for(merchant: Merchant, details: CustomerDetails, *, numbered: Order | None = None) -> Customer:
     """The merchant's customer with this phone (or else email; the oldest when several), created
     when new. Plain SQL, one statement on PostgreSQL (the lookup, and the INSERT when it found
     none), a lookup and maybe an INSERT on SQLite. The merchant row lock, held by the caller,
-    keeps two orders of one new customer from both creating it."""
+    keeps two orders of one new customer from both creating it.
+
+    `numbered` (PostgreSQL): an order written without its customer, just numbered; the same
+    statement gives it the customer and its reference."""
     wanted = [
         (column, value) for column, value in (("phone", details.phone), ("email", details.email)) if value
     ]
@@ -1135,22 +1241,39 @@ def _customer_for(merchant: Merchant, details: CustomerDetails) -> Customer:
             "address": details.address,
         },
     )
-    if not wanted:
+    if not wanted and numbered is None:
         insert([made])
         return made
-    lookup_sql, lookup_params = _customer_lookup(merchant.pk, wanted)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             insert_sql, insert_params = insert_sql_of([made], casts=True)
+            made_as = f"{_q('made')} AS ({insert_sql}"
+            params: list = []
+            if wanted:
+                lookup_sql, params = _customer_lookup(merchant.pk, wanted)
+                chosen = f"SELECT * FROM {_q('found')} UNION ALL SELECT * FROM {_q('made')}"
+                with_sql = (
+                    f"{_q('found')} AS ({lookup_sql}), "
+                    f"{made_as} WHERE NOT EXISTS (SELECT 1 FROM {_q('found')}) RETURNING {rows.columns(Customer)})"
+                )
+            else:
+                chosen = f"SELECT * FROM {_q('made')}"
+                with_sql = f"{made_as} RETURNING {rows.columns(Customer)})"
+            params += insert_params
+            if numbered is None:
+                cursor.execute(f"WITH {with_sql} {chosen}", params)
+                return rows.instance(Customer, cursor.fetchone())
+            # The UPDATE runs to its end though nothing reads it (PostgreSQL runs every
+            # data-modifying WITH exactly once).
             cursor.execute(
-                f"WITH {_q('found')} AS ({lookup_sql}), "
-                f"{_q('made')} AS ({insert_sql} WHERE NOT EXISTS (SELECT 1 FROM {_q('found')}) "
-                f"RETURNING {rows.columns(Customer)}) "
-                f"SELECT * FROM {_q('found')} UNION ALL SELECT * FROM {_q('made')}",
-                [*lookup_params, *insert_params],
+                f"WITH {with_sql}, {_q('chosen')} AS ({chosen}), "
+                f"{_q('given')} AS (UPDATE {_q(Order._meta.db_table)} SET {_q('reference')} = %s, "
+                f"{_q('customer_id')} = (SELECT {_q('id')} FROM {_q('chosen')}) WHERE {_q('id')} = %s) "
+                f"SELECT * FROM {_q('chosen')}",
+                [*params, numbered.reference, numbered.pk],
             )
             return rows.instance(Customer, cursor.fetchone())
-        cursor.execute(lookup_sql, lookup_params)
+        cursor.execute(*_customer_lookup(merchant.pk, wanted))
         found = cursor.fetchone()
     if found is not None:
         return rows.instance(Customer, found)

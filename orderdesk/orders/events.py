@@ -70,15 +70,17 @@ def order_placed_event(order: Order, *, by: Actor, line_count: int) -> OrderEven
     )
 
 
+def payment_verified_kind(order: Order) -> str:
+    """The kind of the event of the order's payment: cash on delivery confirmed, or paid."""
+    if order.payment_status == Order.PaymentStatus.COD_CONFIRMED:
+        return OrderEvent.Kind.COD_CONFIRMED
+    return OrderEvent.Kind.PAYMENT_VERIFIED
+
+
 def payment_verified_event(order: Order, *, by: Actor, status_before: str) -> OrderEvent:
-    kind = (
-        OrderEvent.Kind.COD_CONFIRMED
-        if order.payment_status == Order.PaymentStatus.COD_CONFIRMED
-        else OrderEvent.Kind.PAYMENT_VERIFIED
-    )
     return _event(
         order,
-        kind,
+        payment_verified_kind(order),
         by,
         {
             "status": {"before": status_before, "after": order.status},

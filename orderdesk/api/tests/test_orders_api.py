@@ -57,12 +57,12 @@ def test_creating_an_order_answers_from_what_was_written_in_a_fixed_handful_of_s
     savepoints = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" in q["sql"]]
     assert len(savepoints) == 2, savepoints
     statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # The key; record_order's ten on SQLite, eight on PostgreSQL (a known customer; the
-    # merchant's notification choices and the outbox rows of a paid order); the Idempotency-Key
-    # claimed with the answer (INSERT … ON CONFLICT DO NOTHING), last but for the tab counter,
-    # which SQLite moves just before the commit (PostgreSQL moves it with the order's INSERT).
-    # No read-back of the order.
-    assert len(statements) == (10 if connection.vendor == "postgresql" else 12), "\n".join(statements)
+    # The key; record_order's ten on SQLite, nine on PostgreSQL (a known customer; the
+    # merchant's notification choices and the outbox rows of a paid order; the order numbered
+    # last, its customer given with its number); the Idempotency-Key claimed with the answer
+    # (INSERT … ON CONFLICT DO NOTHING), last but for the tab counter, which SQLite moves just
+    # before the commit (PostgreSQL moves it with the order's number). No read-back of the order.
+    assert len(statements) == (11 if connection.vendor == "postgresql" else 12), "\n".join(statements)
     before_commit = [sql for sql in statements if not sql.startswith('UPDATE "orders_orderstatuscount"')]
     assert before_commit[-1].startswith('INSERT INTO "api_idempotentrequest"')
     assert not any(sql.startswith('SELECT "orders_') for sql in statements)

@@ -180,8 +180,9 @@ def test_a_line_may_point_at_the_merchants_own_variant(record):
 
 
 def test_a_refused_order_takes_no_order_number(record):
-    """The number is taken with the merchant's row lock, before the duplicate checks: a refusal
-    rolls it back, so the next order gets the number the refused one would have had."""
+    """A store order's number is taken with the merchant's row lock, before its INSERT meets the
+    unique constraint: the refusal rolls it back, so the next order gets the number the refused
+    one would have had."""
     actor = owner_actor()
     store = Store.objects.create(merchant=actor.merchant, name="Shopify", channel=Store.Channel.SHOPIFY)
     first = record(new_order(store_id=store.pk, external_id="9001"), by=actor)
