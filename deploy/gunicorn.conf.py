@@ -22,6 +22,22 @@ max_requests = settings.WEB_MAX_REQUESTS
 max_requests_jitter = max(1, settings.WEB_MAX_REQUESTS // 10) if settings.WEB_MAX_REQUESTS else 0
 # Django imported once, before the fork: workers start in milliseconds and share memory.
 preload_app = True
+
+
+def when_ready(server):
+    """In the master, after Django is loaded and before the workers are forked: the URLconf with
+    every view module imported and its patterns worked out, and the API's serializers built, so
+    no worker pays for them on its first requests (each used to, once per worker). Nothing here
+    opens a database connection, which a fork would share between processes."""
+    from django.urls import get_resolver
+
+    from orderdesk.api import views as api_views
+
+    resolver = get_resolver()
+    resolver.reverse_dict  # noqa: B018 — imports every included URLconf and fills the reverse tables
+    api_views.prepare()
+
+
 # Heartbeat files in memory: a worker on a slow disk is not taken for a hung one.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Each request is logged by Django (orderdesk/request_log.py) with its request id; gunicorn's

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "orderdesk.web.middleware.RefuseNulBytesMiddleware",
+    # /api/ requests go from here to their view with CommonMiddleware and X-Frame-Options only:
+    # the page middleware below has nothing to do for a request with an API key (api/middleware.py).
+    "orderdesk.api.middleware.ApiRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "orderdesk.web.middleware.UnreadableFormMiddleware",

@@ -170,6 +170,15 @@ def _order_serializer() -> serializers.OrderSerializer:
     return serializers.OrderSerializer()
 
 
+def prepare() -> None:
+    """Build what the order answers and the create's check share (the serializers' fields, the
+    lean plans) now rather than on a process's first request: gunicorn calls it before forking
+    (deploy/gunicorn.conf.py), so each worker starts with them. Touches no database."""
+    _order_summary()
+    _new_order_check()
+    _order_shown()
+
+
 class OrderViewSet(MerchantScoped, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Orders: list, one with its lines, shipments and events, and the lifecycle actions."""
 
