@@ -23,6 +23,7 @@ from orderdesk.accounts.models import Merchant
 from orderdesk.catalog.actions import SoldItem, variants_for_skus
 from orderdesk.errors import DomainError
 from orderdesk.orders import actions as order_actions
+from orderdesk.orders import batch_reads
 from orderdesk.orders import events as order_events
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.errors import DuplicateOrder
@@ -404,17 +405,26 @@ def _record_new_together(
         if len(incoming.external_id) <= order_actions.MAX_EXTERNAL_ID_LENGTH
         and "\x00" not in incoming.external_id
     }
-    links = {
-        link.external_id: link
-        for link in StoreOrderLink.objects.filter(store=store, external_id__in=external_ids).only(
-            "external_id", "fingerprint"
-        )
-    }
-    without_link = set(
-        Order.objects.filter(store=store, external_id__in=external_ids - set(links)).values_list(
-            "external_id", flat=True
+    # The store's digest of each order already linked, and orders recorded before links existed.
+    fingerprints_here = dict(
+        batch_reads.values_where_any(
+            StoreOrderLink,
+            ["external_id", "fingerprint"],
+            column="external_id",
+            any_of=external_ids,
+            equal={"store_id": store.pk},
         )
     )
+    without_link = {
+        external_id
+        for (external_id,) in batch_reads.values_where_any(
+            Order,
+            ["external_id"],
+            column="external_id",
+            any_of=external_ids - set(fingerprints_here),
+            equal={"store_id": store.pk},
+        )
+    }
     left, fresh, seen = [], [], set()
     # Each order's digest, made once (it hashes the whole order).
     fingerprints = [incoming.fingerprint for incoming in incomings]
@@ -424,10 +434,14 @@ def _record_new_together(
                 f"The order is in {incoming.currency}, but the shop keeps its books in {store.merchant.currency}."
             )
             continue
-        link = links.get(incoming.external_id)
-        if link is not None and link.fingerprint == fingerprints[index]:
+        fingerprint_here = fingerprints_here.get(incoming.external_id)
+        if fingerprint_here is not None and fingerprint_here == fingerprints[index]:
             outcomes[index] = Outcome.UNCHANGED
-        elif link is not None or incoming.external_id in without_link or incoming.external_id in seen:
+        elif (
+            fingerprint_here is not None
+            or incoming.external_id in without_link
+            or incoming.external_id in seen
+        ):
             left.append(index)
         elif incoming.standing != IncomingOrder.Standing.PAID:
             # Unpaid orders enter when paid; fulfilled or cancelled ones never needed us.
