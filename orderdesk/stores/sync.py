@@ -12,6 +12,8 @@ import datetime
 import json
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -35,6 +37,7 @@ from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, Sy
 from .incoming import IncomingOrder
 from .messages import queue_backfill_summary, queue_connection_broken
 from .models import InboundDelivery, Store, StoreOrderLink, SyncRun
+from .read_ahead import read_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -251,24 +254,28 @@ def sync_store(
             if backfill
             else client.order_pages(updated_after=cursor)
         )
-        for batch in _batches(pages):
-            for updated_at in _take_page(store, run, batch, parse, notify=not backfill):
-                if updated_at and (newest_seen is None or updated_at > newest_seen):
-                    newest_seen = updated_at
-            # The store's count of what this run will see, once its first page said (progress bar).
-            run.expected_count = client.expected_total
-            run.save(
-                update_fields=[
-                    "new_count",
-                    "updated_count",
-                    "unchanged_count",
-                    "failed_count",
-                    "failures",
-                    "expected_count",
-                ]
-            )
-            if progress:
-                progress(run)
+        # The store's next pages are fetched and parsed while a batch is taken in.
+        with closing(
+            read_ahead(_parsed_batches(store, _batches(pages), parse), name=f"sync of store {store.pk}")
+        ) as batches:
+            for batch in batches:
+                for updated_at in _take_batch(store, run, batch, notify=not backfill):
+                    if updated_at and (newest_seen is None or updated_at > newest_seen):
+                        newest_seen = updated_at
+                # The store's count of what this run will see, once its first page said (progress bar).
+                run.expected_count = client.expected_total
+                run.save(
+                    update_fields=[
+                        "new_count",
+                        "updated_count",
+                        "unchanged_count",
+                        "failed_count",
+                        "failures",
+                        "expected_count",
+                    ]
+                )
+                if progress:
+                    progress(run)
     except ConnectionRefused as refused:
         _end_run(run, error=refused.message)
         mark_connection_broken(store, reason=refused.message)
@@ -333,19 +340,44 @@ def start_sync(store_id: int, *, kind: str) -> None:
     transaction.on_commit(start, robust=True)
 
 
-def _take_page(store: Store, run: SyncRun, page, parse, *, notify: bool) -> list[datetime.datetime]:
-    """Take a page of raw store orders in, counting each in the run; returns their updated-at
-    times (of those taken in)."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A store order that could not be read, and why (counted as a failure of the run)."""
+
+    reason: str
+
+
+def _parsed_batches(
+    store: Store, batches: Iterator[list], parse
+) -> Iterator[list[tuple[str, IncomingOrder | Unreadable]]]:
+    """Each batch of raw store orders parsed: (external id, the IncomingOrder, or Unreadable).
+    Runs in the read-ahead thread: no database here."""
+    for batch in batches:
+        parsed: list[tuple[str, IncomingOrder | Unreadable]] = []
+        for raw in batch:
+            external_id = _raw_external_id(raw)
+            try:
+                parsed.append((external_id, parse(raw)))
+            except DomainError as refusal:
+                parsed.append((external_id, Unreadable(refusal.message)))
+            except (KeyError, TypeError, ValueError, AttributeError) as broken:
+                logger.exception("Store %s order %s could not be read", store.pk, external_id)
+                reason = f"Unexpected problem: {type(broken).__name__}: {broken}"[:300]
+                parsed.append((external_id, Unreadable(reason)))
+        yield parsed
+
+
+def _take_batch(
+    store: Store, run: SyncRun, batch: list[tuple[str, IncomingOrder | Unreadable]], *, notify: bool
+) -> list[datetime.datetime]:
+    """Take a parsed batch of store orders in, counting each in the run (an order that could
+    not be read as a failure with its reason); returns their updated-at times (of those taken in)."""
     parsed: list[tuple[str, IncomingOrder]] = []
-    for raw in page:
-        external_id = _raw_external_id(raw)
-        try:
-            parsed.append((external_id, parse(raw)))
-        except DomainError as refusal:
-            _count_failure(run, external_id, refusal.message)
-        except (KeyError, TypeError, ValueError, AttributeError) as broken:
-            logger.exception("Store %s order %s could not be read", store.pk, external_id)
-            _count_failure(run, external_id, f"Unexpected problem: {type(broken).__name__}: {broken}"[:300])
+    for external_id, order in batch:
+        if isinstance(order, Unreadable):
+            _count_failure(run, external_id, order.reason)
+        else:
+            parsed.append((external_id, order))
     outcomes = apply_incoming_orders(store, [incoming for _, incoming in parsed], notify=notify)
     taken = []
     for (external_id, incoming), outcome in zip(parsed, outcomes, strict=True):
