@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from orderdesk.accounts.actors import Actor
@@ -39,7 +39,7 @@ from orderdesk.notifications.preferences import preferences_for
 from orderdesk.notifications.webhooks import publishing_once
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 
-from . import events, rows
+from . import batch_reads, events, rows
 from .allocation import allocate_many_on_entry, allocate_on_entry
 from .counts import count_change_sql, count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused
@@ -305,7 +305,7 @@ def record_orders(
         known_variants = _variants_of(merchant, [line for _, c in checked for line in c.lines])
         # Read under the merchant's lock, these see every store order id and final reference:
         # whoever writes one holds that lock (record_order: see _numbered_last).
-        taken_external = _recorded_external_ids(
+        taken_external = batch_reads.recorded_external_ids(
             {
                 (stores[c.new.store_id].pk, c.external_id)
                 for _, c in checked
@@ -395,15 +395,22 @@ def _match_skus(merchant: Merchant, orders: Sequence[_CheckedOrder]) -> None:
     unmatched = [line for order in orders for line in order.lines if line.sku and line.variant_id is None]
     if not unmatched:
         return
-    found = variants_for_skus(
-        merchant,
-        [
-            SoldItem(
-                sku=line.sku, title=line.title, variant_title=line.variant_title, unit_price=line.unit_price
-            )
-            for line in unmatched
-        ],
-    )
+    # Most SKUs of a batch are known: found in one read; only new ones go to the catalog to be made.
+    found = batch_reads.variant_ids_by_sku(merchant.pk, {line.sku for line in unmatched})
+    new_skus = [line for line in unmatched if line.sku not in found]
+    if new_skus:
+        found |= variants_for_skus(
+            merchant,
+            [
+                SoldItem(
+                    sku=line.sku,
+                    title=line.title,
+                    variant_title=line.variant_title,
+                    unit_price=line.unit_price,
+                )
+                for line in new_skus
+            ],
+        )
     for order in orders:
         order.lines = [
             LineInput(
@@ -1035,12 +1042,10 @@ def _ensure_variants_belong_to(merchant: Merchant, lines: Sequence[LineInput]) -
 
 
 def _variants_of(merchant: Merchant, lines: Sequence[LineInput]) -> set[int]:
-    """Which of these lines' variant ids are the merchant's (one query per 500 ids)."""
-    wanted = sorted({line.variant_id for line in lines if line.variant_id is not None})
-    found: set[int] = set()
-    for chunk in _chunks(wanted):
-        found.update(Variant.objects.for_merchant(merchant).filter(pk__in=chunk).values_list("pk", flat=True))
-    return found
+    """Which of these lines' variant ids are the merchant's (one query)."""
+    return batch_reads.merchant_variant_ids(
+        merchant.pk, {line.variant_id for line in lines if line.variant_id is not None}
+    )
 
 
 def _stores_for(merchant: Merchant, store_ids: set[int | None]) -> dict:
@@ -1056,21 +1061,6 @@ def _stores_for(merchant: Merchant, store_ids: set[int | None]) -> dict:
             {store.pk: store for store in Store.objects.for_merchant(merchant).filter(pk__in=wanted)}
         )
     return found
-
-
-def _recorded_external_ids(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    """(store id, external id) → the order already recorded for it, of those wanted."""
-    recorded: dict[tuple[int, str], int] = {}
-    by_store: dict[int, list[str]] = {}
-    for store_id, external_id in wanted:
-        by_store.setdefault(store_id, []).append(external_id)
-    for store_id, external_ids in by_store.items():
-        for chunk in _chunks(sorted(external_ids)):
-            rows = Order.objects.filter(store_id=store_id, external_id__in=chunk).values_list(
-                "external_id", "pk"
-            )
-            recorded.update({(store_id, external_id): pk for external_id, pk in rows})
-    return recorded
 
 
 def _ensure_acceptable(
@@ -1101,11 +1091,6 @@ def _ensure_acceptable(
         taken_external[(store.pk, order.external_id)] = None
     if order.reference:
         taken_references.add(order.reference)
-
-
-def _chunks(values: Sequence, size: int = 500) -> Iterator[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 MANUAL_ORDERS_STORE = "Manual orders"
@@ -1304,27 +1289,14 @@ def _q(name: str) -> str:
 def _customers_for(merchant: Merchant, many: Sequence[CustomerDetails]) -> list[Customer]:
     """For each details, the merchant's customer with that phone (or else that email; the
     oldest when several), created when new: one created customer serves the later orders
-    of the batch with the same phone or email. Reads by phone and email in one query per
-    500 of each, creates the new ones in one INSERT."""
-    phones = sorted({d.phone for d in many if d.phone})
-    emails = sorted({d.email for d in many if d.email})
+    of the batch with the same phone or email. Reads by phone and email in one query,
+    creates the new ones in one INSERT."""
     by_phone: dict[str, Customer] = {}
     by_email: dict[str, Customer] = {}
-    known = Customer.objects.for_merchant(merchant)
-    if len(phones) <= 500 and len(emails) <= 500:
-        if phones or emails:
-            matches = Q(phone__in=phones) if phones else Q()
-            if emails:
-                matches = (matches | Q(email__in=emails)) if phones else Q(email__in=emails)
-            for customer in known.filter(matches).order_by("pk"):
-                _remember(customer, by_phone, by_email)
-    else:
-        for chunk in _chunks(phones):
-            for customer in known.filter(phone__in=chunk).order_by("pk"):
-                _remember(customer, by_phone, by_email)
-        for chunk in _chunks(emails):
-            for customer in known.filter(email__in=chunk).order_by("pk"):
-                _remember(customer, by_phone, by_email)
+    for customer in batch_reads.customers_by_phone_or_email(
+        merchant.pk, {d.phone for d in many if d.phone}, {d.email for d in many if d.email}
+    ):
+        _remember(customer, by_phone, by_email)
     return _chosen_or_created(merchant, many, by_phone, by_email, bulk=True)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -207,6 +207,8 @@ def _converted(converting: list[tuple[int, Callable]], rows: list[tuple]) -> lis
     """These tuples of Python values as query parameters, converted column by column."""
     if not converting:
         return rows
+    this_thread = connections[DEFAULT_DB_ALIAS]
+    converting = [(index, make(this_thread)) for index, make in converting]
     converted = []
     for row in rows:
         row = list(row)
@@ -295,33 +297,45 @@ _SQL: dict = {}
 
 
 def _converter(field: models.Field) -> Callable | None:
-    """What a Python value of this field needs to become a query parameter (None: nothing)."""
+    """How to make the conversion a Python value of this field needs to become a query
+    parameter, given the connection it goes to (None: no conversion). Made once per batch with
+    the thread's own connection object: reaching it through `django.db.connection`, a proxy to
+    a thread-local, for each of a batch's hundred thousand values was a third of the time."""
     postgresql = connection.vendor == "postgresql"
     if isinstance(field, models.DateTimeField):
         if postgresql:
             return None  # psycopg takes aware times as they are (adapt_datetimefield_value)
         if connection.vendor == "sqlite" and settings.USE_TZ:
-            # What SQLite's adapt_datetimefield_value does to an aware time, without its checks.
-            return lambda value: (
-                None
-                if value is None
-                else str(value.astimezone(connection.timezone).replace(tzinfo=None))
-                if value.tzinfo is not None
-                else connection.ops.adapt_datetimefield_value(value)
-            )
-        return lambda value: None if value is None else connection.ops.adapt_datetimefield_value(value)
+            return _sqlite_aware_time
+        return lambda conn: lambda value: None if value is None else conn.ops.adapt_datetimefield_value(value)
     if isinstance(field, models.DateField):
         if postgresql:
             return None
-        return lambda value: None if value is None else connection.ops.adapt_datefield_value(value)
+        return lambda conn: lambda value: None if value is None else conn.ops.adapt_datefield_value(value)
     if isinstance(field, models.DecimalField):
         return None  # both take a Decimal as it is (adapt_decimalfield_value; Django adapts it for SQLite)
-    if (
-        isinstance(field, models.JSONField | models.FileField)
-        or field.get_internal_type() not in _AS_THEY_ARE
-    ):
-        return lambda value: field.get_db_prep_save(value, connection)
+    if isinstance(field, models.JSONField):
+        # What JSONField.get_db_prep_save does with a plain value (None is SQL NULL).
+        return lambda conn: functools.partial(_json_value, conn.ops.adapt_json_value, field.encoder)
+    if isinstance(field, models.FileField) or field.get_internal_type() not in _AS_THEY_ARE:
+        return lambda conn: lambda value: field.get_db_prep_save(value, conn)
     return None
+
+
+def _json_value(adapt: Callable, encoder, value):
+    return None if value is None else adapt(value, encoder)
+
+
+def _sqlite_aware_time(conn) -> Callable:
+    """What SQLite's adapt_datetimefield_value does to an aware time, without its checks."""
+    zone, adapt = conn.timezone, conn.ops.adapt_datetimefield_value
+    return lambda value: (
+        None
+        if value is None
+        else str(value.astimezone(zone).replace(tzinfo=None))
+        if value.tzinfo is not None
+        else adapt(value)
+    )
 
 
 # Field types whose Python values both databases take as they are.

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -21,6 +23,7 @@ from . import incoming
 from .errors import InvalidStoreDetails, MalformedStoreOrder
 from .incoming import IncomingLine, IncomingOrder
 from .models import Store, SyncRun
+from .read_ahead import read_ahead
 
 # Orderdesk's template: one row per item; rows with the same order_id make one order, and
 # the order's own columns are read from its first row.
@@ -180,7 +183,8 @@ def import_csv(data: bytes | BinaryIO, *, store: Store) -> SyncRun:
 
     `data` is the file's bytes or an open binary file. It is streamed: rows are read as they
     come and new orders recorded IMPORT_CHUNK_ORDERS at a time through the batched path, so
-    memory stays flat whatever the size (the preview's size limits are the upload page's).
+    memory stays flat whatever the size (the preview's size limits are the upload page's);
+    the next chunk is read and parsed by a thread of its own while one is recorded.
     An order's rows must follow one another (Shopify's export and the template do); a row
     of an order already taken in further up is refused with its row number.
     Raises InvalidStoreDetails when the header is not one we read.
@@ -191,52 +195,75 @@ def import_csv(data: bytes | BinaryIO, *, store: Store) -> SyncRun:
     reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
     parse_group, key = _shape_of(reader)
     run = SyncRun.objects.create(merchant_id=store.merchant_id, store=store, kind=SyncRun.Kind.CSV)
-    groups: dict[str, list[tuple[int, dict]]] = {}
-    done: set[str] = set()
-
-    def take_in() -> None:
-        parsed = []
-        for order_key, rows in groups.items():
-            try:
-                parsed.append((rows[0][0], parse_group(order_key, [row for _, row in rows])))
-            except MalformedStoreOrder as refusal:
-                _count_failure(run, f"row {rows[0][0]}", f"Order {order_key}: {refusal.message}")
-        outcomes = apply_incoming_orders(store, [order for _, order in parsed], notify=False)
-        for (first_row, order), outcome in zip(parsed, outcomes, strict=True):
-            _counted(run, store, f"{order.external_id} (row {first_row})", outcome)
-        done.update(groups)
-        groups.clear()
-
     error = ""
     try:
-        for row_number, row in enumerate(reader, start=2):
-            if None in row:
-                _count_failure(run, f"row {row_number}", "The row has more cells than the header.")
-                continue
-            order_key = (row.get(key) or "").strip()
-            if not order_key:
-                _count_failure(run, f"row {row_number}", f"The row has no {key}.")
-                continue
-            if any("\x00" in (value or "") for value in row.values()):
-                _count_failure(run, f"row {row_number}", "The row contains NUL characters.")
-                continue
-            if order_key in done:
-                _count_failure(
-                    run,
-                    f"row {row_number}",
-                    f"Order {order_key}: its rows must follow one another in the file.",
-                )
-                continue
-            if order_key not in groups and len(groups) >= IMPORT_CHUNK_ORDERS:
-                take_in()
-            groups.setdefault(order_key, []).append((row_number, row))
-        take_in()
+        chunks = read_ahead(_chunks(reader, parse_group, key), name=f"CSV import to store {store.pk}")
+        with closing(chunks):
+            for chunk in chunks:
+                for where, reason in chunk.refused:
+                    _count_failure(run, where, reason)
+                if not chunk.orders:
+                    continue
+                outcomes = apply_incoming_orders(store, [order for _, order in chunk.orders], notify=False)
+                for (first_row, order), outcome in zip(chunk.orders, outcomes, strict=True):
+                    _counted(run, store, f"{order.external_id} (row {first_row})", outcome)
     except UnicodeDecodeError:
         error = "The file is not UTF-8 text; save it as “CSV UTF-8”."
     except csv.Error as broken:
         error = f"The file is not a readable CSV: {broken}."
     _end_run(run, error=error)
     return run
+
+
+@dataclass
+class _Chunk:
+    """Up to IMPORT_CHUNK_ORDERS orders of a file, parsed, with the rows and orders refused
+    on the way ((where, reason), in the order they were found)."""
+
+    refused: list[tuple[str, str]]
+    orders: list[tuple[int, IncomingOrder]]
+
+
+def _chunks(reader: csv.DictReader, parse_group, key: str) -> Iterator[_Chunk]:
+    """The file's orders, parsed, a chunk at a time (run by the read-ahead thread: no database)."""
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    done: set[str] = set()
+    refused: list[tuple[str, str]] = []
+
+    def chunk() -> _Chunk:
+        nonlocal refused
+        orders = []
+        for order_key, rows in groups.items():
+            try:
+                orders.append((rows[0][0], parse_group(order_key, [row for _, row in rows])))
+            except MalformedStoreOrder as refusal:
+                refused.append((f"row {rows[0][0]}", f"Order {order_key}: {refusal.message}"))
+        made = _Chunk(refused=refused, orders=orders)
+        done.update(groups)
+        groups.clear()
+        refused = []
+        return made
+
+    for row_number, row in enumerate(reader, start=2):
+        if None in row:
+            refused.append((f"row {row_number}", "The row has more cells than the header."))
+            continue
+        order_key = (row.get(key) or "").strip()
+        if not order_key:
+            refused.append((f"row {row_number}", f"The row has no {key}."))
+            continue
+        if any("\x00" in (value or "") for value in row.values()):
+            refused.append((f"row {row_number}", "The row contains NUL characters."))
+            continue
+        if order_key in done:
+            refused.append(
+                (f"row {row_number}", f"Order {order_key}: its rows must follow one another in the file.")
+            )
+            continue
+        if order_key not in groups and len(groups) >= IMPORT_CHUNK_ORDERS:
+            yield chunk()
+        groups.setdefault(order_key, []).append((row_number, row))
+    yield chunk()
 
 
 def _cell(row: dict, name: str) -> str:

@@ -12,6 +12,8 @@ import datetime
 import json
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -23,6 +25,7 @@ from orderdesk.accounts.models import Merchant
 from orderdesk.catalog.actions import SoldItem, variants_for_skus
 from orderdesk.errors import DomainError
 from orderdesk.orders import actions as order_actions
+from orderdesk.orders import batch_reads
 from orderdesk.orders import events as order_events
 from orderdesk.orders.actions import CustomerDetails, LineInput, NewOrder
 from orderdesk.orders.errors import DuplicateOrder
@@ -34,6 +37,7 @@ from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, Sy
 from .incoming import IncomingOrder
 from .messages import queue_backfill_summary, queue_connection_broken
 from .models import InboundDelivery, Store, StoreOrderLink, SyncRun
+from .read_ahead import read_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -250,24 +254,28 @@ def sync_store(
             if backfill
             else client.order_pages(updated_after=cursor)
         )
-        for batch in _batches(pages):
-            for updated_at in _take_page(store, run, batch, parse, notify=not backfill):
-                if updated_at and (newest_seen is None or updated_at > newest_seen):
-                    newest_seen = updated_at
-            # The store's count of what this run will see, once its first page said (progress bar).
-            run.expected_count = client.expected_total
-            run.save(
-                update_fields=[
-                    "new_count",
-                    "updated_count",
-                    "unchanged_count",
-                    "failed_count",
-                    "failures",
-                    "expected_count",
-                ]
-            )
-            if progress:
-                progress(run)
+        # The store's next pages are fetched and parsed while a batch is taken in.
+        with closing(
+            read_ahead(_parsed_batches(store, _batches(pages), parse), name=f"sync of store {store.pk}")
+        ) as batches:
+            for batch in batches:
+                for updated_at in _take_batch(store, run, batch, notify=not backfill):
+                    if updated_at and (newest_seen is None or updated_at > newest_seen):
+                        newest_seen = updated_at
+                # The store's count of what this run will see, once its first page said (progress bar).
+                run.expected_count = client.expected_total
+                run.save(
+                    update_fields=[
+                        "new_count",
+                        "updated_count",
+                        "unchanged_count",
+                        "failed_count",
+                        "failures",
+                        "expected_count",
+                    ]
+                )
+                if progress:
+                    progress(run)
     except ConnectionRefused as refused:
         _end_run(run, error=refused.message)
         mark_connection_broken(store, reason=refused.message)
@@ -332,19 +340,44 @@ def start_sync(store_id: int, *, kind: str) -> None:
     transaction.on_commit(start, robust=True)
 
 
-def _take_page(store: Store, run: SyncRun, page, parse, *, notify: bool) -> list[datetime.datetime]:
-    """Take a page of raw store orders in, counting each in the run; returns their updated-at
-    times (of those taken in)."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A store order that could not be read, and why (counted as a failure of the run)."""
+
+    reason: str
+
+
+def _parsed_batches(
+    store: Store, batches: Iterator[list], parse
+) -> Iterator[list[tuple[str, IncomingOrder | Unreadable]]]:
+    """Each batch of raw store orders parsed: (external id, the IncomingOrder, or Unreadable).
+    Runs in the read-ahead thread: no database here."""
+    for batch in batches:
+        parsed: list[tuple[str, IncomingOrder | Unreadable]] = []
+        for raw in batch:
+            external_id = _raw_external_id(raw)
+            try:
+                parsed.append((external_id, parse(raw)))
+            except DomainError as refusal:
+                parsed.append((external_id, Unreadable(refusal.message)))
+            except (KeyError, TypeError, ValueError, AttributeError) as broken:
+                logger.exception("Store %s order %s could not be read", store.pk, external_id)
+                reason = f"Unexpected problem: {type(broken).__name__}: {broken}"[:300]
+                parsed.append((external_id, Unreadable(reason)))
+        yield parsed
+
+
+def _take_batch(
+    store: Store, run: SyncRun, batch: list[tuple[str, IncomingOrder | Unreadable]], *, notify: bool
+) -> list[datetime.datetime]:
+    """Take a parsed batch of store orders in, counting each in the run (an order that could
+    not be read as a failure with its reason); returns their updated-at times (of those taken in)."""
     parsed: list[tuple[str, IncomingOrder]] = []
-    for raw in page:
-        external_id = _raw_external_id(raw)
-        try:
-            parsed.append((external_id, parse(raw)))
-        except DomainError as refusal:
-            _count_failure(run, external_id, refusal.message)
-        except (KeyError, TypeError, ValueError, AttributeError) as broken:
-            logger.exception("Store %s order %s could not be read", store.pk, external_id)
-            _count_failure(run, external_id, f"Unexpected problem: {type(broken).__name__}: {broken}"[:300])
+    for external_id, order in batch:
+        if isinstance(order, Unreadable):
+            _count_failure(run, external_id, order.reason)
+        else:
+            parsed.append((external_id, order))
     outcomes = apply_incoming_orders(store, [incoming for _, incoming in parsed], notify=notify)
     taken = []
     for (external_id, incoming), outcome in zip(parsed, outcomes, strict=True):
@@ -404,17 +437,26 @@ def _record_new_together(
         if len(incoming.external_id) <= order_actions.MAX_EXTERNAL_ID_LENGTH
         and "\x00" not in incoming.external_id
     }
-    links = {
-        link.external_id: link
-        for link in StoreOrderLink.objects.filter(store=store, external_id__in=external_ids).only(
-            "external_id", "fingerprint"
-        )
-    }
-    without_link = set(
-        Order.objects.filter(store=store, external_id__in=external_ids - set(links)).values_list(
-            "external_id", flat=True
+    # The store's digest of each order already linked, and orders recorded before links existed.
+    fingerprints_here = dict(
+        batch_reads.values_where_any(
+            StoreOrderLink,
+            ["external_id", "fingerprint"],
+            column="external_id",
+            any_of=external_ids,
+            equal={"store_id": store.pk},
         )
     )
+    without_link = {
+        external_id
+        for (external_id,) in batch_reads.values_where_any(
+            Order,
+            ["external_id"],
+            column="external_id",
+            any_of=external_ids - set(fingerprints_here),
+            equal={"store_id": store.pk},
+        )
+    }
     left, fresh, seen = [], [], set()
     # Each order's digest, made once (it hashes the whole order).
     fingerprints = [incoming.fingerprint for incoming in incomings]
@@ -424,10 +466,14 @@ def _record_new_together(
                 f"The order is in {incoming.currency}, but the shop keeps its books in {store.merchant.currency}."
             )
             continue
-        link = links.get(incoming.external_id)
-        if link is not None and link.fingerprint == fingerprints[index]:
+        fingerprint_here = fingerprints_here.get(incoming.external_id)
+        if fingerprint_here is not None and fingerprint_here == fingerprints[index]:
             outcomes[index] = Outcome.UNCHANGED
-        elif link is not None or incoming.external_id in without_link or incoming.external_id in seen:
+        elif (
+            fingerprint_here is not None
+            or incoming.external_id in without_link
+            or incoming.external_id in seen
+        ):
             left.append(index)
         elif incoming.standing != IncomingOrder.Standing.PAID:
             # Unpaid orders enter when paid; fulfilled or cancelled ones never needed us.

@@ -113,3 +113,17 @@ def test_a_row_of_an_order_already_taken_in_further_up_is_refused_with_its_row(o
     assert run.failures == [
         {"external_id": "row 5", "reason": "Order 1000: its rows must follow one another in the file."}
     ]
+
+
+def test_a_file_that_turns_unreadable_midway_keeps_the_whole_chunks_before_and_says_why(owner):
+    """The next chunk is read by a thread of its own while one is recorded: its error still
+    comes after every chunk read before it, and ends the run with the reason."""
+    store = Store.objects.create(merchant=owner.merchant, name="CSV", channel=Store.Channel.CSV)
+    # Far more than the text decoder's first read (8 KiB), then a byte that is not UTF-8.
+    data = _csv(_template_rows(100)) + b"1100,,Broken \xff row,,,,,,,,,,,Item,,1,100.00\r\n"
+    with mock.patch.object(csv_import, "IMPORT_CHUNK_ORDERS", 5):
+        run = csv_import.import_csv(io.BytesIO(data), store=store)
+    assert run.outcome == "failed"
+    assert run.error == "The file is not UTF-8 text; save it as “CSV UTF-8”."
+    assert 0 < run.new_count < 100 and run.new_count % 5 == 0
+    assert Order.objects.filter(store=store).count() == run.new_count
