@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import DateField, DateTimeField, DecimalField, Sum
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -37,6 +37,7 @@ from orderdesk.notifications.webhooks import (
     publish_webhook_events,
     register_webhook_event,
 )
+from orderdesk.saved_fields import save_fields
 
 from .counts import count_new_vendor_shipments, count_shipment_change, count_shipment_removed
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
@@ -209,7 +210,7 @@ def create_shipment(
             if processing_days is None:
                 raise InvalidShipment("That vendor does not exist.", field="vendor")
             ship_by = now + datetime.timedelta(days=processing_days)
-        shipment = Fulfillment.objects.create(
+        shipment = _new_shipment(
             merchant_id=order.merchant_id,
             order_id=order.pk,
             shipped_by=shipped_by,
@@ -221,23 +222,23 @@ def create_shipment(
             expected_on=handover.expected_on if handover else None,
             message=handover.message if handover else "",
             tracking_url=handover.tracking_url if handover else "",
-            created_by=by.user,
+            created_by_id=by.user.pk if by.user is not None else None,
             created_at=now,
             shipped_at=now if status == Status.IN_TRANSIT else None,
             ship_by=ship_by,
             last_event_at=now,
         )
+        # Plain INSERTs (the ORM's create and bulk_create compiled each on every dispatch).
+        _insert_rows([shipment])
+        _ORDER_OF_SHIPMENT.set_cached_value(shipment, order)
         count_shipment_change(order.merchant_id, vendor_id, before=None, after=status)
-        FulfillmentLine.objects.bulk_create(
-            FulfillmentLine(
-                merchant_id=order.merchant_id,
-                fulfillment=shipment,
-                order_line_id=line_id,
-                quantity=quantity,
-                unit_cost=costs.get(line_id, (None, None))[0],
-                shipping_cost=costs.get(line_id, (None, None))[1],
-            )
-            for line_id, quantity in wanted.items()
+        _insert_values(
+            FulfillmentLine,
+            _ENTRY_COLUMNS,
+            [
+                (order.merchant_id, shipment.pk, line_id, quantity, *costs.get(line_id, (None, None)))
+                for line_id, quantity in wanted.items()
+            ],
         )
         if photos:
             shipment.photos.set(photos)
@@ -320,7 +321,7 @@ def move_shipment(
         count_shipment_change(shipment.merchant_id, shipment.vendor_id, before=shipment.status, after=to)
         shipment.status = to
         shipment.last_event_at = max(occurred_at or now, shipment.last_event_at or now)
-        shipment.save(update_fields=[*changed, "last_event_at"])
+        save_fields(shipment, *changed, "last_event_at")
         _record_tracking_event(shipment, occurred_at=occurred_at or now, place=place, text=text)
     return shipment
 
@@ -353,7 +354,7 @@ def add_tracking_event(
         occurred_at = occurred_at or now
         if shipment.last_event_at is None or occurred_at > shipment.last_event_at:
             shipment.last_event_at = occurred_at
-            shipment.save(update_fields=["last_event_at"])
+            save_fields(shipment, "last_event_at")
         return _record_tracking_event(shipment, occurred_at=occurred_at, place=place, text=text)
 
 
@@ -367,8 +368,56 @@ def locked_shipments_to_deliver(
 ) -> list[Fulfillment]:
     """The order's shipments by this party not yet delivered, oldest first, locked (in one read)
     for the caller that holds the order's lock: each is then moved with
-    `move_shipment(…, order_locked=True, locked_shipment=it)`."""
-    return list(_to_deliver(shipments_for(by), order_id, shipped_by).select_for_update())
+    `move_shipment(…, order_locked=True, locked_shipment=it)`. The shipments `by` may see
+    (shipments_for), read in plain SQL: every fulfilment runs it, and the ORM's compiling of it
+    cost more than running it."""
+    if by.party.vendor_id is None and by.party.kind != "merchant":
+        return []
+    params = [order_id, shipped_by, Status.DELIVERED, by.merchant.pk]
+    if by.party.vendor_id is not None:
+        params.append(by.party.vendor_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_locked_to_deliver_sql(by.party.vendor_id is not None), params)
+        return [_shipment_row(row) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _locked_to_deliver_sql(of_vendor: bool) -> str:
+    """Parameters: the order, the shipper, delivered, the merchant (and the vendor). `merchant
+    + 0`: the order's own index finds its few shipments; PostgreSQL took the merchant's index
+    for a merchant it thought small (one with few shipments yet), walking all of them."""
+    quote = connection.ops.quote_name
+    meta = Fulfillment._meta
+    column = {field.attname: quote(field.column) for field in meta.concrete_fields}
+    vendor = f" AND {column['vendor_id']} = %s" if of_vendor else ""
+    locking = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {', '.join(column.values())} FROM {quote(meta.db_table)} WHERE {column['order_id']} = %s "
+        f"AND {column['shipped_by']} = %s AND {column['status']} <> %s AND {column['merchant_id']} + 0 = %s"
+        f"{vendor} ORDER BY {column['created_at']}, {column['id']}{locking}"
+    )
+
+
+def _shipment_row(values) -> Fulfillment:
+    """The Fulfillment a row of its concrete columns (in their order) is, as the ORM reads it."""
+    attnames, converting = _shipment_reading()
+    if converting:
+        values = list(values)
+        for index, expression, converters in converting:
+            for convert in converters:
+                values[index] = convert(values[index], expression, connection)
+    return Fulfillment.from_db(DEFAULT_DB_ALIAS, attnames, values)
+
+
+@functools.cache
+def _shipment_reading() -> tuple[list[str], list]:
+    converting = []
+    for index, field in enumerate(Fulfillment._meta.concrete_fields):
+        expression = field.get_col(Fulfillment._meta.db_table)
+        converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if converters:
+            converting.append((index, expression, converters))
+    return [field.attname for field in Fulfillment._meta.concrete_fields], converting
 
 
 def _to_deliver(shipments, order_id: int, shipped_by: str):
@@ -391,6 +440,7 @@ def shipments_still_open(order_id: int) -> list[int]:
 _Order = Fulfillment._meta.get_field("order").related_model
 _Vendor = Fulfillment._meta.get_field("vendor").related_model
 _OrderLine = FulfillmentLine._meta.get_field("order_line").related_model
+_ORDER_OF_SHIPMENT = Fulfillment._meta.get_field("order")
 
 
 def _locked_order(order_id, by: Actor):
@@ -499,7 +549,7 @@ def _shipment_label(shipment: Fulfillment) -> str:
 def _record_tracking_event(
     shipment: Fulfillment, *, occurred_at: datetime.datetime, place: str = "", text: str = ""
 ) -> TrackingEvent:
-    tracking_event = TrackingEvent.objects.create(
+    tracking_event = TrackingEvent(
         merchant_id=shipment.merchant_id,
         fulfillment=shipment,
         status=shipment.status,
@@ -507,6 +557,7 @@ def _record_tracking_event(
         place=place,
         text=text,
     )
+    _insert_rows([tracking_event])
     publish_webhook_event(
         SHIPMENT_UPDATED,
         event_id=f"evt_tracking_event_{tracking_event.pk}",
@@ -867,6 +918,7 @@ def _insert_rows(rows: list) -> None:
     for row, pk in zip(rows, ids, strict=True):
         row.__dict__[meta.pk.attname] = pk
         row._state.adding = False
+        row._state.db = DEFAULT_DB_ALIAS  # `connection` is always the default database's
 
 
 def _insert_values(model, attnames: Sequence[str] | None, rows: list[tuple]) -> list[int]:

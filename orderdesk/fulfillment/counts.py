@@ -26,25 +26,78 @@ def count_shipment_change(merchant_id: int, vendor_id: int | None, *, before: st
 
 
 def _count_held_changes(held: list[tuple[int, int | None, str | None, str]]) -> None:
+    """The moves one transaction held, summed per merchant, vendor and status: one UPDATE for
+    each merchant and vendor (a transition moves its shipment's two counts at once)."""
+    summed: dict[tuple[int, int | None], dict[str, int]] = {}
     for merchant_id, vendor_id, before, after in held:
-        _count_change(merchant_id, vendor_id, before=before, after=after)
+        changes = summed.setdefault((merchant_id, vendor_id), {})
+        if before is not None:
+            changes[before] = changes.get(before, 0) - 1
+        changes[after] = changes.get(after, 0) + 1
+    for (merchant_id, vendor_id), changes in sorted(
+        summed.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+    ):
+        _move_counts(merchant_id, vendor_id, changes)
 
 
 def _count_change(merchant_id: int, vendor_id: int | None, *, before: str | None, after: str) -> None:
-    mine = ShipmentStatusCount.objects.filter(merchant_id=merchant_id, vendor_id=vendor_id)
-    if before is not None:
-        mine.filter(status=before, count__gt=0).update(count=F("count") - 1)
-    if mine.filter(status=after).update(count=F("count") + 1):
+    _move_counts(merchant_id, vendor_id, {before: -1, after: 1} if before is not None else {after: 1})
+
+
+def _move_counts(merchant_id: int, vendor_id: int | None, changes: dict[str, int]) -> None:
+    """Move the vendor's (None: the merchant's own) count of each status by its change, in one
+    plain UPDATE; a count never goes below zero, and a status entered for the first time gets
+    its row."""
+    moved = sorted((status, change) for status, change in changes.items() if change)
+    if not moved:
         return
+    owner = [merchant_id] if vendor_id is None else [merchant_id, vendor_id]
+    listed = [status for status, _ in moved]
+    params = [value for pair in moved for value in pair] + owner + listed
+    if connection.vendor == "postgresql":
+        params += owner + listed
+    with connection.cursor() as cursor:
+        cursor.execute(_move_counts_sql(connection.vendor, len(moved), vendor_id is None), params)
+        found = {status for (status,) in cursor.fetchall()}
+    for status, change in moved:
+        if change > 0 and status not in found:
+            _first_of_status(merchant_id, vendor_id, status, change)
+
+
+def _first_of_status(merchant_id: int, vendor_id: int | None, status: str, added: int) -> None:
     # The first shipment of this vendor in this status. Two first-timers racing: the unique
     # constraint lets one insert; the other finds the row and adds to it.
     try:
         with transaction.atomic():
             ShipmentStatusCount.objects.create(
-                merchant_id=merchant_id, vendor_id=vendor_id, status=after, count=1
+                merchant_id=merchant_id, vendor_id=vendor_id, status=status, count=added
             )
     except IntegrityError:
-        mine.filter(status=after).update(count=F("count") + 1)
+        ShipmentStatusCount.objects.filter(
+            merchant_id=merchant_id, vendor_id=vendor_id, status=status
+        ).update(count=F("count") + added)
+
+
+@functools.cache
+def _move_counts_sql(vendor: str, statuses: int, merchants_own: bool) -> str:
+    """UPDATE … RETURNING the statuses whose row was there. Parameters: (status, change) for each
+    status in sorted order, the merchant (and vendor), the statuses; on PostgreSQL the merchant
+    (and vendor) and the statuses again: the rows are locked in the order of their status (a
+    sub-select ORDER BY … FOR UPDATE) whatever plan the UPDATE gets, so two moves of one
+    merchant's shipments never wait for each other in a circle."""
+    meta = ShipmentStatusCount._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    merchant, vendor_column, status, count = (
+        quote(meta.get_field(name).column) for name in ("merchant", "vendor", "status", "count")
+    )
+    change = f"CASE {status} {' '.join(['WHEN %s THEN %s'] * statuses)} ELSE 0 END"
+    owner = f"{merchant} = %s AND {vendor_column} " + ("IS NULL" if merchants_own else "= %s")
+    where = f"{owner} AND {status} IN ({', '.join(['%s'] * statuses)})"
+    if vendor == "postgresql":
+        where += f" AND {quote(meta.pk.column)} IN (SELECT {quote(meta.pk.column)} FROM {table} WHERE {where} ORDER BY {status} FOR UPDATE)"
+    greatest = "GREATEST" if vendor == "postgresql" else "MAX"
+    return f"UPDATE {table} SET {count} = {greatest}({count} + {change}, 0) WHERE {where} RETURNING {status}"
 
 
 def count_new_vendor_shipments(merchant_id: int, new: dict[int, int], *, status: str) -> None:

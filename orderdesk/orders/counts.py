@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import connection, transaction
 from django.db.models import Count, F
 
@@ -14,7 +16,6 @@ def count_status_change(merchant_id: int, *, before: str | None, after: str) -> 
     """One order moved from `before` (None: it is new) to `after`; call inside the action's transaction."""
     if before == after:
         return
-    # The count left first, then the one entered: the order the counter rows are always locked in.
     changes = {before: -1} if before is not None else {}
     changes[after] = 1
     batch = current_publish_batch()
@@ -28,42 +29,70 @@ def count_status_change(merchant_id: int, *, before: str | None, after: str) -> 
 
 
 def _count_held_changes(held: list[tuple[int, dict[str, int]]]) -> None:
-    """The changes one transaction held, summed per merchant and status, the counts left first."""
+    """The changes one transaction held, summed per merchant and status: one UPDATE a merchant."""
     by_merchant: dict[int, dict[str, int]] = {}
     for merchant_id, changes in held:
         summed = by_merchant.setdefault(merchant_id, {})
         for status, change in changes.items():
             summed[status] = summed.get(status, 0) + change
-    for merchant_id, summed in by_merchant.items():
-        ordered = sorted(summed.items(), key=lambda item: item[1] > 0)
-        count_status_changes(merchant_id, dict(ordered))
+    for merchant_id in sorted(by_merchant):
+        count_status_changes(merchant_id, by_merchant[merchant_id])
 
 
 def count_status_changes(merchant_id: int, changes: dict[str, int]) -> None:
-    """Move each status's count by its change (+n orders entered it, -n left it), one UPDATE per
-    status whatever the number of orders: a batch of new orders moves its counter once."""
-    for status, change in changes.items():
-        if change < 0:
-            OrderStatusCount.objects.filter(
-                merchant_id=merchant_id, status=status, count__gte=-change
-            ).update(count=F("count") + change)
-        elif change > 0:
-            _add(merchant_id, status, change)
-
-
-def _add(merchant_id: int, status: str, added: int) -> None:
-    # Every order written moves a counter: one plain statement, without the ORM's compilation.
+    """Move each status's count by its change (+n orders entered it, -n left it), every status in
+    one plain UPDATE whatever the number of orders: a transition moves its two counts at once, a
+    batch of new orders its counter once. A count never goes below zero."""
+    moved = sorted((status, change) for status, change in changes.items() if change)
+    if not moved:
+        return
+    params: list = []
+    for status, change in moved:
+        params += [status, change]
+    params.append(merchant_id)
+    params += [status for status, _ in moved]
+    if connection.vendor == "postgresql":
+        params.append(merchant_id)
+        params += [status for status, _ in moved]
     with connection.cursor() as cursor:
-        cursor.execute(_ADD_SQL, [added, merchant_id, status])
-        updated = cursor.rowcount
-    if not updated:
-        # The merchant's first order in this status. Two first-timers racing: the unique
-        # constraint lets one create the row; get_or_create then finds it for the other.
-        row, created = OrderStatusCount.objects.get_or_create(
-            merchant_id=merchant_id, status=status, defaults={"count": added}
+        cursor.execute(_move_counts_sql(connection.vendor, len(moved)), params)
+        found = {status for (status,) in cursor.fetchall()}
+    for status, change in moved:
+        if change > 0 and status not in found:
+            _first_of_status(merchant_id, status, change)
+
+
+def _first_of_status(merchant_id: int, status: str, added: int) -> None:
+    # The merchant's first order in this status. Two first-timers racing: the unique
+    # constraint lets one create the row; get_or_create then finds it for the other.
+    row, created = OrderStatusCount.objects.get_or_create(
+        merchant_id=merchant_id, status=status, defaults={"count": added}
+    )
+    if not created:
+        OrderStatusCount.objects.filter(pk=row.pk).update(count=F("count") + added)
+
+
+@functools.cache
+def _move_counts_sql(vendor: str, statuses: int) -> str:
+    """UPDATE … RETURNING the statuses whose row was there. Parameters: (status, change) for each
+    status in sorted order, the merchant, the statuses; on PostgreSQL the merchant and the
+    statuses again: its rows are locked in the order of their status (a sub-select ORDER BY …
+    FOR UPDATE) whatever plan the UPDATE gets, so two actions moving two counts of one merchant
+    each (pending → dispatched, dispatched → fulfilled) never wait for each other in a circle."""
+    table, count, status, merchant = (
+        _q(name) for name in (OrderStatusCount._meta.db_table, "count", "status", "merchant_id")
+    )
+    change = f"CASE {status} {' '.join(['WHEN %s THEN %s'] * statuses)} ELSE 0 END"
+    listed = ", ".join(["%s"] * statuses)
+    where = f"{merchant} = %s AND {status} IN ({listed})"
+    if vendor == "postgresql":
+        where += (
+            f" AND {_q('id')} IN (SELECT {_q('id')} FROM {table} WHERE {merchant} = %s AND {status} IN ({listed}) "
+            f"ORDER BY {status} FOR UPDATE)"
         )
-        if not created:
-            OrderStatusCount.objects.filter(pk=row.pk).update(count=F("count") + added)
+    # No count below zero (the column refuses it): a count that drifted low stays at zero.
+    greatest = "GREATEST" if vendor == "postgresql" else "MAX"
+    return f"UPDATE {table} SET {count} = {greatest}({count} + {change}, 0) WHERE {where} RETURNING {status}"
 
 
 def count_change_sql() -> str:
@@ -72,7 +101,10 @@ def count_change_sql() -> str:
     return _ADD_SQL
 
 
-_q = connection.ops.quote_name
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
 _ADD_SQL = (
     f"UPDATE {_q(OrderStatusCount._meta.db_table)} SET {_q('count')} = {_q('count')} + %s "
     f"WHERE {_q('merchant_id')} = %s AND {_q('status')} = %s"

@@ -10,6 +10,7 @@ the row into instances the way the queryset does (the same converters and relate
 from __future__ import annotations
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import F, Func
 from django.db.models.query import get_related_populators
 
 from .models import Order
@@ -33,8 +34,12 @@ def locked_order_with_merchant_and_store(merchant_id: int, order_id) -> Order | 
 
 class _Compiled:
     def __init__(self, wrapper) -> None:
+        # `merchant + 0`: the order is found by its id alone. PostgreSQL took the merchant's index
+        # for a merchant it thought small (a new shop, or one its statistics have not caught up
+        # with) and walked every order of the merchant to find this one.
         queryset = (
-            Order.objects.filter(merchant_id=_MERCHANT, pk=_ORDER)
+            Order.objects.alias(merchant_plus_zero=Func(F("merchant_id"), template="(%(expressions)s + 0)"))
+            .filter(merchant_plus_zero=_MERCHANT, pk=_ORDER)
             .select_for_update(of=("self",))
             .select_related("merchant", "store")
         )

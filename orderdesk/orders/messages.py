@@ -8,8 +8,10 @@ OrdersConfig.ready registers the topics and the merchant's switches with the out
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 
@@ -22,6 +24,7 @@ from orderdesk.notifications.preferences import Preferences, preferences_for, re
 from orderdesk.notifications.sms.segments import fit_sms
 from orderdesk.notifications.topics import Composed, register_topic, shared_read
 
+from . import rows
 from .links import customer_page_url, order_path, order_url
 from .models import Order, OrderEvent
 
@@ -119,13 +122,9 @@ def compose_order_message(notification: Notification) -> Composed:
     """The text of an order message, from the order as it is when the worker sends it."""
     payload = notification.payload
     # An event's SMS and email, sent together, read the order (and shipment) once.
-    try:
-        order = shared_read(
-            ("order", payload["order_id"]),
-            lambda: Order.objects.select_related("merchant").get(pk=payload["order_id"]),
-        )
-    except Order.DoesNotExist as gone:
-        raise PermanentFailure("The order of this message no longer exists.") from gone
+    order = shared_read(("order", payload["order_id"]), lambda: _order_with_merchant(payload["order_id"]))
+    if order is None:
+        raise PermanentFailure("The order of this message no longer exists.")
     shipment = shared_read(("shipment", payload["order_id"], payload.get("shipment_id")), lambda: _shipment_of(order, payload))  # fmt: skip
     return compose(order, payload["event"], notification.channel, shipment=shipment)
 
@@ -170,12 +169,60 @@ _EMAIL_TEMPLATES = {
 }
 
 
+def _order_with_merchant(order_id: int) -> Order | None:
+    """The order with its merchant, in plain SQL (every message sent reads it; the ORM's compiling
+    of the query cost more than running it); None when it is gone."""
+    with connection.cursor() as cursor:
+        cursor.execute(_order_with_merchant_sql(), [order_id])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    split = rows.width(Order)
+    order = rows.instance(Order, found[:split])
+    _ORDER_MERCHANT.set_cached_value(order, rows.instance(_ORDER_MERCHANT.related_model, found[split:]))
+    return order
+
+
+_ORDER_MERCHANT = Order._meta.get_field("merchant")
+
+
+@functools.cache
+def _order_with_merchant_sql() -> str:
+    quote = connection.ops.quote_name
+    merchants = _ORDER_MERCHANT.related_model
+    return (
+        f"SELECT {rows.columns(Order, 'o')}, {rows.columns(merchants, 'm')} FROM {quote(Order._meta.db_table)} "
+        f"{quote('o')} JOIN {quote(merchants._meta.db_table)} {quote('m')} "
+        f"ON {quote('m')}.{quote('id')} = {quote('o')}.{quote('merchant_id')} WHERE {quote('o')}.{quote('id')} = %s"
+    )
+
+
 def _shipment_of(order: Order, payload: dict):
     if payload.get("event") != OrderEvent.Kind.DISPATCHED:
         return None
     if payload.get("shipment_id"):
-        return order.fulfillments.filter(pk=payload["shipment_id"]).first()
+        with connection.cursor() as cursor:
+            cursor.execute(_shipment_sql(), [payload["shipment_id"], order.pk])
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        shipment = rows.instance(_SHIPMENTS, found)
+        _SHIPMENT_ORDER.set_cached_value(shipment, order)
+        return shipment
     return None
+
+
+_SHIPMENTS = Order._meta.get_field("fulfillments").related_model
+_SHIPMENT_ORDER = _SHIPMENTS._meta.get_field("order")
+
+
+@functools.cache
+def _shipment_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {rows.columns(_SHIPMENTS)} FROM {quote(_SHIPMENTS._meta.db_table)} "
+        f"WHERE {quote('id')} = %s AND {quote('order_id')} = %s"
+    )
 
 
 def _latest_shipment(order: Order):
