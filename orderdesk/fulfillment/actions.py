@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +29,7 @@ from django.utils import timezone
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.compiled_queries import prepared_cursor
 from orderdesk.errors import NotFound
 from orderdesk.notifications.webhooks import (
     PublishedEvent,
@@ -737,7 +737,7 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text, be
     statement's text is the same for every batch (psycopg parses it once, not once per call as
     it does past 50 parameters), and no batch is split for the parameter limit. What all the
     batch's shipments share (merchant, status, creator, time, every default) is given once.
-    It is a prepared statement (`_prepared_cursor`): planned once per connection, not per order;
+    It is a prepared statement (`compiled_queries.prepared_cursor`): planned once per connection, not per order;
     `beside`'s rows (the vendors' digests) are written by it too."""
     attnames, _, converters = _insert_statement(Fulfillment, None, 1)
     first = shipments[0]
@@ -769,8 +769,9 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text, be
         *(beside.params if beside is not None else ()),
     ]
     written = {}
-    with _prepared_cursor() as cursor:
-        cursor.execute(_allocation_statement(beside.sql if beside is not None else ""), params)
+    # Prepared at its first run (psycopg forgets it after a rollback and prepares it again).
+    with prepared_cursor() as cursor:
+        cursor.execute(_allocation_statement(beside.sql if beside is not None else ""), params, prepare=True)
         for pk, order_id, vendor_id, returned in cursor.fetchall():
             if pk is None:  # a row of `beside`'s
                 beside.returned.append(returned)
@@ -847,41 +848,6 @@ def _allocation_statement(beside: str) -> str:
         + f"SELECT s.{pk}, s.{order}, s.{vendor}, t.{event_pk} FROM s JOIN t ON t.{event_shipment} = s.{pk}"
         + (" UNION ALL SELECT NULL, NULL, NULL, b.id FROM b" if beside else "")
     )
-
-
-class _prepared_cursor:
-    """A cursor on Django's PostgreSQL connection that binds its parameters on the server and
-    prepares its statement at the first run, counted in Django's query log as Django's own
-    cursor is (Django's binds on the client and never prepares, so PostgreSQL plans the
-    statement again on every call). psycopg keeps what it prepared per connection, forgets it
-    (DEALLOCATE ALL) when a transaction rolls back and prepares it again at the next run.
-    Nothing is prepared while the connection's `prepare_threshold` is None: Django's default,
-    kept for poolers that cannot hold prepared statements; OPTIONS turn it on (in
-    DATABASE_URL: `?prepare_threshold=5`)."""
-
-    def __enter__(self):
-        import psycopg
-
-        connection.ensure_connection()
-        connection.validate_no_broken_transaction()
-        self._cursor = psycopg.Cursor(connection.connection)
-        return self
-
-    def __exit__(self, *exc_info):
-        self._cursor.close()
-
-    def execute(self, sql: str, params) -> None:
-        started = time.monotonic()
-        try:
-            with connection.wrap_database_errors:
-                self._cursor.execute(sql, params, prepare=True)
-        finally:
-            if connection.queries_logged:
-                connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-
-    def fetchall(self) -> list[tuple]:
-        with connection.wrap_database_errors:
-            return self._cursor.fetchall()
 
 
 def _new_shipment(**values) -> Fulfillment:
