@@ -1,0 +1,136 @@
+"""What a dispatch and a fulfilment write, statement by statement: each counter table moved by one
+UPDATE, a count never below zero, a status's first count created, the outbox claim one read."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orderdesk.accounts.tests.factories import owner_actor
+from orderdesk.fulfillment.models import Fulfillment, ShipmentStatusCount
+from orderdesk.notifications import delivery
+from orderdesk.notifications.models import Notification
+from orderdesk.orders import actions
+from orderdesk.orders.models import Order, OrderStatusCount
+
+from .factories import dispatched_order, pending_order
+from .messages import messages_of
+
+pytestmark = pytest.mark.django_db
+
+
+def dispatch(order, actor):
+    tomorrow = timezone.localdate(timezone=actor.merchant.zone) + datetime.timedelta(days=1)
+    return actions.dispatch_order(order.pk, by=actor, delivery_reference="JT77", expected_on=tomorrow)
+
+
+def tab_counts(merchant) -> dict[str, int]:
+    return dict(OrderStatusCount.objects.filter(merchant=merchant).values_list("status", "count"))
+
+
+def shipment_counts(merchant) -> dict[str, int]:
+    return dict(
+        ShipmentStatusCount.objects.filter(merchant=merchant, vendor=None).values_list("status", "count")
+    )
+
+
+def updates_of(captured, table: str) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith(f'UPDATE "{table}"')]
+
+
+def test_a_dispatch_moves_both_tab_counts_in_one_update():
+    actor = owner_actor()
+    warm_up, order = pending_order(actor), pending_order(actor)
+    dispatch(warm_up, actor)  # the Dispatched tab's count row exists from here on
+
+    with CaptureQueriesContext(connection) as captured:
+        dispatch(order, actor)
+
+    assert len(updates_of(captured, OrderStatusCount._meta.db_table)) == 1
+    assert tab_counts(actor.merchant)[Order.Status.PENDING] == 0
+    assert tab_counts(actor.merchant)[Order.Status.DISPATCHED] == 2
+
+
+def test_a_fulfilment_moves_both_shipment_counts_in_one_update():
+    actor = owner_actor()
+    fulfilled_first, order = dispatched_order(actor), dispatched_order(actor)
+    actions.fulfill_order(fulfilled_first.pk, by=actor)  # the Delivered count row exists from here on
+
+    with CaptureQueriesContext(connection) as captured:
+        actions.fulfill_order(order.pk, by=actor)
+
+    assert len(updates_of(captured, ShipmentStatusCount._meta.db_table)) == 1
+    assert len(updates_of(captured, OrderStatusCount._meta.db_table)) == 1
+    counts = shipment_counts(actor.merchant)
+    assert counts[Fulfillment.ShippingStatus.IN_TRANSIT] == 0
+    assert counts[Fulfillment.ShippingStatus.DELIVERED] == 2
+
+
+def test_the_first_order_to_enter_a_status_creates_its_count():
+    actor = owner_actor()
+    order = pending_order(actor)
+    assert Order.Status.DISPATCHED not in tab_counts(actor.merchant)
+
+    dispatch(order, actor)
+
+    assert tab_counts(actor.merchant) == {
+        Order.Status.AWAITING_PAYMENT: 0,
+        Order.Status.PENDING: 0,
+        Order.Status.DISPATCHED: 1,
+    }
+    assert shipment_counts(actor.merchant) == {Fulfillment.ShippingStatus.IN_TRANSIT: 1}
+
+
+def test_a_count_that_drifted_to_zero_stays_at_zero_and_the_other_still_moves():
+    actor = owner_actor()
+    warm_up, order = pending_order(actor), pending_order(actor)
+    dispatch(warm_up, actor)
+    OrderStatusCount.objects.filter(merchant=actor.merchant, status=Order.Status.PENDING).update(count=0)
+
+    dispatch(order, actor)
+
+    assert tab_counts(actor.merchant)[Order.Status.PENDING] == 0
+    assert tab_counts(actor.merchant)[Order.Status.DISPATCHED] == 2
+
+
+def test_a_transition_moves_only_its_own_merchants_counts():
+    actor, bystander = owner_actor(), owner_actor()
+    dispatch(pending_order(bystander), bystander)
+    before = tab_counts(bystander.merchant)
+
+    dispatch(pending_order(actor), actor)
+
+    assert tab_counts(bystander.merchant) == before
+
+
+@pytest.mark.usefixtures("notification_settings")
+def test_a_claim_reads_the_rows_with_their_merchant_in_one_statement_on_postgresql():
+    actor = owner_actor()
+    row = messages_of(pending_order(actor)).get(channel=Notification.Channel.SMS)
+
+    with CaptureQueriesContext(connection) as captured:
+        (claimed,) = delivery._claim([row.pk], row.next_attempt_at)
+        merchant = claimed.merchant
+
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert merchant == actor.merchant and claimed.status == Notification.Status.SENDING
+    assert claimed.attempts == 1 and claimed.payload == row.payload
+    assert Notification.objects.get(pk=row.pk).next_attempt_at == claimed.next_attempt_at
+
+
+@pytest.mark.usefixtures("notification_settings")
+def test_a_claim_takes_only_the_rows_due_and_not_held_by_another_lease():
+    actor = owner_actor()
+    first, second = messages_of(pending_order(actor)), messages_of(pending_order(actor))
+    due = first.get(channel=Notification.Channel.SMS)
+    later = second.get(channel=Notification.Channel.SMS)
+    now = max(due.next_attempt_at, later.next_attempt_at)
+    Notification.objects.filter(pk=later.pk).update(next_attempt_at=now + datetime.timedelta(hours=1))
+
+    claimed = delivery._claim([due.pk, later.pk], now)
+    again = delivery._claim([due.pk], now)
+
+    assert [notification.pk for notification in claimed] == [due.pk]
+    assert again == []
