@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 
-from orderdesk.aftersales.templatetags.after_sales import can_open_after_sales
 from orderdesk.money import format_money
 
 from .models import Order
@@ -77,13 +76,12 @@ def _money(amount, currency: str = "") -> str:
     return escape(format_money(amount, currency))
 
 
-def order_page_parts(
-    request, order: Order, *, show_costs: bool, costs, merchant_shipments
-) -> dict[str, SafeString]:
-    """The body of the order page as `head` (breadcrumb and header), `cards` (the action buttons,
+def order_page_parts(order: Order, *, show_costs: bool, costs, merchant_shipments) -> dict[str, SafeString]:
+    """The body of the order page as `head` (breadcrumb and header, which the template closes
+    after its after-sales button: the after-sales app's rule, not imported here), `cards` (the action buttons,
     then the grid's customer, items, payment, shipment and remarks cards) and `timeline`."""
     return {
-        "head": mark_safe(_head(request, order)),
+        "head": mark_safe(_head(order)),
         "cards": mark_safe(
             _actions(order)
             + '\n\n<div class="order-grid">'
@@ -97,7 +95,7 @@ def order_page_parts(
     }
 
 
-def _head(request, order: Order) -> str:
+def _head(order: Order) -> str:
     status_label = _label(order, "status")
     status = escape(order.status)
     partly = (
@@ -106,20 +104,12 @@ def _head(request, order: Order) -> str:
         else ""
     )
     late = '<span class="badge badge-late">Late</span>' if order.late else ""
-    after_sales = ""
-    if can_open_after_sales(request, order):
-        after_sales = (
-            f'<p class="after-sales-button"><a class="button button-quiet" '
-            f'href="{escape(reverse("aftersales:new", args=[order.pk]))}">Confirm After Sales</a></p>'
-        )
     return (
         f'<p class="breadcrumb"><a href="{escape(reverse("orders:tracking"))}?status={status}">‹ {status_label} orders</a></p>\n'
         f'<header class="page-header order-header">\n'
         f"  <h1>Order {escape(order.reference)}</h1>\n"
         f'  <p class="badges">{partly} <span class="badge badge-{status}">{status_label}</span> {late}</p>\n'
         f'  <p class="muted">Placed {_moment(order.placed_at)} · {escape(order.store.name)}</p>\n'
-        f"  {after_sales}\n"
-        f"</header>\n"
     )
 
 

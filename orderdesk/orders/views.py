@@ -207,7 +207,6 @@ def detail(request, order_id: int):
     context = {"order": order, "order_messages": _messages_about_order(order.merchant_id, str(order.pk))}
     context.update(_vendor_section(request, order))
     context["page"] = order_page_parts(
-        request,
         order,
         show_costs=context["show_costs"],
         costs=context["costs"],

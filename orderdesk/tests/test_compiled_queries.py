@@ -101,6 +101,7 @@ def test_a_prepared_read_runs_again_after_a_rollback_in_which_it_was_prepared():
     with pytest.raises(RuntimeError), transaction.atomic():
         for _ in range(threshold + 1):
             assert compiled(actor.user.pk)[0].user == actor.user
+        assert _prepared_names(connection)  # prepared within this transaction
         raise RuntimeError("rolled back")
     # psycopg forgot (and deallocated) what it prepared in the rolled-back transaction.
     for _ in range(threshold + 1):

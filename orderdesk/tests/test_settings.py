@@ -68,6 +68,14 @@ def test_database_url_selects_postgresql(production_like):
     assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
 
 
+def test_prepared_statements_on_postgresql_are_on_unless_turned_off_for_pgbouncer(production_like):
+    production_like["DATABASE_URL"] = "postgres://orderdesk:pw@db.internal:5432/orderdesk"
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('prepare_threshold'))"
+    on = manage("shell", "--no-imports", "-c", show, **production_like)
+    off = manage("shell", "--no-imports", "-c", show, DATABASE_PREPARED_STATEMENTS="false", **production_like)
+    assert (on.stdout.strip(), off.stdout.strip()) == ("5", "None"), on.stderr + off.stderr
+
+
 def test_upload_limits_come_from_the_environment(production_like):
     result = manage(
         "shell",
