@@ -115,12 +115,13 @@ def tab_counts(merchant, search: str | Search = "") -> dict[str, int]:
     return counts
 
 
-# Compiled once: on every page of the list, the ORM built and compiled it afresh.
+# Compiled once (on every page of the list the ORM built and compiled it afresh), prepared on PostgreSQL.
 _tab_counts_of_merchant = CompiledOnce(
     lambda merchant_id: OrderStatusCount.objects.filter(merchant_id=merchant_id).values_list(
         "status", "count"
     ),
     987654321989,  # an id no merchant has
+    prepared=True,
 )
 
 
@@ -362,6 +363,7 @@ def _lines_of_orders(count: int) -> CompiledOnce:
                 .values_list("order_id", "quantity", "title", "variant_title", "unit_price")
             ),
             *range(-count, 0),  # ids no order has
+            prepared=True,
         )
     return read
 
@@ -452,6 +454,7 @@ def order_tracking_page(
                     *arguments, oldest_first=oldest_first, with_costs=with_costs, size=size
                 ),
                 *(_TAB_PAGE_PLACEHOLDERS if cursor else _TAB_PAGE_PLACEHOLDERS[:2]),
+                prepared=True,
             )
         # str(): a status given as Order.Status is passed to the database as its value.
         values = read(merchant_id, str(status), *cursor, using=using)
