@@ -412,12 +412,12 @@ def _shipment_row(values) -> Fulfillment:
 @functools.cache
 def _shipment_reading() -> tuple[list[str], list]:
     converting = []
-    for index, field in enumerate(Fulfillment._meta.concrete_fields):
-        expression = field.get_col(Fulfillment._meta.db_table)
+    for index, model_field in enumerate(Fulfillment._meta.concrete_fields):
+        expression = model_field.get_col(Fulfillment._meta.db_table)
         converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
         if converters:
             converting.append((index, expression, converters))
-    return [field.attname for field in Fulfillment._meta.concrete_fields], converting
+    return [model_field.attname for model_field in Fulfillment._meta.concrete_fields], converting
 
 
 def _to_deliver(shipments, order_id: int, shipped_by: str):
