@@ -1,9 +1,12 @@
 """deploy/gunicorn.conf.py: what the master prepares before it forks the workers."""
 
+import datetime
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings as django_settings
 
@@ -42,3 +45,21 @@ def test_the_master_imports_the_urlconf_and_builds_the_api_serializers_before_fo
     assert found["views"] and found["shown"] == 1 and found["check"] == 1
     # A connection opened here would be shared by every forked worker.
     assert found["database_connections"] == []
+
+
+def test_gunicorn_writes_no_access_line_of_its_own_unless_asked():
+    """Django logs every request (request_log.py); gunicorn's logconfig_dict would add a second line."""
+    config = runpy.run_path(str(PROJECT / "deploy" / "gunicorn.conf.py"))
+    logger_class = config["logger_class"]
+    assert config["accesslog"] is None and config["logconfig_dict"]
+    log = logger_class.__new__(logger_class)  # without setup(), which configures logging
+    log._access_log_enabled = True  # what gunicorn works out from logconfig_dict
+    written = []
+    log.access_log = SimpleNamespace(info=lambda line_format, atoms: written.append(line_format % atoms))
+    log.atoms = lambda resp, req, environ, request_time: {"r": "POST /api/v1/orders HTTP/1.1"}
+    log.cfg = SimpleNamespace(accesslog=None, access_log_format="%(r)s")
+    log.access(None, None, {}, datetime.timedelta(0))
+    assert written == []
+    log.cfg = SimpleNamespace(accesslog="-", access_log_format="%(r)s")
+    log.access(None, None, {}, datetime.timedelta(0))
+    assert written == ["POST /api/v1/orders HTTP/1.1"]
