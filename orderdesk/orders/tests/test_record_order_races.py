@@ -172,17 +172,24 @@ def test_refused_orders_among_many_writers_leave_no_gap_in_the_numbers():
 
 def test_one_new_customer_ordering_from_many_writers_at_once_is_made_once():
     actor = owner_actor()
-    same = CustomerDetails(name="Maria Santos", phone="0917 555 0199", email="maria@example.com")
+    pending_order(actor)  # a running shop: its store is there, so no writer waits for it
+    same = CustomerDetails(name="Ana Reyes", phone="0917 555 0199", email="ana@example.com")
 
-    outcomes = run_together(
-        *[lambda: actions.record_order(new_order(customer=same), by=actor, payment_confirmed=True)] * WRITERS
-    )
+    connected = threading.Barrier(WRITERS)
+
+    def writer():
+        # Connected first, so that the writers' recordings overlap rather than their connecting.
+        connection.ensure_connection()
+        connected.wait(30)
+        return actions.record_order(new_order(customer=same), by=actor, payment_confirmed=True)
+
+    outcomes = run_together(*[writer] * WRITERS)
 
     assert _failures(outcomes) == []
-    assert Customer.objects.filter(merchant=actor.merchant).count() == 1
-    only = Customer.objects.get(merchant=actor.merchant)
-    assert {order.customer_id for order in outcomes} == {only.pk}
-    assert set(Order.objects.values_list("customer_id", flat=True)) == {only.pk}
+    made = Customer.objects.filter(merchant=actor.merchant, phone="+639175550199")
+    assert made.count() == 1
+    assert {order.customer_id for order in outcomes} == {made.get().pk}
+    assert Order.objects.filter(customer=made.get()).count() == WRITERS
 
 
 def test_record_order_racing_a_batch_and_dispatches_keeps_every_rule_without_deadlock():
