@@ -30,6 +30,7 @@ from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.compiled_queries import prepared_cursor
+from orderdesk.count_locks import order_counts_first
 from orderdesk.errors import NotFound
 from orderdesk.notifications.webhooks import (
     PublishedEvent,
@@ -739,6 +740,8 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text, be
     batch's shipments share (merchant, status, creator, time, every default) is given once.
     It is a prepared statement (`compiled_queries.prepared_cursor`): planned once per connection, not per order;
     `beside`'s rows (the vendors' digests) are written by it too."""
+    # Its counts' upsert locks shipment counts at once: the order counts held go first (count_locks).
+    order_counts_first()
     attnames, _, converters = _insert_statement(Fulfillment, None, 1)
     first = shipments[0]
     shared = [first.__dict__[name] for name in attnames]
