@@ -43,7 +43,7 @@ from orderdesk.saved_fields import save_fields
 from .counts import count_new_vendor_shipments, count_shipment_change, count_shipment_removed
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
 from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, ShipmentStatusCount, TrackingEvent
-from .queries import shipments_for
+from .queries import one_shipment_for
 
 # Sent to the merchant's endpoints with every tracking event (registered in FulfillmentConfig.ready).
 SHIPMENT_UPDATED = "shipment.updated"
@@ -446,7 +446,7 @@ _ORDER_OF_SHIPMENT = Fulfillment._meta.get_field("order")
 
 def _locked_order(order_id, by: Actor):
     try:
-        return _Order.objects.for_merchant(by.merchant).select_for_update().get(pk=order_id)
+        return _Order.objects.one_of_merchant(by.merchant, order_id).select_for_update().get()
     except (_Order.DoesNotExist, ValueError, TypeError) as missing:
         raise NotFound("That order does not exist.") from missing
 
@@ -458,11 +458,11 @@ def _locked_shipment(shipment_id, by: Actor, *, order_locked: bool = False) -> F
     A vendor's person finds only their vendor's shipments; any other is ShipmentNotFound."""
     if order_locked:
         try:
-            return shipments_for(by).select_for_update().get(pk=shipment_id)
+            return one_shipment_for(by, shipment_id).select_for_update().get()
         except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
             raise ShipmentNotFound() from missing
     try:
-        order_id = shipments_for(by).values_list("order_id", flat=True).get(pk=shipment_id)
+        order_id = one_shipment_for(by, shipment_id).values_list("order_id", flat=True).get()
     except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
         raise ShipmentNotFound() from missing
     _locked_order(order_id, by)
