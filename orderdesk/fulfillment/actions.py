@@ -30,6 +30,7 @@ from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.compiled_queries import prepared_cursor
+from orderdesk.count_locks import order_counts_first
 from orderdesk.errors import NotFound
 from orderdesk.notifications.webhooks import (
     PublishedEvent,
@@ -42,7 +43,7 @@ from orderdesk.saved_fields import save_fields
 from .counts import count_new_vendor_shipments, count_shipment_change, count_shipment_removed
 from .errors import InvalidShipment, ShipmentNotFound, ShippingStatusRefused
 from .models import SHIPPING_TRANSITIONS, Fulfillment, FulfillmentLine, ShipmentStatusCount, TrackingEvent
-from .queries import shipments_for
+from .queries import one_shipment_for
 
 # Sent to the merchant's endpoints with every tracking event (registered in FulfillmentConfig.ready).
 SHIPMENT_UPDATED = "shipment.updated"
@@ -445,7 +446,7 @@ _ORDER_OF_SHIPMENT = Fulfillment._meta.get_field("order")
 
 def _locked_order(order_id, by: Actor):
     try:
-        return _Order.objects.for_merchant(by.merchant).select_for_update().get(pk=order_id)
+        return _Order.objects.one_of_merchant(by.merchant, order_id).select_for_update().get()
     except (_Order.DoesNotExist, ValueError, TypeError) as missing:
         raise NotFound("That order does not exist.") from missing
 
@@ -457,11 +458,11 @@ def _locked_shipment(shipment_id, by: Actor, *, order_locked: bool = False) -> F
     A vendor's person finds only their vendor's shipments; any other is ShipmentNotFound."""
     if order_locked:
         try:
-            return shipments_for(by).select_for_update().get(pk=shipment_id)
+            return one_shipment_for(by, shipment_id).select_for_update().get()
         except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
             raise ShipmentNotFound() from missing
     try:
-        order_id = shipments_for(by).values_list("order_id", flat=True).get(pk=shipment_id)
+        order_id = one_shipment_for(by, shipment_id).values_list("order_id", flat=True).get()
     except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
         raise ShipmentNotFound() from missing
     _locked_order(order_id, by)
@@ -739,6 +740,8 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text, be
     batch's shipments share (merchant, status, creator, time, every default) is given once.
     It is a prepared statement (`compiled_queries.prepared_cursor`): planned once per connection, not per order;
     `beside`'s rows (the vendors' digests) are written by it too."""
+    # Its counts' upsert locks shipment counts at once: the order counts held go first (count_locks).
+    order_counts_first()
     attnames, _, converters = _insert_statement(Fulfillment, None, 1)
     first = shipments[0]
     shared = [first.__dict__[name] for name in attnames]

@@ -7,6 +7,7 @@ import functools
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 
+from orderdesk.count_locks import SHIPMENT_COUNTS, order_counts_first
 from orderdesk.notifications.webhooks import current_publish_batch
 
 from .models import Fulfillment, ShipmentStatusCount
@@ -19,8 +20,9 @@ def count_shipment_change(merchant_id: int, vendor_id: int | None, *, before: st
     batch = current_publish_batch()
     if batch is not None:
         # Inside an order action (publishing_once): moved just before its commit, so these hot
-        # rows are held locked for the commit alone (as orders.counts does with the tab counts).
-        batch.hold([(merchant_id, vendor_id, before, after)], write=_count_held_changes)
+        # rows are held locked for the commit alone (as orders.counts does with the tab counts),
+        # and moved after the order counts, as every transaction locks them (orderdesk.count_locks).
+        batch.hold([(merchant_id, vendor_id, before, after)], write=_count_held_changes, rank=SHIPMENT_COUNTS)
         return
     _count_change(merchant_id, vendor_id, before=before, after=after)
 
@@ -106,6 +108,7 @@ def count_new_vendor_shipments(merchant_id: int, new: dict[int, int], *, status:
     per-vendor unique index, so a vendor's first shipment in a status needs no read first."""
     if not new:
         return
+    order_counts_first()
     meta = ShipmentStatusCount._meta
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
@@ -124,6 +127,7 @@ def count_new_vendor_shipments(merchant_id: int, new: dict[int, int], *, status:
 
 def count_shipment_removed(merchant_id: int, vendor_id: int | None, *, status: str) -> None:
     """A shipment in `status` was removed (its last units moved away); inside the action's transaction."""
+    order_counts_first()
     ShipmentStatusCount.objects.filter(
         merchant_id=merchant_id, vendor_id=vendor_id, status=status, count__gt=0
     ).update(count=F("count") - 1)

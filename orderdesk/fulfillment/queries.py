@@ -11,6 +11,8 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from orderdesk.tenancy import checked_only
+
 from .models import LIVE_STATUSES, Fulfillment, FulfillmentLine, TrackingEvent
 
 Status = Fulfillment.ShippingStatus
@@ -26,6 +28,21 @@ def shipments_for(actor) -> QuerySet[Fulfillment]:
     elif actor.party.kind != "merchant":
         return shipments.none()
     return shipments
+
+
+def one_shipment_for(actor, shipment_id) -> QuerySet[Fulfillment]:
+    """The shipment `shipment_id` if shipments_for(actor) holds it (none otherwise), found by its
+    primary key: the merchant and vendor only checked on it, or PostgreSQL walked the index of
+    a merchant or vendor it thought small (Fulfillment.objects.one_of_merchant). Raises
+    ValueError or TypeError for an id that is not one."""
+    shipment = Fulfillment.objects.one_of_merchant(actor.merchant, shipment_id)
+    if actor.party.vendor_id is not None:
+        shipment = shipment.alias(vendor_checked=checked_only("vendor_id")).filter(
+            vendor_checked=actor.party.vendor_id
+        )
+    elif actor.party.kind != "merchant":
+        return shipment.none()
+    return shipment
 
 
 @dataclass(frozen=True)

@@ -121,11 +121,13 @@ class PublishBatch:
     (`remembered`) and what it holds to write once (`hold`), flushed just before the commit."""
 
     remembered: dict = field(default_factory=dict)
-    _held: list[tuple[Callable[[], None], Callable[[list], Any], list]] = field(default_factory=list)
+    _held: list[tuple[Callable[[], None], Callable[[list], Any], list, int]] = field(default_factory=list)
 
-    def hold(self, items: list, *, write: Callable[[list], Any]) -> None:
+    def hold(self, items: list, *, write: Callable[[list], Any], rank: int = 0) -> None:
         """Keep `items` to be written by `write(all items held for it)` just before the commit.
 
+        The writers run in the order of their `rank`, lowest first (rows locked in one order by
+        every transaction: see orderdesk.count_locks), then in the order they were first held.
         Items held inside a savepoint that is rolled back are dropped with it: each hold marks
         itself with an on_commit callback, which Django forgets on that rollback.
         """
@@ -136,18 +138,31 @@ class PublishBatch:
             pass
 
         transaction.on_commit(marker)
-        self._held.append((marker, write, list(items)))
+        self._held.append((marker, write, list(items), rank))
+
+    def write_held(self, *, up_to_rank: int) -> None:
+        """Write now (inside the transaction) what is held for the writers of rank `up_to_rank`
+        or lower: before a statement that locks rows of a higher rank at once, not held."""
+        self._write(lambda rank: rank <= up_to_rank)
 
     def _flush(self) -> None:
+        self._write(lambda rank: True)
+
+    def _write(self, wanted: Callable[[int], bool]) -> None:
         # Django's own record of the callbacks still due at commit: what a savepoint rollback removed
         # from it was rolled back, so its items go too (test_publish_once_per_transaction pins this).
         still_due = {id(func) for _, func, _ in transaction.get_connection().run_on_commit}
-        by_writer: dict[Callable, list] = {}
-        for marker, write, items in self._held:
-            if id(marker) in still_due:
-                by_writer.setdefault(write, []).extend(items)
-        self._held.clear()
-        for write, items in by_writer.items():
+        by_writer: dict[Callable, tuple[int, list]] = {}
+        kept = []
+        for held in self._held:
+            marker, write, items, rank = held
+            if not wanted(rank):
+                kept.append(held)
+            elif id(marker) in still_due:
+                by_writer.setdefault(write, (rank, []))[1].extend(items)
+        self._held[:] = kept
+        # sorted() keeps the writers of one rank in the order they were first held.
+        for write, (_, items) in sorted(by_writer.items(), key=lambda writer: writer[1][0]):
             write(items)
 
 

@@ -33,7 +33,7 @@ from orderdesk.errors import DomainError
 from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.fulfillment.errors import InvalidShipment, ShipmentNotFound
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
-from orderdesk.fulfillment.queries import shipments_for
+from orderdesk.fulfillment.queries import one_shipment_for
 from orderdesk.notifications.preferences import preferences_for
 from orderdesk.notifications.webhooks import publishing_once
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
@@ -642,7 +642,7 @@ def move_order_shipment(
             tracking_url=tracking_url,
         )
     try:
-        order_id = shipments_for(by).values_list("order_id", flat=True).get(pk=shipment_id)
+        order_id = one_shipment_for(by, shipment_id).values_list("order_id", flat=True).get()
     except (Fulfillment.DoesNotExist, ValueError, TypeError) as missing:
         raise ShipmentNotFound() from missing
     with _order_change(order_id, by) as change:
@@ -720,7 +720,7 @@ def cancel_order(order_id: int, *, by: Actor, reason: str) -> Order:
 def _current_order(order_id, by: Actor) -> Order:
     """The order as it is now, unlocked: for refusing early; the action re-checks under the lock."""
     try:
-        return Order.objects.for_merchant(by.merchant).get(pk=order_id)
+        return Order.objects.one_of_merchant(by.merchant, order_id).get()
     except (Order.DoesNotExist, ValueError, TypeError) as missing:
         raise OrderNotFound() from missing
 

@@ -487,6 +487,6 @@ def _say_placed(order: Order, shipments: list[Fulfillment], *, by: Actor, auto: 
 
 def _locked_order(order_id, by: Actor) -> Order:
     try:
-        return Order.objects.for_merchant(by.merchant).select_for_update().get(pk=order_id)
+        return Order.objects.one_of_merchant(by.merchant, order_id).select_for_update().get()
     except (Order.DoesNotExist, ValueError, TypeError) as missing:
         raise OrderNotFound() from missing

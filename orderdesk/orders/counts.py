@@ -7,6 +7,7 @@ import functools
 from django.db import connection, transaction
 from django.db.models import Count, F
 
+from orderdesk.count_locks import ORDER_COUNTS
 from orderdesk.notifications.webhooks import current_publish_batch
 
 from .models import Order, OrderStatusCount
@@ -22,8 +23,9 @@ def count_status_change(merchant_id: int, *, before: str | None, after: str) -> 
     if batch is not None:
         # Inside an order action (publishing_once): the counters move just before its commit.
         # Every action of the merchant moves these few rows, so each holds them locked for its
-        # commit alone, not for the rest of its work (test_counters_move_just_before_the_commit).
-        batch.hold([(merchant_id, changes)], write=_count_held_changes)
+        # commit alone, not for the rest of its work (test_counters_move_just_before_the_commit);
+        # before the shipment counts, as every transaction locks them (orderdesk.count_locks).
+        batch.hold([(merchant_id, changes)], write=_count_held_changes, rank=ORDER_COUNTS)
         return
     count_status_changes(merchant_id, changes)
 
