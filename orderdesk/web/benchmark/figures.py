@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,7 +38,7 @@ from orderdesk.orders.models import Order
 
 from . import bulk, fill, ingest
 from . import shipments as shipment_figures
-from .stats import percentile, summarize
+from .stats import CountedQueries, percentile, summarize
 
 
 @dataclass
@@ -69,7 +68,7 @@ def timed(calls: list[Callable[[], object]], *, check: Callable[[object], None] 
         check(warm)
     timings, counts = [], []
     for call in calls:
-        with CaptureQueriesContext(connection) as captured:
+        with CountedQueries(connection) as captured:
             started = time.perf_counter()
             result = call()
             timings.append((time.perf_counter() - started) * 1000)
@@ -322,7 +321,7 @@ def _write_paid_orders(owner_pk: int, first: int, count: int, start, results) ->
         start.wait(timeout=120)
         cpu_started = time.process_time()
         for n in range(first, first + count):
-            with CaptureQueriesContext(connection) as captured:
+            with CountedQueries(connection) as captured:
                 began = time.perf_counter()
                 try:
                     actions.record_order(_paid_order(n), by=actor, payment_confirmed=True)
@@ -622,7 +621,7 @@ def _sql_per_api_create(bench: Bench) -> int:
     [token] = _api_tokens(bench.writes_owner, 1, scope="read_write")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_FORWARDED_PROTO="https")
     for number in (2_999_998, 2_999_999):
-        with CaptureQueriesContext(connection) as captured:
+        with CountedQueries(connection) as captured:
             answer = client.post(
                 "/api/v1/orders",
                 _api_order_body(number),
@@ -649,7 +648,7 @@ def _sql_per_transition(bench: Bench) -> dict:
             ("fulfil", reverse("orders:fulfill", args=[order.pk]), {"remarks": ""}),
         ):  # fmt: skip
             connection.queries_log.clear()  # a long run fills the log, and then counts nothing
-            with CaptureQueriesContext(connection) as captured:
+            with CountedQueries(connection) as captured:
                 answer = client.post(path, data)
             if answer.status_code not in (200, 302, 303):
                 raise RuntimeError(f"{path} answered {answer.status_code}")

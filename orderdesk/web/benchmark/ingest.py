@@ -33,7 +33,7 @@ from orderdesk.stores.csv_import import TEMPLATE_COLUMNS
 from orderdesk.stores.models import Store, SyncRun
 
 from . import fill
-from .stats import summarize
+from .stats import CountedQueries, summarize
 
 
 def _lines(number: int) -> list[tuple[str, str, int, Decimal]]:
@@ -319,7 +319,6 @@ def _webhook_cpu_in_process(bench, secret: str, count: int = 100) -> dict:
     from unittest import mock
 
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from orderdesk.stores.models import InboundDelivery
     from orderdesk.stores.tests.peers import shopify_webhook_order
@@ -344,7 +343,7 @@ def _webhook_cpu_in_process(bench, secret: str, count: int = 100) -> dict:
     with mock.patch("orderdesk.stores.webhooks.process_after_commit", lambda delivery_id: None):
         for number, body in enumerate(bodies):
             started = time.process_time()
-            with CaptureQueriesContext(connection) as captured:
+            with CountedQueries(connection) as captured:
                 answer = client.post(
                     path,
                     data=body,

@@ -93,7 +93,6 @@ def auto_allocation(bench) -> dict:
     import time
 
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from orderdesk.accounts.actors import Actor
     from orderdesk.accounts.models import Merchant
@@ -105,7 +104,7 @@ def auto_allocation(bench) -> dict:
 
     from . import fill
     from .figures import _paid_order
-    from .stats import percentile, summarize
+    from .stats import CountedQueries, percentile, summarize
 
     merchant = bench.writes_merchant
     actor = Actor.for_user(bench.writes_owner)
@@ -166,7 +165,7 @@ def auto_allocation(bench) -> dict:
             hosted = number % 2 == 0
             new = order(number, hosted)
             connection.queries_log.clear()  # a long run fills the log, and then counts nothing
-            with CaptureQueriesContext(connection) as captured:
+            with CountedQueries(connection) as captured:
                 started, cpu_started = time.perf_counter(), time.process_time()
                 actions.record_order(new, by=actor, payment_confirmed=True)
                 elapsed = (time.perf_counter() - started) * 1000

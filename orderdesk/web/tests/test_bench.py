@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orderdesk.accounts.models import Membership, Merchant, User
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
@@ -183,3 +184,22 @@ def test_a_tiny_bench_run_writes_valid_json_with_every_figure_asked(tmp_path, se
     # The hashed static files went to a folder of the bench's own, not the project's.
     assert not any((tmp_path / "static").glob("**/*.css"))
     assert data["figures"]["Place a paid order"]["per_second"] > 0
+
+
+@pytest.mark.django_db
+def test_statements_are_counted_after_the_query_log_is_full():
+    from orderdesk.web.benchmark.figures import timed
+
+    with CaptureQueriesContext(connection):  # logging on, as the bench's figures have it
+        connection.queries_log.extend(
+            {"sql": "SELECT 1", "time": "0.000"} for _ in range(connection.queries_limit)
+        )
+        assert len(connection.queries_log) == connection.queries_limit
+
+        def two_statements():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.execute("SELECT 2")
+
+        figure = timed([two_statements, two_statements])
+    assert (figure["sql_min"], figure["sql_max"]) == (2, 2)
