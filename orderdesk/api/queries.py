@@ -5,8 +5,8 @@ import functools
 from django.db import connection
 from django.db.models import QuerySet
 
+from orderdesk import rows
 from orderdesk.accounts.models import Merchant
-from orderdesk.orders import rows
 
 from .actions import token_sha256
 from .models import ApiKey

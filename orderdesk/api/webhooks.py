@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
+from orderdesk import rows
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Membership
 from orderdesk.accounts.permissions import Permission, ensure_can
@@ -36,7 +37,6 @@ from orderdesk.notifications.webhooks import (
     webhook_event_type,
     webhook_event_types,
 )
-from orderdesk.orders import rows
 from orderdesk.stores.credentials import encrypt_text
 
 from .models import WebhookEndpoint

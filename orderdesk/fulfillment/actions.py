@@ -26,6 +26,7 @@ from django.db.models import DateField, DateTimeField, DecimalField, Sum
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from orderdesk import rows
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
@@ -379,7 +380,7 @@ def locked_shipments_to_deliver(
         params.append(by.party.vendor_id)
     with connection.cursor() as cursor:
         cursor.execute(_locked_to_deliver_sql(by.party.vendor_id is not None), params)
-        return [_shipment_row(row) for row in cursor.fetchall()]
+        return [rows.instance(Fulfillment, row) for row in cursor.fetchall()]
 
 
 @functools.cache
@@ -397,28 +398,6 @@ def _locked_to_deliver_sql(of_vendor: bool) -> str:
         f"AND {column['shipped_by']} = %s AND {column['status']} <> %s AND {column['merchant_id']} + 0 = %s"
         f"{vendor} ORDER BY {column['created_at']}, {column['id']}{locking}"
     )
-
-
-def _shipment_row(values) -> Fulfillment:
-    """The Fulfillment a row of its concrete columns (in their order) is, as the ORM reads it."""
-    attnames, converting = _shipment_reading()
-    if converting:
-        values = list(values)
-        for index, expression, converters in converting:
-            for convert in converters:
-                values[index] = convert(values[index], expression, connection)
-    return Fulfillment.from_db(DEFAULT_DB_ALIAS, attnames, values)
-
-
-@functools.cache
-def _shipment_reading() -> tuple[list[str], list]:
-    converting = []
-    for index, model_field in enumerate(Fulfillment._meta.concrete_fields):
-        expression = model_field.get_col(Fulfillment._meta.db_table)
-        converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-        if converters:
-            converting.append((index, expression, converters))
-    return [model_field.attname for model_field in Fulfillment._meta.concrete_fields], converting
 
 
 def _to_deliver(shipments, order_id: int, shipped_by: str):

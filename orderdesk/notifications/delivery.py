@@ -15,9 +15,11 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from orderdesk import rows
 
 from .errors import DeliveryFailed, PermanentFailure, TemporaryFailure
 from .models import Notification
@@ -175,17 +177,19 @@ def _claim(ids: list[int], now: datetime.datetime) -> list[Notification]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_claim_sql(connection.vendor, 0), [*params, list(ids)])
-            rows = cursor.fetchall()
+            found = cursor.fetchall()
             claimed = []
-            for row in rows:
-                notification = _instance(Notification, row[:width])
+            for row in found:
+                notification = rows.instance(Notification, row[:width])
                 # A message of no merchant's (an operator's) joins none: its merchant is None.
-                merchant = _instance(Merchant, row[width:]) if notification.merchant_id is not None else None
+                merchant = (
+                    rows.instance(Merchant, row[width:]) if notification.merchant_id is not None else None
+                )
                 _NOTIFICATION_MERCHANT.set_cached_value(notification, merchant)
                 claimed.append(notification)
         else:
             cursor.execute(_claim_sql(connection.vendor, len(ids)), [*params, *ids])
-            claimed = [_instance(Notification, row) for row in cursor.fetchall()]
+            claimed = [rows.instance(Notification, row) for row in cursor.fetchall()]
             merchant_ids = sorted({n.merchant_id for n in claimed if n.merchant_id is not None})
             if merchant_ids:
                 merchants = {
@@ -233,30 +237,6 @@ def _claim_sql(vendor: str, ids: int) -> str:
         f"LEFT JOIN {quote(Merchant._meta.db_table)} {quote('m')} ON {quote('m')}.{quote(Merchant._meta.pk.column)} = "
         f"{quote('c')}.{column['merchant']}"
     )
-
-
-def _instance(model, values):
-    """The instance of `model` a row of its concrete columns (in their order) is, as the ORM makes
-    it (each column's database converters applied)."""
-    attnames, converting = _reading(model)
-    if converting:
-        values = list(values)
-        for index, expression, converters in converting:
-            for convert in converters:
-                values[index] = convert(values[index], expression, connection)
-    return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
-
-
-@functools.cache
-def _reading(model) -> tuple[list[str], list]:
-    fields = model._meta.concrete_fields
-    converting = []
-    for index, field in enumerate(fields):
-        expression = field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-        if converters:
-            converting.append((index, expression, converters))
-    return [field.attname for field in fields], converting
 
 
 def _give_up_on_stuck(now: datetime.datetime) -> None:

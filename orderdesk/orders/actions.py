@@ -22,6 +22,7 @@ from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from orderdesk import rows
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Merchant
 from orderdesk.accounts.permissions import Permission, ensure_can
@@ -39,7 +40,7 @@ from orderdesk.notifications.webhooks import publishing_once
 from orderdesk.photos.actions import delete_photo_files, prepare_photos, store_photos
 from orderdesk.saved_fields import save_fields
 
-from . import batch_reads, events, rows
+from . import batch_reads, events
 from .allocation import allocate_many_on_entry, allocate_on_entry
 from .counts import count_change_sql, count_status_change, count_status_changes
 from .errors import DuplicateOrder, InvalidOrder, OrderNotFound, TransitionRefused

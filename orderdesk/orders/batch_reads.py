@@ -16,10 +16,10 @@ from collections.abc import Collection, Iterable, Sequence
 
 from django.db import connection, models
 
+from orderdesk import rows
 from orderdesk.catalog.models import Variant
 from orderdesk.customers.models import Customer
 
-from . import rows
 from .models import Order
 
 

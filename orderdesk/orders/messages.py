@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 
+from orderdesk import rows
 from orderdesk.accounts.actors import Actor
 from orderdesk.money import format_money
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages
@@ -24,7 +25,6 @@ from orderdesk.notifications.preferences import Preferences, preferences_for, re
 from orderdesk.notifications.sms.segments import fit_sms
 from orderdesk.notifications.topics import Composed, register_topic, shared_read
 
-from . import rows
 from .links import customer_page_url, order_path, order_url
 from .models import Order, OrderEvent
 

@@ -1,4 +1,5 @@
-"""Model instances from rows read by plain SQL, for the write path that records an order.
+"""Model instances from rows read by plain SQL, for the write paths (recording an order, the
+moves of an order action, claiming messages to send).
 
 `columns(Model)` is the select list of the model's concrete fields, in their order; `instance`
 makes the instance a row of it is, as `Model.from_db` would (the backend's and the field's
