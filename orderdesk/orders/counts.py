@@ -48,17 +48,23 @@ def count_status_changes(merchant_id: int, changes: dict[str, int]) -> None:
     moved = sorted((status, change) for status, change in changes.items() if change)
     if not moved:
         return
+    if connection.vendor == "postgresql":
+        # One upsert, its rows taken in the order of their status, a status's first row made in
+        # that same order: an UPDATE, then a separate insert of a missing row, took that row's
+        # lock after the others and deadlocked with a transition moving the same two counts.
+        params = [[status for status, _ in moved], [change for _, change in moved], merchant_id]
+        with connection.cursor() as cursor:
+            cursor.execute(_upsert_counts_sql(), params)
+        return
     params: list = []
     for status, change in moved:
         params += [status, change]
     params.append(merchant_id)
     params += [status for status, _ in moved]
-    if connection.vendor == "postgresql":
-        params.append(merchant_id)
-        params += [status for status, _ in moved]
     with connection.cursor() as cursor:
         cursor.execute(_move_counts_sql(connection.vendor, len(moved)), params)
         found = {status for (status,) in cursor.fetchall()}
+    # SQLite takes one writer at a time: a missing row made after the others waits for no one.
     for status, change in moved:
         if change > 0 and status not in found:
             _first_of_status(merchant_id, status, change)
@@ -75,26 +81,37 @@ def _first_of_status(merchant_id: int, status: str, added: int) -> None:
 
 
 @functools.cache
+def _upsert_counts_sql() -> str:
+    """PostgreSQL: INSERT … ON CONFLICT DO UPDATE of the merchant's counts. Parameters: the
+    merchant, the statuses in sorted order (an array), their changes (an array). The rows are
+    taken in the order of their status, whether found or made, so two actions moving two counts
+    of one merchant each (pending → dispatched, dispatched → fulfilled) never wait for each other
+    in a circle. A new row starts at its change (never below zero); a count never goes below zero
+    (the column refuses it: a count that drifted low stays at zero)."""
+    table, count, status, merchant = (
+        _q(name) for name in (OrderStatusCount._meta.db_table, "count", "status", "merchant_id")
+    )
+    return (
+        f"WITH w (s, c, n) AS (SELECT * FROM unnest(%s::varchar[], %s::integer[]) WITH ORDINALITY) "
+        f"INSERT INTO {table} ({merchant}, {status}, {count}) "
+        f"SELECT %s, w.s, GREATEST(w.c, 0) FROM w ORDER BY w.n "
+        f"ON CONFLICT ({merchant}, {status}) DO UPDATE SET {count} = GREATEST({table}.{count} + "
+        f"(SELECT w.c FROM w WHERE w.s = EXCLUDED.{status}), 0)"
+    )
+
+
+@functools.cache
 def _move_counts_sql(vendor: str, statuses: int) -> str:
-    """UPDATE … RETURNING the statuses whose row was there. Parameters: (status, change) for each
-    status in sorted order, the merchant, the statuses; on PostgreSQL the merchant and the
-    statuses again: its rows are locked in the order of their status (a sub-select ORDER BY …
-    FOR UPDATE) whatever plan the UPDATE gets, so two actions moving two counts of one merchant
-    each (pending → dispatched, dispatched → fulfilled) never wait for each other in a circle."""
+    """SQLite: UPDATE … RETURNING the statuses whose row was there. Parameters: (status, change)
+    for each status in sorted order, the merchant, the statuses. No count below zero (the column
+    refuses it): a count that drifted low stays at zero."""
     table, count, status, merchant = (
         _q(name) for name in (OrderStatusCount._meta.db_table, "count", "status", "merchant_id")
     )
     change = f"CASE {status} {' '.join(['WHEN %s THEN %s'] * statuses)} ELSE 0 END"
     listed = ", ".join(["%s"] * statuses)
     where = f"{merchant} = %s AND {status} IN ({listed})"
-    if vendor == "postgresql":
-        where += (
-            f" AND {_q('id')} IN (SELECT {_q('id')} FROM {table} WHERE {merchant} = %s AND {status} IN ({listed}) "
-            f"ORDER BY {status} FOR UPDATE)"
-        )
-    # No count below zero (the column refuses it): a count that drifted low stays at zero.
-    greatest = "GREATEST" if vendor == "postgresql" else "MAX"
-    return f"UPDATE {table} SET {count} = {greatest}({count} + {change}, 0) WHERE {where} RETURNING {status}"
+    return f"UPDATE {table} SET {count} = MAX({count} + {change}, 0) WHERE {where} RETURNING {status}"
 
 
 def count_change_sql() -> str:

@@ -37,7 +37,15 @@ def shipment_counts(merchant) -> dict[str, int]:
 
 
 def updates_of(captured, table: str) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith(f'UPDATE "{table}"')]
+    """The statements that change `table`'s rows: an UPDATE, or (the order counts on PostgreSQL)
+    an upsert."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith(f'UPDATE "{table}"')
+        or f'INSERT INTO "{table}"' in q["sql"]
+        and "ON CONFLICT" in q["sql"]
+    ]
 
 
 def test_a_dispatch_moves_both_tab_counts_in_one_update():
@@ -81,6 +89,22 @@ def test_the_first_order_to_enter_a_status_creates_its_count():
         Order.Status.DISPATCHED: 1,
     }
     assert shipment_counts(actor.merchant) == {Fulfillment.ShippingStatus.IN_TRANSIT: 1}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_first_status_row_is_made_by_the_same_statement_that_takes_the_others():
+    # Made by a later statement, the new row was locked after the others: a transition holding
+    # the Dispatched row and waiting for Pending's deadlocked with one holding Pending and making
+    # (then finding) Dispatched's.
+    actor = owner_actor()
+    order = pending_order(actor)
+
+    with CaptureQueriesContext(connection) as captured:
+        dispatch(order, actor)
+
+    writes = [q["sql"] for q in captured.captured_queries if '"orders_orderstatuscount"' in q["sql"]]
+    assert len(writes) == 1 and "ON CONFLICT" in writes[0]
+    assert tab_counts(actor.merchant)[Order.Status.DISPATCHED] == 1
 
 
 def test_a_count_that_drifted_to_zero_stays_at_zero_and_the_other_still_moves():
