@@ -12,20 +12,22 @@ from .factories import pending_order
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
-def leave_only_the_trigram_indexes(cursor) -> None:
-    """Inside the test's transaction (rolled back after it): the planner's only choices left
-    are a full scan, which is forbidden, or the trigram indexes."""
+def leave_only_these_orders_indexes(cursor, kept: str) -> None:
+    """Inside the test's transaction (rolled back after it): the orders' unique constraints and
+    every index but those `kept` names (a condition on `indexname`) are dropped."""
     cursor.execute(
         "SELECT conname FROM pg_constraint WHERE conrelid = 'orders_order'::regclass AND contype = 'u'"
     )
     for (name,) in cursor.fetchall():
         cursor.execute(f'ALTER TABLE orders_order DROP CONSTRAINT "{name}"')
-    cursor.execute(
-        "SELECT indexname FROM pg_indexes WHERE tablename = 'orders_order' "
-        "AND indexname NOT LIKE '%%_trgm' AND indexname NOT LIKE '%%_pkey'"
-    )
+    cursor.execute(f"SELECT indexname FROM pg_indexes WHERE tablename = 'orders_order' AND NOT ({kept})")
     for (name,) in cursor.fetchall():
         cursor.execute(f'DROP INDEX "{name}"')
+
+
+def leave_only_the_trigram_indexes(cursor) -> None:
+    """The planner's only choices left are a full scan, which is forbidden, or the trigram indexes."""
+    leave_only_these_orders_indexes(cursor, "indexname LIKE '%%_trgm' OR indexname LIKE '%%_pkey'")
 
 
 @pytest.mark.parametrize(

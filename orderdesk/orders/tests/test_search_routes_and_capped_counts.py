@@ -13,6 +13,7 @@ from orderdesk.orders.models import Order
 from orderdesk.orders.queries import MatchCount, matching_search, tab_counts
 
 from .factories import awaiting_order, cancelled_order, dispatched_order, fulfilled_order, pending_order
+from .test_search_indexes import leave_only_these_orders_indexes
 
 pytestmark = pytest.mark.django_db
 
@@ -185,19 +186,10 @@ def test_the_capped_counts_read_like_wildcards_and_quotes_as_plain_characters(ow
 
 
 def leave_only_the_tab_index(cursor) -> None:
-    """Inside the test's transaction (rolled back after it): of the orders' indexes only the
-    tab's and the primary key are left."""
-    cursor.execute(
-        "SELECT conname FROM pg_constraint WHERE conrelid = 'orders_order'::regclass AND contype = 'u'"
+    """Of the orders' indexes only the tab's and the primary key are left."""
+    leave_only_these_orders_indexes(
+        cursor, "indexname IN ('order_tracking_tab_covering', 'orders_order_pkey')"
     )
-    for (name,) in cursor.fetchall():
-        cursor.execute(f'ALTER TABLE orders_order DROP CONSTRAINT "{name}"')
-    cursor.execute(
-        "SELECT indexname FROM pg_indexes WHERE tablename = 'orders_order' "
-        "AND indexname NOT IN ('order_tracking_tab_covering', 'orders_order_pkey')"
-    )
-    for (name,) in cursor.fetchall():
-        cursor.execute(f'DROP INDEX "{name}"')
 
 
 @pytest.mark.postgres
