@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -22,6 +23,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 800}
+SCREENSHOT_ATTEMPTS = 4
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
 
 
@@ -117,8 +119,18 @@ def screenshot():
     def take(page, name: str) -> Path:
         path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
         # From the top, so the sticky top bar is where a person sees it.
+        page.wait_for_load_state()
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(path), full_page=True)
+        # Chromium now and then answers "Unable to capture screenshot" while a page it has
+        # just navigated to is still compositing (1 CI run in about 20); a moment later it can.
+        for attempt in range(1, SCREENSHOT_ATTEMPTS + 1):
+            try:
+                page.screenshot(path=str(path), full_page=True)
+                return path
+            except PlaywrightError as failure:
+                if "Unable to capture screenshot" not in str(failure) or attempt == SCREENSHOT_ATTEMPTS:
+                    raise
+                page.wait_for_timeout(250 * attempt)
         return path
 
     return take
