@@ -180,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         while not drained() and time.monotonic() - drain_started < 240:
             time.sleep(1)
         drain_seconds = round(time.monotonic() - drain_started, 1)
+        if not options.no_chaos:
+            # On a busy machine the restarted worker can still be importing Django when the run
+            # ends; a SIGTERM then kills it before Celery handles signals, which is no unclean
+            # stop of a running worker. A worker that never gets ready still fails the check.
+            wait_until_worker_ready(work / "processes.log", f"{queue}-1b@", WORKER_READY_SECONDS)
     finally:
         stopped = stop_all(processes)
         log.close()
@@ -251,6 +256,24 @@ def wait_until_ready(base: str, processes: dict, work: Path) -> None:
             pass
         time.sleep(0.5)
     sys.exit(f"Not ready in 120 s; see {work / 'processes.log'}")
+
+
+WORKER_READY_SECONDS = 120
+
+
+def wait_until_worker_ready(process_log: Path, worker_name: str, seconds: float) -> bool:
+    """True once Celery has logged "<worker_name>… ready." in the processes' log."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if worker_is_ready(process_log.read_text(errors="replace"), worker_name):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+
+
+def worker_is_ready(log_text: str, worker_name: str) -> bool:
+    return any(worker_name in line and " ready." in line for line in log_text.splitlines())
 
 
 def chaos(seconds: int, processes: dict, launch, procfile: dict, queue: str, said: list[str]) -> None:
