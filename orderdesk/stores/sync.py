@@ -34,6 +34,7 @@ from orderdesk.orders.models import Order
 
 from . import fulfilled_in_store, shopify, woocommerce
 from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, SyncRefused
+from .garbage_collection import fewer_collections
 from .incoming import IncomingOrder
 from .messages import queue_backfill_summary, queue_connection_broken
 from .models import InboundDelivery, Store, StoreOrderLink, SyncRun
@@ -255,9 +256,12 @@ def sync_store(
             else client.order_pages(updated_after=cursor)
         )
         # The store's next pages are fetched and parsed while a batch is taken in.
-        with closing(
-            read_ahead(_parsed_batches(store, _batches(pages), parse), name=f"sync of store {store.pk}")
-        ) as batches:
+        with (
+            fewer_collections(),
+            closing(
+                read_ahead(_parsed_batches(store, _batches(pages), parse), name=f"sync of store {store.pk}")
+            ) as batches,
+        ):
             for batch in batches:
                 for updated_at in _take_batch(store, run, batch, notify=not backfill):
                     if updated_at and (newest_seen is None or updated_at > newest_seen):
