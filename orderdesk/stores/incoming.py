@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from .errors import MalformedStoreOrder
 
@@ -49,9 +50,10 @@ class IncomingOrder:
     updated_at: datetime.datetime | None = None
     extra: dict = field(default_factory=dict)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """A digest of everything that, when changed in the store, changes the order here."""
+        """A digest of everything that, when changed in the store, changes the order here (made
+        once: a sync makes it in its reading thread, beside the parsing)."""
         # What asdict() gives, without its deep copies (a backfill digests every order it reads).
         content = {name: getattr(self, name) for name in _ORDER_FINGERPRINTED}
         content["lines"] = [{name: getattr(line, name) for name in _LINE_FIELDS} for line in self.lines]

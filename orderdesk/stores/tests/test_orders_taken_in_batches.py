@@ -10,13 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from orderdesk.orders import actions as order_actions
 from orderdesk.orders.models import Order, OrderEvent
-from orderdesk.stores import csv_import
+from orderdesk.stores import csv_import, shopify, sync
 from orderdesk.stores.models import Store, StoreOrderLink
 from orderdesk.stores.shopify import order_from_webhook
 from orderdesk.stores.sync import Outcome, apply_incoming_orders
 
 from .factories import shopify_store
-from .peers import shopify_webhook_order
+from .peers import shopify_node, shopify_webhook_order
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +127,15 @@ def test_a_file_that_turns_unreadable_midway_keeps_the_whole_chunks_before_and_s
     assert run.error == "The file is not UTF-8 text; save it as “CSV UTF-8”."
     assert 0 < run.new_count < 100 and run.new_count % 5 == 0
     assert Order.objects.filter(store=store).count() == run.new_count
+
+
+def test_a_sync_digests_each_order_and_checks_a_paid_ones_phone_beside_the_parsing(owner):
+    store = shopify_store(owner)
+    node = shopify_node(7)
+    node["shippingAddress"]["phone"] = "0917 555 0107"
+    [batch] = list(sync._parsed_batches(store, iter([[node, "not an order"]]), shopify.order_from_graphql))
+    (external_id, parsed), (_, unreadable) = batch
+    assert external_id == "7" and isinstance(unreadable, sync.Unreadable)
+    # Made in the reading thread and kept: the thread that writes the batch finds them made.
+    assert parsed.__dict__["fingerprint"] == shopify.order_from_graphql(node).fingerprint
+    assert order_actions._PHONES_SEEN["0917 555 0107"] == "+639175550107"
