@@ -87,6 +87,9 @@ def amount(value, what: str) -> Decimal:
 
 
 def quantity(value, what: str) -> int:
+    if type(value) is str and value.isascii() and value.isdigit():
+        # Plain digits (nearly every quantity of a file): the number the Decimal below gives.
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise MalformedStoreOrder(f"The quantity of {what} is missing.")
     try:
