@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orderdesk.errors import DomainError
+from orderdesk.orders.actions import normalized_phone
 
 from . import incoming
 from .errors import InvalidStoreDetails, MalformedStoreOrder
@@ -235,9 +236,12 @@ def _chunks(reader: csv.DictReader, parse_group, key: str) -> Iterator[_Chunk]:
         orders = []
         for order_key, rows in groups.items():
             try:
-                orders.append((rows[0][0], parse_group(order_key, [row for _, row in rows])))
+                order = parse_group(order_key, [row for _, row in rows])
             except MalformedStoreOrder as refusal:
                 refused.append((f"row {rows[0][0]}", f"Order {order_key}: {refusal.message}"))
+                continue
+            _work_out_ahead(order)
+            orders.append((rows[0][0], order))
         made = _Chunk(refused=refused, orders=orders)
         done.update(groups)
         groups.clear()
@@ -264,6 +268,17 @@ def _chunks(reader: csv.DictReader, parse_group, key: str) -> Iterator[_Chunk]:
             yield chunk()
         groups.setdefault(order_key, []).append((row_number, row))
     yield chunk()
+
+
+def _work_out_ahead(order: IncomingOrder) -> None:
+    """What taking the order in works out without the database, done by the reading thread
+    while the chunk before is being written (the writing thread has the database to wait
+    for, this one the time): the order's digest, which it keeps, and its phone in E.164,
+    which normalized_phone remembers. A phone it refuses is left to the writing thread."""
+    order.fingerprint  # noqa: B018 - made now, kept by the order
+    if order.customer_phone:
+        with suppress(ValueError):
+            normalized_phone(order.customer_phone)
 
 
 def _rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str] | None]]:

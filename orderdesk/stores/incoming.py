@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
@@ -49,9 +50,10 @@ class IncomingOrder:
     updated_at: datetime.datetime | None = None
     extra: dict = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
-        """A digest of everything that, when changed in the store, changes the order here."""
+        """A digest of everything that, when changed in the store, changes the order here.
+        Made once per order (the order is frozen): a read-ahead thread can make it early."""
         # What asdict() gives, without its deep copies (a backfill digests every order it reads).
         content = {name: getattr(self, name) for name in _ORDER_FINGERPRINTED}
         content["lines"] = [{name: getattr(line, name) for name in _LINE_FIELDS} for line in self.lines]
