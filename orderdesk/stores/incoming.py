@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import functools
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
@@ -50,10 +49,18 @@ class IncomingOrder:
     updated_at: datetime.datetime | None = None
     extra: dict = field(default_factory=dict)
 
-    @functools.cached_property
+    @property
     def fingerprint(self) -> str:
         """A digest of everything that, when changed in the store, changes the order here.
-        Made once per order (the order is frozen): a read-ahead thread can make it early."""
+        Made once per order (the order is frozen), so a read-ahead thread can make it early."""
+        made = self.__dict__.get("_fingerprint")
+        if made is None:
+            made = self._digest()
+            # Not functools.cached_property: on Python 3.11 it takes one lock for every order.
+            object.__setattr__(self, "_fingerprint", made)
+        return made
+
+    def _digest(self) -> str:
         # What asdict() gives, without its deep copies (a backfill digests every order it reads).
         content = {name: getattr(self, name) for name in _ORDER_FINGERPRINTED}
         content["lines"] = [{name: getattr(line, name) for name in _LINE_FIELDS} for line in self.lines]

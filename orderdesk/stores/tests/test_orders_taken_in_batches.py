@@ -137,7 +137,7 @@ def test_the_reading_thread_works_out_each_orders_digest_and_phone_before_the_ch
     order_actions._PHONES_SEEN.clear()
     (chunk,) = csv_import._chunks(reader, parse_group, key)
     orders = [order for _, order in chunk.orders]
-    assert all("fingerprint" in order.__dict__ for order in orders)
+    assert all("_fingerprint" in order.__dict__ for order in orders)
     assert [order.fingerprint for order in orders] == [
         dataclasses.replace(order).fingerprint for order in orders
     ]
