@@ -107,15 +107,15 @@ def read_csv(data: bytes, *, store: Store) -> Preview:
     groups: dict[str, list[tuple[int, dict]]] = {}
     preview = Preview()
     try:
-        for row_number, row in enumerate(reader, start=2):
+        for row_number, row in _rows(reader):
             if row_number > MAX_ROWS + 1:
                 raise InvalidStoreDetails(
                     f"The file has more than {MAX_ROWS:,} rows; split it.", field="file"
                 )
-            if None in row:
+            if row is None:
                 preview.errors.append(RowError(row_number, "The row has more cells than the header."))
                 continue
-            order_key = (row.get(key) or "").strip()
+            order_key = row.get(key, "")
             if not order_key:
                 preview.errors.append(RowError(row_number, f"The row has no {key}."))
                 continue
@@ -235,24 +235,27 @@ def _chunks(reader: csv.DictReader, parse_group, key: str) -> Iterator[_Chunk]:
         orders = []
         for order_key, rows in groups.items():
             try:
-                orders.append((rows[0][0], parse_group(order_key, [row for _, row in rows])))
+                order = parse_group(order_key, [row for _, row in rows])
             except MalformedStoreOrder as refusal:
                 refused.append((f"row {rows[0][0]}", f"Order {order_key}: {refusal.message}"))
+                continue
+            order.work_out_ahead()
+            orders.append((rows[0][0], order))
         made = _Chunk(refused=refused, orders=orders)
         done.update(groups)
         groups.clear()
         refused = []
         return made
 
-    for row_number, row in enumerate(reader, start=2):
-        if None in row:
+    for row_number, row in _rows(reader):
+        if row is None:
             refused.append((f"row {row_number}", "The row has more cells than the header."))
             continue
-        order_key = (row.get(key) or "").strip()
+        order_key = row.get(key, "")
         if not order_key:
             refused.append((f"row {row_number}", f"The row has no {key}."))
             continue
-        if any("\x00" in (value or "") for value in row.values()):
+        if "\x00" in "".join(row.values()):
             refused.append((f"row {row_number}", "The row contains NUL characters."))
             continue
         if order_key in done:
@@ -266,8 +269,32 @@ def _chunks(reader: csv.DictReader, parse_group, key: str) -> Iterator[_Chunk]:
     yield chunk()
 
 
+def _rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str] | None]]:
+    """The file's rows after its header, numbered from 2 (blank rows skipped, as DictReader
+    skips them), each as {column: its cell, stripped}: a column the row lacks reads "" (a
+    later column of the same name wins, as in DictReader); None for a row with more cells
+    than the header. DictReader's rows, made from its reader's lists in one pass each (a
+    file of 100,000 orders has 300,000 rows)."""
+    columns = reader.fieldnames or []
+    width = len(columns)
+    strip = str.strip
+    row_number = 1
+    for cells in reader.reader:
+        if not cells:
+            continue
+        row_number += 1
+        if len(cells) > width:
+            yield row_number, None
+            continue
+        row = dict(zip(columns, map(strip, cells), strict=False))
+        if len(cells) < width:
+            for column in columns[len(cells) :]:
+                row[column] = ""
+        yield row_number, row
+
+
 def _cell(row: dict, name: str) -> str:
-    return (row.get(name) or "").strip()
+    return row.get(name, "")
 
 
 def _placed_at(value: str):
@@ -292,24 +319,24 @@ def _template_order(order_id: str, rows: list[dict]) -> IncomingOrder:
         customer_phone=_cell(first, "customer_phone"),
         customer_email=_cell(first, "customer_email"),
         shipping_address=_cell(first, "shipping_address"),
-        lines=tuple(
-            IncomingLine(
-                sku=_cell(row, "sku"),
-                title=_cell(row, "title"),
-                variant_title=_cell(row, "variant_title"),
-                quantity=incoming.quantity(_cell(row, "quantity"), _cell(row, "title") or "an item"),
-                unit_price=incoming.amount(
-                    _cell(row, "unit_price"), f"price of {_cell(row, 'title') or 'an item'}"
-                ),
-            )
-            for row in rows
-        ),
+        lines=tuple(_template_line(row) for row in rows),
         payment_method=payment,
         shipping_option=_cell(first, "shipping_option"),
         shipping_fee=incoming.amount(_cell(first, "shipping_fee"), "shipping fee"),
         discount=incoming.amount(_cell(first, "discount"), "discount"),
         note=_cell(first, "note"),
         placed_at=_placed_at(_cell(first, "placed_at")),
+    )
+
+
+def _template_line(row: dict) -> IncomingLine:
+    title = row.get("title", "")
+    return IncomingLine(
+        sku=row.get("sku", ""),
+        title=title,
+        variant_title=row.get("variant_title", ""),
+        quantity=incoming.quantity(row.get("quantity", ""), title or "an item"),
+        unit_price=incoming.amount(row.get("unit_price", ""), f"price of {title or 'an item'}"),
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
 
 from .errors import MalformedStoreOrder
 
@@ -50,10 +50,30 @@ class IncomingOrder:
     updated_at: datetime.datetime | None = None
     extra: dict = field(default_factory=dict)
 
-    @cached_property
+    @property
     def fingerprint(self) -> str:
-        """A digest of everything that, when changed in the store, changes the order here (made
-        once: a sync makes it in its reading thread, beside the parsing)."""
+        """A digest of everything that, when changed in the store, changes the order here.
+        Made once per order (the order is frozen), so a read-ahead thread can make it early."""
+        made = self.__dict__.get("_fingerprint")
+        if made is None:
+            made = self._digest()
+            # Not functools.cached_property: on Python 3.11 it takes one lock for every order.
+            object.__setattr__(self, "_fingerprint", made)
+        return made
+
+    def work_out_ahead(self) -> None:
+        """What taking the order in works out without the database, for a reading thread to do
+        while the batch before is written (the writing thread has the database to wait for):
+        the digest, which the order keeps, and a paid order's phone in E.164, which
+        normalized_phone remembers. A phone it refuses is left to the writing thread to refuse."""
+        from orderdesk.orders.actions import normalized_phone
+
+        self.fingerprint  # noqa: B018 - made now, kept by the order
+        if self.standing == self.Standing.PAID and self.customer_phone:
+            with suppress(ValueError):
+                normalized_phone(self.customer_phone)
+
+    def _digest(self) -> str:
         # What asdict() gives, without its deep copies (a backfill digests every order it reads).
         content = {name: getattr(self, name) for name in _ORDER_FINGERPRINTED}
         content["lines"] = [{name: getattr(line, name) for name in _LINE_FIELDS} for line in self.lines]
@@ -89,6 +109,9 @@ def amount(value, what: str) -> Decimal:
 
 
 def quantity(value, what: str) -> int:
+    if type(value) is str and value.isascii() and value.isdigit():
+        # Plain digits (nearly every quantity of a file): the number the Decimal below gives.
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise MalformedStoreOrder(f"The quantity of {what} is missing.")
     try:

@@ -12,7 +12,7 @@ import datetime
 import json
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -362,7 +362,7 @@ def _parsed_batches(
             external_id = _raw_external_id(raw)
             try:
                 order = parse(raw)
-                _prepare(order)
+                order.work_out_ahead()
                 parsed.append((external_id, order))
             except DomainError as refusal:
                 parsed.append((external_id, Unreadable(refusal.message)))
@@ -371,18 +371,6 @@ def _parsed_batches(
                 reason = f"Unexpected problem: {type(broken).__name__}: {broken}"[:300]
                 parsed.append((external_id, Unreadable(reason)))
         yield parsed
-
-
-def _prepare(order: IncomingOrder) -> None:
-    """In the reading thread, what taking the order in will ask for and needs no database: its
-    digest (kept on it), and a paid order's phone checked (order_actions.normalized_phone
-    remembers it). The thread that writes batches waits on the database between them; the
-    less it has to do besides, the sooner the next batch goes in."""
-    order.fingerprint  # noqa: B018 - made and kept (a cached_property)
-    if order.standing == IncomingOrder.Standing.PAID and order.customer_phone:
-        # A phone we cannot text is not remembered; _new_order keeps it in the address.
-        with suppress(ValueError):
-            order_actions.normalized_phone(order.customer_phone)
 
 
 def _take_batch(

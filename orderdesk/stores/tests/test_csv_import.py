@@ -1,5 +1,6 @@
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -107,6 +108,66 @@ def test_shopifys_orders_export_is_accepted(csv_store):
     assert order.external_id == "5550001"
     assert order.total == 799 * 2 + 350.50 + 120
     assert order.payment_method == Order.PaymentMethod.CARD
+
+
+ROUGH_FILE = (
+    "order_id,customer_name,title,quantity,unit_price\r\n"
+    " A1 ,  Rosa Reyes ,  Linen shirt , 2 , 799.00 \r\n"
+    "\r\n"
+    "A2,Ben Santos,Cap,1\r\n"
+    "A3,Lia Cruz,Tote,1,100.00,surplus\r\n"
+    ",Nobody,Tote,1,1.00\r\n"
+    "A4,Mia Lim,Tote, 007 ,5.00\r\n"
+)
+
+
+def test_cells_are_read_stripped_a_short_rows_missing_cells_as_empty_and_blank_rows_are_not_counted(
+    csv_store,
+):
+    preview = csv_import.read_csv(ROUGH_FILE.encode(), store=csv_store)
+    assert [(rows, order.external_id) for rows, order in preview.orders] == [
+        ([2], "A1"),
+        ([3], "A2"),
+        ([6], "A4"),
+    ]
+    assert [(e.row, e.message) for e in preview.errors] == [
+        (4, "The row has more cells than the header."),
+        (5, "The row has no order_id."),
+    ]
+    run = csv_import.import_csv(ROUGH_FILE.encode() + b"A5,Noel\x00Cruz,Tote,1,5.00\r\n", store=csv_store)
+    assert (run.new_count, run.failed_count) == (3, 3)
+    assert run.failures == [
+        {"external_id": "row 4", "reason": "The row has more cells than the header."},
+        {"external_id": "row 5", "reason": "The row has no order_id."},
+        {"external_id": "row 7", "reason": "The row contains NUL characters."},
+    ]
+    first = Order.objects.get(external_id="A1")
+    assert first.customer_name == "Rosa Reyes"
+    assert [(line.title, line.quantity, line.unit_price) for line in first.lines.all()] == [
+        ("Linen shirt", 2, Decimal("799.00"))
+    ]
+    assert Order.objects.get(external_id="A2").lines.get().unit_price == Decimal("0.00")
+    assert Order.objects.get(external_id="A4").lines.get().quantity == 7
+
+
+@pytest.mark.parametrize(
+    ("quantity", "read_as", "refusal"),
+    [
+        ("1.5", None, "The quantity of Linen shirt “1.5” is not a whole number."),
+        ("２", 2, None),
+        ("3.0", 3, None),
+        ("-2", None, "Item 1 (Linen shirt) needs a quantity of at least 1."),
+        ("", None, "The quantity of Linen shirt “” is not a number."),
+    ],
+)
+def test_a_quantity_other_than_plain_digits_is_read_as_a_number_or_refused(
+    csv_store, quantity, read_as, refusal
+):
+    preview = csv_import.read_csv(
+        template_file([{"order_id": "1001", "quantity": quantity}]), store=csv_store
+    )
+    assert [order.lines[0].quantity for _, order in preview.orders] == ([read_as] if read_as else [])
+    assert [e.message for e in preview.errors] == ([f"Order 1001: {refusal}"] if refusal else [])
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 """New store orders go in through the batched write path, a page (or a CSV chunk) at a time,
 without losing any rule of the one-at-a-time path."""
 
+import csv
+import dataclasses
 import io
 from unittest import mock
 
@@ -82,8 +84,6 @@ def _template_rows(orders: int, *, lines: int = 3) -> list[list[str]]:
 
 
 def _csv(rows) -> bytes:
-    import csv
-
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(csv_import.TEMPLATE_COLUMNS)
@@ -137,5 +137,23 @@ def test_a_sync_digests_each_order_and_checks_a_paid_ones_phone_beside_the_parsi
     (external_id, parsed), (_, unreadable) = batch
     assert external_id == "7" and isinstance(unreadable, sync.Unreadable)
     # Made in the reading thread and kept: the thread that writes the batch finds them made.
-    assert parsed.__dict__["fingerprint"] == shopify.order_from_graphql(node).fingerprint
+    assert parsed.__dict__["_fingerprint"] == shopify.order_from_graphql(node).fingerprint
     assert order_actions._PHONES_SEEN["0917 555 0107"] == "+639175550107"
+
+
+def test_the_reading_thread_works_out_each_orders_digest_and_phone_before_the_chunk_is_written():
+    rows = _template_rows(2, lines=1)
+    rows[1][3] = "0917 555 0123"  # a phone the parse has to normalize
+    reader = csv.DictReader(io.StringIO(_csv(rows).decode(), newline=""))
+    parse_group, key = csv_import._shape_of(reader)
+    order_actions._PHONES_SEEN.clear()
+    (chunk,) = csv_import._chunks(reader, parse_group, key)
+    orders = [order for _, order in chunk.orders]
+    assert all("_fingerprint" in order.__dict__ for order in orders)
+    assert [order.fingerprint for order in orders] == [
+        dataclasses.replace(order).fingerprint for order in orders
+    ]
+    assert [order_actions._PHONES_SEEN.get(order.customer_phone) for order in orders] == [
+        "+639175550000",
+        "+639175550123",
+    ]
