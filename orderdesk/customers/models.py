@@ -7,6 +7,11 @@ from orderdesk.tenancy import MerchantOwned
 class Customer(MerchantOwned):
     """Someone who buys from the merchant; orders keep a snapshot of these details."""
 
+    # Indexed by customer_by_phone and customer_by_email, which start with it.
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +639171234567")
     email = models.EmailField(blank=True)

@@ -79,7 +79,8 @@ class Store(MerchantOwned):
 class StoreOrderLink(MerchantOwned):
     """Which Orderdesk order a store's order became, and the store's version last applied to it."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="order_links")
+    # Indexed by store_order_link_unique (store, external id), whose first column serves it.
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="order_links", db_index=False)
     external_id = models.CharField(max_length=100)
     order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="store_link")
     # A digest of what the store said (customer, address, lines, shipping, cancelled);
