@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orderdesk import rows
+from orderdesk.compiled_queries import fixed_statement_cursor
 
 from .errors import DeliveryFailed, PermanentFailure, TemporaryFailure
 from .models import Notification
@@ -174,7 +175,7 @@ def _claim(ids: list[int], now: datetime.datetime) -> list[Notification]:
         settings.NOTIFICATION_MAX_ATTEMPTS,
     ]
     width = len(_NOTIFICATION_FIELD)
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_claim_sql(connection.vendor, 0), [*params, list(ids)])
             found = cursor.fetchall()
@@ -315,7 +316,7 @@ def _update_claimed(notification: Notification, **values) -> int:
         Notification.Status.SENDING,
         _NOTIFICATION_FIELD["next_attempt_at"].get_db_prep_value(notification.next_attempt_at, connection),
     ]
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_update_claimed_sql(connection.vendor, names), params)
         return cursor.rowcount
 
