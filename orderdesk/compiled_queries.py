@@ -201,3 +201,20 @@ def prepared_cursor(using: str = "default") -> Iterator[psycopg.Cursor]:
     connection.validate_thread_sharing()
     with connection.wrap_database_errors, _PreparedCursor(connection) as cursor:
         yield cursor
+
+
+@contextmanager
+def fixed_statement_cursor(using: str = "default") -> Iterator:
+    """A cursor for statements whose text is fixed and run on every order transition (the locked
+    read, the writes, the counters, the outbox): prepared_cursor on PostgreSQL, where the server
+    parsed and planned each of them on every run (for most of them that was more of its CPU than
+    running it), and Django's own cursor elsewhere. The parameters must each have a type
+    PostgreSQL can tell from their place (a column compared or written, or a cast), as the server
+    binds them."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with prepared_cursor(using) as cursor:
+            yield cursor
+    else:
+        with connection.cursor() as cursor:
+            yield cursor

@@ -13,6 +13,8 @@ import functools
 from django.db import connection, models
 from django.utils import timezone
 
+from orderdesk.compiled_queries import fixed_statement_cursor
+
 
 def save_fields(row: models.Model, *names: str) -> None:
     """Write these fields (names or attnames) of a row already in the database, by its id. Its
@@ -25,7 +27,7 @@ def save_fields(row: models.Model, *names: str) -> None:
             setattr(row, attname, now)
     params = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
     params.append(row.pk)
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(sql, params)
 
 

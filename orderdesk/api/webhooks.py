@@ -24,6 +24,7 @@ from orderdesk import rows
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.models import Membership
 from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.compiled_queries import fixed_statement_cursor
 from orderdesk.errors import DomainError, NotFound
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages, resend_notification
 from orderdesk.notifications.errors import ResendRefused
@@ -304,7 +305,7 @@ def _active_endpoints(merchant_ids: set[int], batch: PublishBatch | None) -> dic
             (merchant_id,) = missing
             found, switched_off = [], []
             width = rows.width(WebhookEndpoint)
-            with connection.cursor() as cursor:
+            with fixed_statement_cursor() as cursor:
                 cursor.execute(_endpoints_and_switches_sql(), [merchant_id, merchant_id])
                 for row in cursor.fetchall():
                     if row[0] is None:
@@ -315,7 +316,7 @@ def _active_endpoints(merchant_ids: set[int], batch: PublishBatch | None) -> dic
         elif len(missing) == 1:
             # Every order action asks this of one merchant: a plain read skips the ORM's compiling
             # of the query and its raw query set (most of its cost here; usually it finds nothing).
-            with connection.cursor() as cursor:
+            with fixed_statement_cursor() as cursor:
                 cursor.execute(_one_merchants_active_endpoints_sql(), list(missing))
                 found = [rows.instance(WebhookEndpoint, row) for row in cursor.fetchall()]
         else:

@@ -30,7 +30,7 @@ from orderdesk import rows
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
-from orderdesk.compiled_queries import prepared_cursor
+from orderdesk.compiled_queries import fixed_statement_cursor, prepared_cursor
 from orderdesk.count_locks import order_counts_first
 from orderdesk.errors import NotFound
 from orderdesk.notifications.webhooks import (
@@ -378,7 +378,7 @@ def locked_shipments_to_deliver(
     params = [order_id, shipped_by, Status.DELIVERED, by.merchant.pk]
     if by.party.vendor_id is not None:
         params.append(by.party.vendor_id)
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_locked_to_deliver_sql(by.party.vendor_id is not None), params)
         return [rows.instance(Fulfillment, row) for row in cursor.fetchall()]
 
@@ -892,7 +892,7 @@ def _insert_values(model, attnames: Sequence[str] | None, rows: list[tuple]) -> 
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         sql = _insert_statement(model, attnames, len(chunk))[1]
-        with connection.cursor() as cursor:
+        with fixed_statement_cursor() as cursor:
             cursor.execute(sql, [value for row in chunk for value in row])
             ids += [found[0] for found in cursor.fetchall()]
     return ids

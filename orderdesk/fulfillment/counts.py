@@ -7,6 +7,7 @@ import functools
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 
+from orderdesk.compiled_queries import fixed_statement_cursor
 from orderdesk.count_locks import SHIPMENT_COUNTS, order_counts_first
 from orderdesk.notifications.webhooks import current_publish_batch
 
@@ -58,7 +59,7 @@ def _move_counts(merchant_id: int, vendor_id: int | None, changes: dict[str, int
     params = [value for pair in moved for value in pair] + owner + listed
     if connection.vendor == "postgresql":
         params += owner + listed
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_move_counts_sql(connection.vendor, len(moved), vendor_id is None), params)
         found = {status for (status,) in cursor.fetchall()}
     for status, change in moved:

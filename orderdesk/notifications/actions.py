@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
+from orderdesk.compiled_queries import fixed_statement_cursor
+
 from .delivery import deliver_after_commit
 from .errors import NotificationNotFound, ResendRefused
 from .models import Notification, NotificationPreference
@@ -98,7 +100,7 @@ def _insert_skipping_known_keys(rows: list[Notification]) -> list[Notification]:
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     key_column = quote(meta.get_field("idempotency_key").column)
     written_ids = {}
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         # A batch's rows in as few statements as the database's parameter limit allows.
         per_statement = max(1, min(len(rows), 30_000 // len(fields), 1000))
         for start in range(0, len(rows), per_statement):

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orderdesk import rows
+from orderdesk.compiled_queries import fixed_statement_cursor
 
 from .errors import DeliveryFailed, PermanentFailure, TemporaryFailure
 from .models import Notification
@@ -174,7 +175,7 @@ def _claim(ids: list[int], now: datetime.datetime) -> list[Notification]:
         settings.NOTIFICATION_MAX_ATTEMPTS,
     ]
     width = len(_NOTIFICATION_FIELD)
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_claim_sql(connection.vendor, 0), [*params, list(ids)])
             found = cursor.fetchall()
@@ -260,17 +261,19 @@ def _send_claimed(notification: Notification, now: datetime.datetime) -> str:
         status=Notification.Status.SENDING,
         next_attempt_at=notification.next_attempt_at,
     )
+    composed = {}
     try:
         if notification.composed_at is None:
-            _compose(claim, notification)
+            composed = _compose(notification)
         provider_message_id = _send(notification)
     except DeliveryFailed as failure:
-        return _record_failure(claim, notification, failure, now)
+        return _record_failure(claim, notification, failure, now, composed)
     except Exception as failure:
         logger.exception("Notification %s: unexpected error while sending.", notification.pk)
-        return _record_failure(claim, notification, TemporaryFailure(repr(failure)[:2000]), now)
+        return _record_failure(claim, notification, TemporaryFailure(repr(failure)[:2000]), now, composed)
     recorded = _update_claimed(
         notification,
+        **composed,
         status=Notification.Status.SENT,
         sent_at=timezone.now(),
         provider_message_id=provider_message_id[:255],
@@ -284,26 +287,27 @@ def _send_claimed(notification: Notification, now: datetime.datetime) -> str:
     return Notification.Status.SENT
 
 
-def _compose(claim, notification: Notification) -> None:
-    """Write the text now, outside the causing transaction, and keep it: every later
-    attempt sends the same words, and the admin shows what was sent."""
+def _compose(notification: Notification) -> dict:
+    """Compose the text now, outside the causing transaction; the fields to keep it by, which
+    are written with the attempt's outcome (sent, or failed and when to try again) in the same
+    UPDATE: every later attempt sends the same words, and the admin shows what was sent. (Written
+    in an UPDATE of its own before the send, it cost each message a statement more.)"""
     composed = compose_message(notification)
     notification.subject = " ".join(composed.subject.split())[:255]
     notification.body = composed.body
     notification.html_body = composed.html_body
     notification.composed_at = timezone.now()
-    _update_claimed(
-        notification,
-        subject=notification.subject,
-        body=notification.body,
-        html_body=notification.html_body,
-        composed_at=notification.composed_at,
-    )
+    return {
+        "subject": notification.subject,
+        "body": notification.body,
+        "html_body": notification.html_body,
+        "composed_at": notification.composed_at,
+    }
 
 
 def _update_claimed(notification: Notification, **values) -> int:
     """`claim.update(**values)` for the row of this claim (its id, sending, its lease's end), in
-    plain SQL built once per set of fields: every message sent runs two of these, and the ORM's
+    plain SQL built once per set of fields: every message sent runs one of these, and the ORM's
     compiling of each cost more than running it. Returns the rows changed (0: the claim lapsed)."""
     names = tuple(values)
     fields = [_NOTIFICATION_FIELD[name] for name in names]
@@ -315,7 +319,7 @@ def _update_claimed(notification: Notification, **values) -> int:
         Notification.Status.SENDING,
         _NOTIFICATION_FIELD["next_attempt_at"].get_db_prep_value(notification.next_attempt_at, connection),
     ]
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_update_claimed_sql(connection.vendor, names), params)
         return cursor.rowcount
 
@@ -361,14 +365,19 @@ def sms_sender_name(merchant) -> str:
     return settings.SMS_SENDER_NAME or merchant.short_name
 
 
-def _record_failure(claim, notification: Notification, failure: DeliveryFailed, now) -> str:
+def _record_failure(
+    claim, notification: Notification, failure: DeliveryFailed, now, composed: dict | None = None
+) -> str:
+    """The failed attempt's outcome, with the text it composed (`composed`), if any."""
     error = str(failure)[:2000]
+    composed = composed or {}
     if not failure.retryable or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        claim.update(status=Notification.Status.FAILED, last_error=error)
+        claim.update(**composed, status=Notification.Status.FAILED, last_error=error)
         logger.warning("Notification %s failed for good: %s", notification.pk, error)
         return Notification.Status.FAILED
     wait = max(backoff_seconds(notification.attempts), failure.retry_after or 0)
     claim.update(
+        **composed,
         status=Notification.Status.PENDING,
         last_error=error,
         next_attempt_at=now + datetime.timedelta(seconds=wait),

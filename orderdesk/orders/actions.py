@@ -28,6 +28,7 @@ from orderdesk.accounts.models import Merchant
 from orderdesk.accounts.permissions import Permission, ensure_can
 from orderdesk.catalog.actions import SoldItem, variants_for_skus
 from orderdesk.catalog.models import Variant
+from orderdesk.compiled_queries import fixed_statement_cursor
 from orderdesk.customers.models import Customer
 from orderdesk.customers.phones import normalize_phone
 from orderdesk.errors import DomainError
@@ -995,7 +996,7 @@ def _hold_lines_and_shipments(order: Order) -> None:
     then its shipments and their lines only when it has. Every dispatch reads these; the ORM's
     compiling of the prefetch queries cost more than running them."""
     shipments: list[Fulfillment] = []
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_lines_and_shipped_sql(), [order.pk, order.pk])
         found = cursor.fetchall()
         lines = [rows.instance(OrderLine, row[:-1]) for row in found]

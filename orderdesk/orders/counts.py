@@ -7,6 +7,7 @@ import functools
 from django.db import connection, transaction
 from django.db.models import Count, F
 
+from orderdesk.compiled_queries import fixed_statement_cursor
 from orderdesk.count_locks import ORDER_COUNTS
 from orderdesk.notifications.webhooks import current_publish_batch
 
@@ -53,7 +54,7 @@ def count_status_changes(merchant_id: int, changes: dict[str, int]) -> None:
         # that same order: an UPDATE, then a separate insert of a missing row, took that row's
         # lock after the others and deadlocked with a transition moving the same two counts.
         params = [[status for status, _ in moved], [change for _, change in moved], merchant_id]
-        with connection.cursor() as cursor:
+        with fixed_statement_cursor() as cursor:
             cursor.execute(_upsert_counts_sql(), params)
         return
     params: list = []

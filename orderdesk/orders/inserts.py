@@ -24,6 +24,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from orderdesk.compiled_queries import fixed_statement_cursor
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -235,7 +237,7 @@ def _write(plan: _Plan, rows: list[tuple], *, returning: bool, bulk: bool = Fals
         len(rows) if len(rows) <= 20 else max(1, min(len(rows), _max_parameters() // len(plan.fields)))
     )
     pks: list = []
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(

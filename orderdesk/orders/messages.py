@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 
 from orderdesk import rows
 from orderdesk.accounts.actors import Actor
+from orderdesk.compiled_queries import fixed_statement_cursor
 from orderdesk.money import format_money
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages
 from orderdesk.notifications.errors import PermanentFailure
@@ -172,7 +173,7 @@ _EMAIL_TEMPLATES = {
 def _order_with_merchant(order_id: int) -> Order | None:
     """The order with its merchant, in plain SQL (every message sent reads it; the ORM's compiling
     of the query cost more than running it); None when it is gone."""
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_order_with_merchant_sql(), [order_id])
         found = cursor.fetchone()
     if found is None:
@@ -201,7 +202,7 @@ def _shipment_of(order: Order, payload: dict):
     if payload.get("event") != OrderEvent.Kind.DISPATCHED:
         return None
     if payload.get("shipment_id"):
-        with connection.cursor() as cursor:
+        with fixed_statement_cursor() as cursor:
             cursor.execute(_shipment_sql(), [payload["shipment_id"], order.pk])
             found = cursor.fetchone()
         if found is None:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orderdesk.accounts.models import Membership
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.compiled_queries import CompiledOnce, prepared_cursor
+from orderdesk.compiled_queries import CompiledOnce, fixed_statement_cursor, prepared_cursor
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +134,28 @@ def test_a_prepared_cursor_is_refused_elsewhere_than_on_postgresql(settings):
         pytest.skip("SQLite's refusal")
     with pytest.raises(ValueError, match="PostgreSQL"), prepared_cursor():
         pass
+
+
+@pytest.mark.postgres
+def test_a_fixed_statement_is_prepared_on_postgresql_and_counted():
+    threshold = connection.connection.prepare_threshold
+    before = _prepared_names(connection)
+    with CaptureQueriesContext(connection) as captured:
+        for number in range(threshold + 1):
+            with fixed_statement_cursor() as cursor:
+                cursor.execute("SELECT %s::integer + 1, %s || 'b'", [number, "a"])
+                assert cursor.fetchone() == (number + 1, "ab")
+    assert len(_prepared_names(connection) - before) == 1
+    assert len(captured) == threshold + 1
+
+
+def test_a_fixed_statement_runs_on_djangos_own_cursor_elsewhere_than_on_postgresql():
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite's cursor")
+    with CaptureQueriesContext(connection) as captured, fixed_statement_cursor() as cursor:
+        cursor.execute("SELECT %s + 1, %s || 'b'", [1, "a"])
+        assert cursor.fetchone() == (2, "ab")
+    assert len(captured) == 1
 
 
 def test_a_prepared_compiled_read_runs_on_sqlite_as_any_other():

@@ -4,6 +4,8 @@ claimed row): a lapsed claim changes nothing, a current one records the text and
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orderdesk.notifications import delivery
 from orderdesk.notifications.models import Notification
@@ -40,3 +42,30 @@ def test_a_lapsed_claim_overwrites_nothing(owner):
     row = Notification.objects.get(pk=claimed.pk)
     assert row.status == Notification.Status.SENDING and row.sent_at is None
     assert row.composed_at is None and row.body == ""
+
+
+def test_the_composed_text_and_the_sending_are_written_in_one_update(owner):
+    claimed, now = claimed_sms(owner)
+
+    with CaptureQueriesContext(connection) as captured:
+        delivery._send_claimed(claimed, now)
+
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('UPDATE "notifications_notification"')]  # fmt: skip
+    assert len(updates) == 1 and '"body" = ' in updates[0] and '"sent_at" = ' in updates[0]
+    row = Notification.objects.get(pk=claimed.pk)
+    assert row.status == Notification.Status.SENT and row.body == claimed.body and row.body
+
+
+def test_an_attempt_that_fails_for_good_keeps_the_text_it_composed(owner, settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = blocker / "sms"  # the SMS file cannot be written
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    claimed, now = claimed_sms(owner)
+
+    assert delivery._send_claimed(claimed, now) == Notification.Status.FAILED
+
+    row = Notification.objects.get(pk=claimed.pk)
+    assert row.status == Notification.Status.FAILED and row.last_error
+    assert row.body == claimed.body and row.body and row.composed_at == claimed.composed_at

@@ -158,3 +158,55 @@ def test_a_claim_takes_only_the_rows_due_and_not_held_by_another_lease():
 
     assert [notification.pk for notification in claimed] == [due.pk]
     assert again == []
+
+
+# What a transition and its messages' delivery run, each a statement of fixed text: on PostgreSQL,
+# prepared (planned once per connection) once it has run prepare_threshold times.
+_FIXED_STATEMENTS = {
+    "the locked read of the order": 'SELECT "orders_order"."id"',
+    "the order's lines": 'SELECT "id", "merchant_id", "order_id", "variant_id"',
+    "the new shipment": 'INSERT INTO "fulfillment_fulfillment"',
+    "its lines": 'INSERT INTO "fulfillment_fulfillmentline"',
+    "its tracking events": 'INSERT INTO "fulfillment_trackingevent"',
+    "the webhook endpoints and switches": 'SELECT "api_webhookendpoint"."id"',
+    "the order's changes": 'UPDATE "orders_order" SET "status"',
+    "the outbox rows": 'INSERT INTO "notifications_notification"',
+    "the timeline events": 'INSERT INTO "orders_orderevent"',
+    "the order counts": "WITH w (s, c, n) AS",
+    "the shipment counts": 'UPDATE "fulfillment_shipmentstatuscount"',
+    "the shipments to deliver, locked": 'SELECT "id", "merchant_id", "order_id", "shipped_by"',
+    "the delivered shipment": 'UPDATE "fulfillment_fulfillment" SET "status"',
+    "the claim of the messages": 'WITH "c" AS (UPDATE "notifications_notification"',
+    "the composer's read of the order": 'SELECT "o"."id"',
+    "the composed text, then the sending": 'UPDATE "notifications_notification" SET',
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("notification_settings")
+def test_on_postgresql_the_statements_of_a_transition_and_its_messages_are_prepared(
+    django_capture_on_commit_callbacks,
+):
+    actor = owner_actor()
+    orders = [pending_order(actor) for _ in range(connection.connection.prepare_threshold + 2)]
+
+    for order in orders:
+        with django_capture_on_commit_callbacks(execute=True):  # the messages' delivery too
+            dispatch(order, actor)
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.fulfill_order(order.pk, by=actor)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    not_prepared = [
+        what for what, start in _FIXED_STATEMENTS.items() if not any(s.startswith(start) for s in prepared)
+    ]
+    assert not_prepared == []
+    assert Order.objects.filter(pk__in=[o.pk for o in orders], status=Order.Status.FULFILLED).count() == len(
+        orders
+    )
+    sent = Notification.objects.filter(
+        about_id__in=[str(o.pk) for o in orders], topic__in=["order.dispatched", "order.fulfilled"]
+    ).values_list("status", flat=True)
+    assert len(sent) >= 2 * len(orders) and set(sent) == {Notification.Status.SENT}
