@@ -65,11 +65,22 @@ def checkpoint(path: str) -> tuple[int, int] | None:
 def _run(path: str) -> None:
     while True:
         time.sleep(CHECKPOINT_SECONDS)
-        try:
-            checkpoint(path)
-        except sqlite3.Error as error:
-            # The requests' autocheckpoint copies meanwhile; this thread tries again next time.
+        checkpoint_once(path)
+
+
+def checkpoint_once(path: str) -> None:
+    """One pass of the thread. A database busy with another checkpoint (a commit's own, or
+    another process's thread) is the ordinary case under a stream of writes, not a fault: the
+    other copies meanwhile, and this thread tries again next time. Anything else is logged."""
+    try:
+        checkpoint(path)
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            logger.debug("WAL checkpoint of %s skipped: %s", path, error)
+        else:
             logger.warning("WAL checkpoint of %s failed: %s", path, error)
+    except sqlite3.Error as error:
+        logger.warning("WAL checkpoint of %s failed: %s", path, error)
 
 
 def start_checkpoints(path: str) -> None:

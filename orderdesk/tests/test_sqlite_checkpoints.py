@@ -103,3 +103,32 @@ def test_no_database_is_created_where_there_is_none(tmp_path):
     with pytest.raises(sqlite3.OperationalError):
         checkpoint(str(missing))
     assert not missing.exists()
+
+
+def test_a_checkpoint_that_finds_the_database_busy_is_skipped_without_a_warning(tmp_path, caplog):
+    path = str(tmp_path / "busy.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("INSERT INTO t VALUES (1)")
+    # An exclusive lock, as a checkpoint that restarts the WAL holds: ours cannot start.
+    writer.execute("PRAGMA locking_mode=EXCLUSIVE")
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("INSERT INTO t VALUES (2)")
+    try:
+        with caplog.at_level("DEBUG", logger="orderdesk.sqlite_checkpoints"):
+            sqlite_checkpoints.checkpoint_once(path)
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    assert [record.levelname for record in caplog.records] == ["DEBUG"]
+    assert "skipped" in caplog.records[0].getMessage()
+
+
+def test_a_checkpoint_that_fails_otherwise_is_a_warning(tmp_path, caplog):
+    not_a_database = tmp_path / "garbage.sqlite3"
+    not_a_database.write_bytes(b"this is not a database file at all " * 200)
+    (tmp_path / "garbage.sqlite3-wal").write_bytes(b"")
+    with caplog.at_level("DEBUG", logger="orderdesk.sqlite_checkpoints"):
+        sqlite_checkpoints.checkpoint_once(str(not_a_database))
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
