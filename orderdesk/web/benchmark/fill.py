@@ -1,6 +1,7 @@
 """The bench's data: one merchant holding exactly N orders shaped as the order actions leave them.
 
-Each order has 3 lines and a "placed" event; paid ones a "payment verified" event; dispatched
+Each order has 3 lines, its customer (one per phone number, as record_order keeps them) and a
+"placed" event; paid ones a "payment verified" event; dispatched
 ones a shipment of every line (in transit, a tracking event, a "dispatched" event); fulfilled
 ones that shipment delivered (a second tracking event, a "fulfilled" event); cancelled ones a
 "cancelled" event, and half of them a shipment flagged Exception. Outbox rows (and the
@@ -22,6 +23,7 @@ from decimal import Decimal
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from orderdesk.customers.models import Customer
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
 from orderdesk.orders.counts import recount_orders
 from orderdesk.orders.models import Order, OrderEvent, OrderLine
@@ -163,18 +165,27 @@ def _has_todays_shape(merchant) -> bool:
     return (
         first is not None
         and first.reference == reference_of(1)
+        and first.customer_id is not None
         and first.lines.count() == LINES_PER_ORDER
         and first.events.filter(kind=PLACED_EVENT).exists()
     )
 
 
 def _delete_orders(merchant, *, after_id: int | None) -> None:
-    """Delete the merchant's orders (those with a larger id than after_id) and every row that
-    hangs on them, in SQL: a million rows through Django's collector would take an hour."""
+    """Delete the merchant's orders (those with a larger id than after_id), every row that
+    hangs on them and their customers, in SQL: a million rows through Django's collector would
+    take an hour."""
     where, params = "merchant_id = %s", [merchant.pk]
     if after_id is not None:
         where, params = "merchant_id = %s AND id > %s", [merchant.pk, after_id]
     with transaction.atomic():
+        # First, while the orders still name them (the orders' reference to them is checked at commit).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {connection.ops.quote_name(Customer._meta.db_table)} WHERE merchant_id = %s "
+                f"AND id IN (SELECT customer_id FROM {connection.ops.quote_name(Order._meta.db_table)} WHERE {where})",
+                [merchant.pk, *params],
+            )
         _delete_with_dependents(Order, where, params)
 
 
@@ -208,13 +219,14 @@ def _add_orders(merchant, *, store, owner, start: int, end: int, progress) -> No
     orders = _Table(
         Order,
         [
-            "id", "merchant_id", "store_id", "reference", "status", "customer_name", "customer_phone",
+            "id", "merchant_id", "store_id", "reference", "status", "customer_id", "customer_name", "customer_phone",
             "shipping_address", "currency", "subtotal", "shipping_fee", "total", "payment_method",
             "payment_status", "shipping_option", "processing_days", "due_on", "placed_at",
             "payment_verified_at", "dispatched_at", "fulfilled_at", "cancelled_at", "cancel_reason",
             "customer_page_token", "updated_at",
         ],
     )  # fmt: skip
+    customers = _Table(Customer, ["id", "merchant_id", "name", "phone", "address", "created_at"])
     lines = _Table(OrderLine, ["id", "merchant_id", "order_id", "sku", "title", "quantity", "unit_price"])
     events = _Table(
         OrderEvent, ["merchant_id", "order_id", "kind", "actor_id", "actor_name", "created_at", "data"]
@@ -230,8 +242,9 @@ def _add_orders(merchant, *, store, owner, start: int, end: int, progress) -> No
     tracking = _Table(TrackingEvent, ["merchant_id", "fulfillment_id", "status", "occurred_at", "text"])
 
     _when = _as_stored(connection.vendor)
-    ids = _next_ids(Order, OrderLine, Fulfillment)
+    ids = _next_ids(Order, OrderLine, Fulfillment, Customer)
     order_id, line_id, shipment_id = ids[Order], ids[OrderLine], ids[Fulfillment]
+    customer_id = ids[Customer]
     statuses = [status for status, _ in STATUS_MIX]
     weights = [share for _, share in STATUS_MIX]
     owner_name = owner.get_full_name() or owner.email
@@ -256,9 +269,14 @@ def _add_orders(merchant, *, store, owner, start: int, end: int, progress) -> No
             )
             fee = Decimal("120.00")
             reference = reference_of(number)
+            name, phone, address = (
+                rng.choice(CUSTOMER_NAMES),
+                phone_of(number),
+                "12 Mabini St, Makati, Metro Manila",
+            )
+            customers.add(customer_id, merchant.pk, name, phone, address, _when(placed_at))
             orders.add(
-                order_id, merchant.pk, store.pk, reference, status, rng.choice(CUSTOMER_NAMES), phone_of(number),
-                "12 Mabini St, Makati, Metro Manila", "PHP", str(subtotal), str(fee), str(subtotal + fee),
+                order_id, merchant.pk, store.pk, reference, status, customer_id, name, phone, address, "PHP", str(subtotal), str(fee), str(subtotal + fee),
                 Order.PaymentMethod.GCASH,
                 Order.PaymentStatus.UNPAID if status == S.AWAITING_PAYMENT else Order.PaymentStatus.PAID,
                 "J&T Express", 3,
@@ -283,6 +301,7 @@ def _add_orders(merchant, *, store, owner, start: int, end: int, progress) -> No
                     "payment_method": Order.PaymentMethod.GCASH, "lines": LINES_PER_ORDER,
                 }),
             )  # fmt: skip
+            customer_id += 1
             if status == S.AWAITING_PAYMENT:
                 order_id += 1
                 continue
@@ -345,11 +364,11 @@ def _add_orders(merchant, *, store, owner, start: int, end: int, progress) -> No
                 )  # fmt: skip
             order_id += 1
         with transaction.atomic():
-            for table in (orders, lines, events, shipments, shipped_lines, tracking):
+            for table in (customers, orders, lines, events, shipments, shipped_lines, tracking):
                 table.write()
         if progress:
             progress(min(batch_start + BATCH_ORDERS, end))
-    _reset_id_sequences(Order, OrderLine, OrderEvent, Fulfillment, FulfillmentLine, TrackingEvent)
+    _reset_id_sequences(Customer, Order, OrderLine, OrderEvent, Fulfillment, FulfillmentLine, TrackingEvent)
 
 
 def _reset_id_sequences(*tables: Iterable[type[models.Model]]) -> None:

@@ -2,11 +2,14 @@
 
 The fill makes the merchant's own shipments; before timing, every third one is handed to a
 bench vendor (as if allocated to it), each shipment's last tracking time is set from its
-dates, and the kept shipment counts are rebuilt, since the fill bypasses the actions."""
+dates, and the kept shipment counts are rebuilt, since the fill bypasses the actions. On
+PostgreSQL the shipments are then vacuumed, as autovacuum would after such a mass update: the
+tabs' index-only scans need the visibility map, and a first reader of a freshly updated row
+pays for its hint bits (the first run after a fill measured a p95 of 507 ms, the next 7 ms)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Mod
 from django.test import Client
@@ -33,12 +36,18 @@ def vendor_client(bench) -> Client:
             defaults={"role": Membership.Role.VENDOR_USER, "vendor": vendor},
         )
         shipments = Fulfillment.objects.for_merchant(bench.merchant)
-        shipments.filter(last_event_at=None).update(
+        changed = shipments.filter(last_event_at=None).update(
             last_event_at=Coalesce(F("delivered_at"), F("shipped_at"), F("created_at"))
         )
-        shipments.filter(vendor=None).annotate(third=Mod("id", 3)).filter(third=0).update(
-            vendor=vendor, shipped_by=Fulfillment.Shipper.VENDOR
+        changed += (
+            shipments.filter(vendor=None)
+            .annotate(third=Mod("id", 3))
+            .filter(third=0)
+            .update(vendor=vendor, shipped_by=Fulfillment.Shipper.VENDOR)
         )
+    if changed and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(Fulfillment._meta.db_table)}")
     recount_shipments(bench.merchant)
     client = Client(HTTP_X_FORWARDED_PROTO="https")
     client.force_login(user)

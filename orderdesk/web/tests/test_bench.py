@@ -5,10 +5,11 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
 from orderdesk.accounts.models import Membership, Merchant, User
+from orderdesk.customers.models import Customer
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine, TrackingEvent
 from orderdesk.orders.models import Order, OrderEvent, OrderStatusCount
 from orderdesk.orders.queries import order_for_page, tab_counts
@@ -111,10 +112,35 @@ def test_filled_orders_carry_shipments_and_timelines_as_the_actions_write_them(b
         OrderEvent.Kind.FULFILLED,
     ]
     assert not pending.fulfillments.exists()
+    assert (pending.customer.name, pending.customer.phone) == (pending.customer_name, pending.customer_phone)
     assert [e.kind for e in pending.events.all()] == [
         OrderEvent.Kind.PLACED,
         OrderEvent.Kind.PAYMENT_VERIFIED,
     ]
+
+
+def test_every_filled_order_has_a_customer_of_its_own_as_record_order_keeps_them(bench_merchant):
+    # A customers table of the orders' size: PostgreSQL plans the orders' foreign-key checks
+    # on it from the statistics the bench takes at its start (a near-empty table gets a scan).
+    fill_to(bench_merchant, 400)
+    merchant = bench_merchant[0]
+
+    orders = Order.objects.for_merchant(merchant)
+    assert not orders.filter(customer=None).exists()
+    assert Customer.objects.filter(merchant=merchant).count() == 400
+    assert not orders.exclude(customer__phone=models.F("customer_phone")).exists()
+
+
+def test_orders_filled_before_they_had_customers_are_rebuilt(bench_merchant):
+    fill_to(bench_merchant, 50)
+    merchant = bench_merchant[0]
+    Customer.objects.filter(merchant=merchant).delete()  # the shape of earlier fills: no customers
+
+    again = fill_to(bench_merchant, 50)
+
+    assert (again.rebuilt, again.removed, again.added) == (True, 50, 50)
+    assert not Order.objects.for_merchant(merchant).filter(customer=None).exists()
+    assert Customer.objects.filter(merchant=merchant).count() == 50
 
 
 def test_a_second_fill_trims_to_a_smaller_count_and_grows_to_a_larger_one(bench_merchant):
@@ -125,12 +151,14 @@ def test_a_second_fill_trims_to_a_smaller_count_and_grows_to_a_larger_one(bench_
     assert (trimmed.added, trimmed.removed) == (0, 380)
     assert Order.objects.for_merchant(merchant).count() == 120
     assert OrderEvent.objects.filter(merchant=merchant, order__isnull=True).count() == 0
+    assert Customer.objects.filter(merchant=merchant).count() == 120
     assert sum(OrderStatusCount.objects.for_merchant(merchant).values_list("count", flat=True)) == 120
 
     grown = fill_to(bench_merchant, 300)
     assert (grown.added, grown.removed) == (180, 0)
     assert Order.objects.for_merchant(merchant).count() == 300
     assert Order.objects.for_merchant(merchant).filter(reference=fill.reference_of(300)).exists()
+    assert Customer.objects.filter(merchant=merchant).count() == 300
 
 
 def test_the_bench_refuses_to_run_with_debug_on(db, settings):
