@@ -30,10 +30,20 @@ class Fulfillment(MerchantOwned):
         MERCHANT = "merchant", "The merchant"
         VENDOR = "vendor", "A vendor"
 
+    # Indexed by fulfillment_by_status and the other indexes that start with it.
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="fulfillments")
     shipped_by = models.CharField(max_length=20, choices=Shipper.choices, default=Shipper.MERCHANT)
+    # Indexed by fulfillment_by_vendor, which starts with it.
     vendor = models.ForeignKey(
-        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="shipments"
+        "vendors.Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shipments",
+        db_index=False,
     )
     status = models.CharField(max_length=20, choices=ShippingStatus.choices, default=ShippingStatus.PENDING)
     carrier = models.CharField(max_length=100, blank=True)
@@ -123,7 +133,10 @@ ON_ITS_WAY = frozenset({Fulfillment.ShippingStatus.IN_TRANSIT, Fulfillment.Shipp
 class FulfillmentLine(MerchantOwned):
     """How many of one order line this shipment carries."""
 
-    fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by one_entry_per_line_per_fulfillment, which starts with it.
+    fulfillment = models.ForeignKey(
+        Fulfillment, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     order_line = models.ForeignKey(
         "orders.OrderLine", on_delete=models.CASCADE, related_name="fulfillment_lines"
     )

@@ -476,6 +476,7 @@ def posts_from_clients(
 
     def sample() -> None:
         try:
+            server.sample_database()  # first: this thread's own backend is known as the bench's
             while not done.wait(0.1):
                 server.sample_database()
         finally:
@@ -721,23 +722,31 @@ class _gunicorn:
         seconds = {"web_s": sum(_cpu_of(pid) for pid in _process_family(self.process.pid))}
         if connection.vendor == "postgresql":
             self.sample_database()
-            seconds["database_s"] = sum(last - first for first, last in self._backends.values())
+            seconds["database_s"] = self.database_seconds()
         return seconds
 
     def watch_database(self) -> None:
         """Start counting the database backends' CPU: those open now from here on, those opened
-        later whole (a background thread's connection comes and goes: sample_database() often)."""
+        later whole (a background thread's connection comes and goes: sample_database() often).
+        The bench's own connections (this thread's, the sampler's) are never counted: seen later
+        from another thread, one would count whole, with every earlier figure's work in it."""
         self._backends: dict[int, list[float]] = {}
+        self._ours: set[int] = set()
         if connection.vendor == "postgresql":
             self.sample_database(first=True)
+
+    def database_seconds(self) -> float:
+        return sum(last - first for first, last in self._backends.values())
 
     def sample_database(self, *, first: bool = False) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                "SELECT pid, pid = pg_backend_pid() FROM pg_stat_activity "
+                "WHERE datname = current_database() AND backend_type = 'client backend'"
             )
-            backends = [pid for (pid,) in cursor.fetchall()]
+            rows = cursor.fetchall()
+        self._ours.update(pid for pid, ours in rows if ours)
+        backends = [pid for pid, _ in rows if pid not in self._ours]
         for pid in backends:
             used = _cpu_of(pid)
             seen = self._backends.setdefault(pid, [used if first else 0.0, used])
