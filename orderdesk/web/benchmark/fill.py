@@ -1,10 +1,10 @@
 """The bench's data: one merchant holding exactly N orders shaped as the order actions leave them.
 
 Each order has 3 lines, its customer (one per phone number, as record_order keeps them) and a
-"placed" event; paid ones a "payment verified" event; dispatched
-ones a shipment of every line (in transit, a tracking event, a "dispatched" event); fulfilled
-ones that shipment delivered (a second tracking event, a "fulfilled" event); cancelled ones a
-"cancelled" event, and half of them a shipment flagged Exception. Outbox rows (and the
+"placed" event; paid ones a "payment verified" event; dispatched ones a shipment of every line
+(in transit, a tracking event, a "dispatched" event); fulfilled ones that shipment delivered (a
+second tracking event, a "fulfilled" event); cancelled ones a "cancelled" event, and half of
+them a shipment flagged Exception. Outbox rows (and the
 "notifications queued" events naming them) are not written: the outbox is being reshaped.
 
 Rows are written with their ids chosen here, so a million orders need no read-back: PostgreSQL
@@ -179,12 +179,16 @@ def _delete_orders(merchant, *, after_id: int | None) -> None:
     if after_id is not None:
         where, params = "merchant_id = %s AND id > %s", [merchant.pk, after_id]
     with transaction.atomic():
-        # First, while the orders still name them (the orders' reference to them is checked at commit).
+        # First, while the orders still name them (the orders' reference to them is checked at
+        # commit); a customer an order left standing also names is kept.
+        customers, orders = (connection.ops.quote_name(m._meta.db_table) for m in (Customer, Order))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {connection.ops.quote_name(Customer._meta.db_table)} WHERE merchant_id = %s "
-                f"AND id IN (SELECT customer_id FROM {connection.ops.quote_name(Order._meta.db_table)} WHERE {where})",
-                [merchant.pk, *params],
+                f"DELETE FROM {customers} WHERE merchant_id = %s "
+                f"AND id IN (SELECT customer_id FROM {orders} WHERE {where}) "
+                f"AND NOT EXISTS (SELECT 1 FROM {orders} AS kept WHERE kept.customer_id = {customers}.id "
+                f"AND NOT ({where}))",
+                [merchant.pk, *params, *params],
             )
         _delete_with_dependents(Order, where, params)
 

@@ -143,6 +143,20 @@ def test_orders_filled_before_they_had_customers_are_rebuilt(bench_merchant):
     assert Customer.objects.filter(merchant=merchant).count() == 50
 
 
+def test_trimming_keeps_a_customer_whom_a_kept_order_also_names(bench_merchant):
+    fill_to(bench_merchant, 60)
+    merchant = bench_merchant[0]
+    orders = Order.objects.for_merchant(merchant)
+    first = orders.get(reference=fill.reference_of(1))
+    orders.filter(reference=fill.reference_of(60)).update(customer=first.customer)  # a returning buyer
+
+    fill_to(bench_merchant, 40)
+
+    first.refresh_from_db()
+    assert first.customer is not None
+    assert not orders.filter(customer=None).exists()
+
+
 def test_a_second_fill_trims_to_a_smaller_count_and_grows_to_a_larger_one(bench_merchant):
     merchant = bench_merchant[0]
     fill_to(bench_merchant, 500)
