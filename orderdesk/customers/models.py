@@ -7,7 +7,7 @@ from orderdesk.tenancy import MerchantOwned
 class Customer(MerchantOwned):
     """Someone who buys from the merchant; orders keep a snapshot of these details."""
 
-    # Indexed by customer_by_phone and customer_by_email, which start with it.
+    # Indexed by customer_phone_oldest and customer_email_oldest, which start with it.
     merchant = models.ForeignKey(
         "accounts.Merchant", on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -20,9 +20,13 @@ class Customer(MerchantOwned):
 
     class Meta:
         indexes = [
-            # Finding the existing customer when an order arrives with a phone or email.
-            models.Index(fields=["merchant", "phone"], name="customer_by_phone"),
-            models.Index(fields=["merchant", "email"], name="customer_by_email"),
+            # Finding the existing customer (the oldest) when an order arrives with a phone or
+            # email. With the id last the oldest comes out of the index first, so no other index
+            # that starts with the merchant looks as cheap: PostgreSQL's statistics taken before a
+            # merchant had customers once made it walk all of them (22 ms at 100,000) under the
+            # merchant's lock, which every order of that merchant waits for.
+            models.Index(fields=["merchant", "phone", "id"], name="customer_phone_oldest"),
+            models.Index(fields=["merchant", "email", "id"], name="customer_email_oldest"),
         ]
 
     def __str__(self) -> str:

@@ -1318,17 +1318,21 @@ def _customer_for(merchant: Merchant, details: CustomerDetails, *, numbered: Ord
 
 
 def _customer_lookup(merchant_id: int, wanted: list[tuple[str, str]]) -> tuple[str, list]:
-    """The oldest customer with the phone, or else the oldest with the email (of those given)."""
-    either = " OR ".join(f"{_q(column)} = %s" for column, _ in wanted)
-    params: list = [merchant_id, *(value for _, value in wanted)]
-    # A phone match comes first, whatever its age; then the oldest.
-    first = ""
-    if wanted[0][0] == "phone" and len(wanted) > 1:
-        first = f"{_q('phone')} = %s DESC, "
-        params.append(wanted[0][1])
+    """The oldest customer with the phone, or else the oldest with the email (of those given,
+    in that order): one probe of its own index each, the first found wins. An OR of the two
+    let PostgreSQL, with statistics older than a merchant's customers, walk all of them."""
+    table, columns = _q(Customer._meta.db_table), rows.columns(Customer)
+    probes, params = [], []
+    for rank, (column, value) in enumerate(wanted):
+        probes.append(
+            f"SELECT * FROM (SELECT {columns}, {rank} AS {_q('rank')} FROM {table} "
+            f"WHERE {_q('merchant_id')} = %s AND {_q(column)} = %s ORDER BY {_q('id')} LIMIT 1) "
+            f"AS {_q(f'by_{column}')}"
+        )
+        params += [merchant_id, value]
     return (
-        f"SELECT {rows.columns(Customer)} FROM {_q(Customer._meta.db_table)} "
-        f"WHERE {_q('merchant_id')} = %s AND ({either}) ORDER BY {first}{_q('id')} LIMIT 1",
+        f"SELECT {columns} FROM ({' UNION ALL '.join(probes)}) AS {_q('probes')} "
+        f"ORDER BY {_q('rank')} LIMIT 1",
         params,
     )
 

@@ -9,7 +9,7 @@ from django.db import connection
 SERVED_BY_ANOTHER_INDEX = [
     ("orders_order", "merchant_id", "order_tracking_tab_covering"),
     ("orders_orderevent", "order_id", "order_timeline"),
-    ("customers_customer", "merchant_id", "customer_by_phone"),
+    ("customers_customer", "merchant_id", "customer_phone_oldest"),
     ("stores_storeorderlink", "store_id", "store_order_link_unique"),
     ("fulfillment_fulfillment", "merchant_id", "fulfillment_by_status"),
     ("fulfillment_fulfillment", "vendor_id", "fulfillment_by_vendor"),

@@ -104,23 +104,23 @@ def _plan_of(sql: str, index: str) -> str:
         ),
         (
             lambda store: batch_reads.customers_by_phone_or_email(store.merchant_id, ["+639175550199"], []),
-            "customer_by_phone",
+            "customer_phone_oldest",
         ),
         (
             lambda store: batch_reads.customers_by_phone_or_email(store.merchant_id, [], ["a@example.com"]),
-            "customer_by_email",
+            "customer_email_oldest",
         ),
         (
             lambda store: batch_reads.customers_by_phone_or_email(
                 store.merchant_id, ["+639175550199"], ["a@example.com"]
             ),
-            "customer_by_phone",
+            "customer_phone_oldest",
         ),
         (
             lambda store: batch_reads.customers_by_phone_or_email(
                 store.merchant_id, ["+639175550199"], ["a@example.com"]
             ),
-            "customer_by_email",
+            "customer_email_oldest",
         ),
     ],
     ids=[
