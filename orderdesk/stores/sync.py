@@ -25,6 +25,7 @@ from orderdesk.accounts.models import Merchant
 from orderdesk.catalog.actions import SoldItem, variants_for_skus
 from orderdesk.customers.models import Customer
 from orderdesk.errors import DomainError
+from orderdesk.garbage_collection import fewer_collections
 from orderdesk.orders import actions as order_actions
 from orderdesk.orders import batch_reads
 from orderdesk.orders import events as order_events
@@ -35,7 +36,6 @@ from orderdesk.orders.models import Order, OrderEvent, OrderLine
 
 from . import fulfilled_in_store, shopify, woocommerce
 from .errors import ConnectionRefused, MalformedStoreOrder, StoreUnreachable, SyncRefused
-from .garbage_collection import fewer_collections
 from .incoming import IncomingOrder
 from .messages import queue_backfill_summary, queue_connection_broken
 from .models import InboundDelivery, Store, StoreOrderLink, SyncRun

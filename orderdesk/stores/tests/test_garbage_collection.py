@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.utils import timezone
 
-from orderdesk.stores.garbage_collection import YOUNG_THRESHOLD, fewer_collections
+from orderdesk.garbage_collection import YOUNG_THRESHOLD, fewer_collections
 from orderdesk.stores.models import SyncRun
 from orderdesk.stores.sync import sync_store
 

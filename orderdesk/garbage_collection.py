@@ -9,7 +9,8 @@ counting frees nearly all of these objects anyway; the collector is only for cyc
 
 While at least one run is inside `fewer_collections()`, the young generation is collected
 every YOUNG_THRESHOLD allocations instead; the first run in saves the process's thresholds and
-the last one out puts them back (runs may overlap in threads of one process).
+the last one out puts them back (runs may overlap in threads of one process). It lives here,
+beside background.py, not in the stores app: the thresholds are the whole process's.
 """
 
 from __future__ import annotations
