@@ -12,6 +12,7 @@ instead of on every request."""
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -169,6 +170,16 @@ class _PreparedCursor(psycopg.Cursor):
     def execute(self, query, params=None, **options):
         connection = self.django_connection
         connection.validate_no_broken_transaction()
+        return through_execute_wrappers(
+            connection,
+            lambda sql, params_, many, context: self._execute_logged(sql, params_, **options),
+            query,
+            params,
+            cursor=self,
+        )
+
+    def _execute_logged(self, query, params, **options):
+        connection = self.django_connection
         logged = connection.queries_logged
         started = time.monotonic() if logged else 0.0
         try:
@@ -182,6 +193,17 @@ class _PreparedCursor(psycopg.Cursor):
                         "time": f"{time.monotonic() - started:.3f}",
                     }
                 )
+
+
+def through_execute_wrappers(connection, execute: Callable, sql, params, *, cursor):
+    """`execute(sql, params, many, context)` run through Django's execute wrappers
+    (connection.execute_wrapper), the last added outermost, as Django's own cursors run them:
+    for statements sent past those cursors (prepared ones, COPY), so whatever watches the
+    connection's statements (the bench's statement counts) sees them too."""
+    run = functools.reduce(
+        lambda inner, wrapper: functools.partial(wrapper, inner), connection.execute_wrappers, execute
+    )
+    return run(sql, params, False, {"connection": connection, "cursor": cursor})
 
 
 @contextmanager

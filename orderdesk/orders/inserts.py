@@ -24,7 +24,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from orderdesk.compiled_queries import fixed_statement_cursor
+from orderdesk.compiled_queries import fixed_statement_cursor, through_execute_wrappers
 
 M = TypeVar("M", bound=models.Model)
 
@@ -267,10 +267,14 @@ def _copy(plan: _Plan, rows: list, *, returning: bool) -> list:
             rows = [(pk, *row) for pk, row in zip(pks, rows, strict=True)]
         sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         started = time.monotonic()
-        with cursor.cursor.copy(sql) as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
+
+        def copy_rows(sql, params, many, context):
+            with cursor.cursor.copy(sql) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+
+        through_execute_wrappers(connection, copy_rows, sql, None, cursor=cursor)
     if connection.queries_logged:
         # What CursorDebugWrapper records of an execute().
         connection.queries_log.append(
