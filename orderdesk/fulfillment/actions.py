@@ -30,7 +30,7 @@ from orderdesk import rows
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.errors import NotAllowed
 from orderdesk.accounts.permissions import Permission, ensure_can
-from orderdesk.compiled_queries import fixed_statement_cursor, prepared_cursor
+from orderdesk.compiled_queries import array_literal, fixed_statement_cursor, prepared_cursor
 from orderdesk.count_locks import order_counts_first
 from orderdesk.errors import NotFound
 from orderdesk.notifications.webhooks import (
@@ -734,20 +734,20 @@ def _write_allocation_at_once(shipments, parts, new_per_vendor, *, now, text, be
     ]
     params = [
         *(value for name, value in zip(attnames, shared, strict=True) if name not in _PER_SHIPMENT),
-        [shipment.order_id for shipment in shipments],
-        [shipment.vendor_id for shipment in shipments],
-        [shipment.order_id for shipment, _, _ in lines],
-        [shipment.vendor_id for shipment, _, _ in lines],
-        [allocation.order_line_id for _, allocation, _ in lines],
-        [units for _, _, units in lines],
-        [allocation.unit_cost for _, allocation, _ in lines],
-        [allocation.shipping_cost for _, allocation, _ in lines],
+        array_literal([shipment.order_id for shipment in shipments]),
+        array_literal([shipment.vendor_id for shipment in shipments]),
+        array_literal([shipment.order_id for shipment, _, _ in lines]),
+        array_literal([shipment.vendor_id for shipment, _, _ in lines]),
+        array_literal([allocation.order_line_id for _, allocation, _ in lines]),
+        array_literal([units for _, _, units in lines]),
+        array_literal([allocation.unit_cost for _, allocation, _ in lines]),
+        array_literal([allocation.shipping_cost for _, allocation, _ in lines]),
         connection.ops.adapt_datetimefield_value(now),
         text,
         first.merchant_id,
         Status.PENDING,
-        list(new_per_vendor),
-        list(new_per_vendor.values()),
+        array_literal(new_per_vendor),
+        array_literal(new_per_vendor.values()),
         *(beside.params if beside is not None else ()),
     ]
     written = {}

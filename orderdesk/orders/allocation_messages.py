@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from orderdesk.compiled_queries import array_literal
 from orderdesk.fulfillment.actions import WrittenBeside
 from orderdesk.fulfillment.models import Fulfillment, FulfillmentLine
 from orderdesk.notifications.actions import OutgoingMessage, queue_messages
@@ -74,8 +75,8 @@ def digests_beside(vendor_emails: dict[int, str], *, merchant_id: int) -> Writte
         sql=sql,
         params=[
             *(given.get(value, value) if type(value) is _Slot else value for value in slots),
-            [vendor_id for vendor_id, _ in vendors],
-            [email for _, email in vendors],
+            array_literal([vendor_id for vendor_id, _ in vendors]),
+            array_literal([email for _, email in vendors]),
         ],
     )
 

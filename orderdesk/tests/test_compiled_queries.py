@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orderdesk.accounts.models import Membership
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.compiled_queries import CompiledOnce, fixed_statement_cursor, prepared_cursor
+from orderdesk.compiled_queries import CompiledOnce, array_literal, fixed_statement_cursor, prepared_cursor
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +193,23 @@ def test_a_flat_values_list_is_refused():
         CompiledOnce(
             lambda user_id: Membership.objects.filter(user_id=user_id).values_list("pk", flat=True), 98765
         )(1)
+
+
+@pytest.mark.postgres
+def test_an_array_literal_reads_back_as_the_values_it_was_made_of():
+    texts = ['a "quoted", {braced} word', "back\\slash", "", "NULL", "ünï", None]
+    numbers = [1, -2, 3_000_000_000, None]
+    amounts = [Decimal("12.50"), Decimal("0.01"), None]
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::bigint[], %s::numeric[]",
+            [array_literal(texts), array_literal(numbers), array_literal(amounts)],
+        )
+        assert cursor.fetchone() == (texts, numbers, amounts)
+
+
+def test_an_array_literal_is_refused_a_value_it_cannot_write_exactly():
+    assert array_literal([]) == "{}"
+    for value in (True, 1.5, datetime.date(2026, 1, 1)):
+        with pytest.raises(TypeError):
+            array_literal([value])
