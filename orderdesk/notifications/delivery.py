@@ -177,7 +177,12 @@ def _claim(ids: list[int], now: datetime.datetime) -> list[Notification]:
     width = len(_NOTIFICATION_FIELD)
     with fixed_statement_cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_claim_sql(connection.vendor, 0), [*params, list(ids)])
+            # One id (a transition's message, the usual case) is compared as one: PostgreSQL then
+            # keeps the prepared statement's one plan; for an array it planned every claim anew.
+            one = len(ids) == 1
+            cursor.execute(
+                _claim_sql(connection.vendor, 1 if one else 0), [*params, ids[0] if one else list(ids)]
+            )
             found = cursor.fetchall()
             claimed = []
             for row in found:
@@ -211,17 +216,16 @@ Merchant = _NOTIFICATION_MERCHANT.related_model
 @functools.cache
 def _claim_sql(vendor: str, ids: int) -> str:
     """The claim's UPDATE (parameters: sending, the lease's end, now, pending, sending, the most
-    attempts, then the ids: one array on PostgreSQL, `ids` values on SQLite), returning the rows'
-    columns and, on PostgreSQL, their merchant's after them."""
+    attempts, then the ids: on PostgreSQL one array (`ids` 0) or one id (`ids` 1), on SQLite
+    `ids` values), returning the rows' columns and, on PostgreSQL, their merchant's after them."""
     quote = connection.ops.quote_name
     table = quote(Notification._meta.db_table)
     column = {name: quote(field.column) for name, field in _NOTIFICATION_FIELD.items()}
     returned = ", ".join(column.values())
-    wanted = (
-        f"{column['id']} = ANY(%s)"
-        if vendor == "postgresql"
-        else f"{column['id']} IN ({', '.join(['%s'] * ids)})"
-    )
+    if vendor != "postgresql":
+        wanted = f"{column['id']} IN ({', '.join(['%s'] * ids)})"
+    else:
+        wanted = f"{column['id']} = %s" if ids == 1 else f"{column['id']} = ANY(%s)"
     update = (
         f"UPDATE {table} SET {column['status']} = %s, {column['attempts']} = {column['attempts']} + 1, "
         f"{column['next_attempt_at']} = %s WHERE {column['next_attempt_at']} <= %s AND ({column['status']} = %s "

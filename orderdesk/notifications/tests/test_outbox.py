@@ -214,3 +214,30 @@ def test_one_row_that_cannot_be_sent_does_not_stop_the_rest_of_a_batch_task():
     ):
         delivery.deliver_notifications([1, 2, 3])
     assert tried == [1, 2, 3]
+
+
+@pytest.mark.postgres
+def test_a_single_message_is_claimed_by_one_plan_kept_on_postgresql(note_topic, sms_folder):
+    from orderdesk.notifications.delivery import deliver_notifications
+
+    topic, _ = note_topic
+    merchant = MerchantFactory()
+    for number in range(14):
+        [row] = queue_messages([sms_about(topic, merchant, key=f"one-{number}", number=number)])
+        deliver_notifications([row.pk])
+        row.refresh_from_db()
+        assert row.status == "sent"
+    # Two at once still go together, by the array form.
+    pair = queue_messages([sms_about(topic, merchant, key=f"pair-{n}") for n in range(2)])
+    deliver_notifications([row.pk for row in pair])
+    assert {row.status for row in Notification.objects.filter(pk__in=[row.pk for row in pair])} == {"sent"}
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%UPDATE "notifications_notification" SET "status"%'],
+        )
+        [(generic, custom)] = cursor.fetchall()
+    # Prepared at its fifth run (psycopg's threshold), then planned for its values at its first
+    # five runs as one (PostgreSQL's rule) and never again: its one plan is kept.
+    assert custom == 5 and generic >= 3, (generic, custom)
