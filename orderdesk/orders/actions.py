@@ -902,7 +902,7 @@ def _insert_order(order: Order, *, count: bool, or_nothing: bool) -> bool:
     order_sql, order_params = insert_sql_of([order])
     on_conflict = " ON CONFLICT DO NOTHING" if or_nothing else ""
     counted_here = count and connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         if counted_here:
             cursor.execute(
                 f"WITH {_q('c')} AS ({count_change_sql()} RETURNING 1) {order_sql}{on_conflict} "
@@ -949,7 +949,7 @@ def _number_order(order: Order, merchant: Merchant, details: CustomerDetails) ->
     the merchant's row lock and its next order number, moving the order's tab counter, in one
     statement; then, under the lock, find or make its customer and give the order both in one
     more. Everything after holds the lock only until the commit."""
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_number_sql(), [1, merchant.pk, 1, merchant.pk, order.status])
         prefix, number, counted = cursor.fetchone()
     merchant.order_reference_prefix, merchant.last_order_number = prefix, number
@@ -1167,7 +1167,7 @@ def _merchant_and_store(
     # An id no row can have is left to the long way, which finds no such store.
     findable = by_name or (type(store_id) is int and 0 < store_id < 2**63)
     store = None
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         if connection.vendor == "postgresql" and findable:
             if numbers is None:
                 cursor.execute(_merchant_and_store_sql(by_name, locked=False), [store_key, merchant_id])
@@ -1280,7 +1280,7 @@ def _customer_for(merchant: Merchant, details: CustomerDetails, *, numbered: Ord
     if not wanted and numbered is None:
         insert([made])
         return made
-    with connection.cursor() as cursor:
+    with fixed_statement_cursor() as cursor:
         if connection.vendor == "postgresql":
             insert_sql, insert_params = insert_sql_of([made], casts=True)
             made_as = f"{_q('made')} AS ({insert_sql}"

@@ -28,6 +28,7 @@ from django.db.models import Q
 
 from orderdesk.accounts.actors import Actor
 from orderdesk.accounts.permissions import Permission, ensure_can
+from orderdesk.compiled_queries import fixed_statement_cursor
 from orderdesk.errors import DomainError
 from orderdesk.fulfillment import actions as fulfillment_actions
 from orderdesk.fulfillment.actions import OrderAllocation, ShipmentLine, VendorAllocation
@@ -369,8 +370,9 @@ def _hosted_lines(order_id: int) -> list[HostedLine]:
 
 def _hosted_lines_of(order_ids: Sequence[int]) -> list[HostedLine]:
     # One statement written out rather than composed by the ORM: it runs inside every paid
-    # order's transaction when auto-processing is on, where composing it cost more than running it.
-    with connection.cursor() as cursor:
+    # order's transaction when auto-processing is on, where composing it cost more than running it
+    # (and, prepared, planning it cost PostgreSQL six times what running it does).
+    with fixed_statement_cursor() as cursor:
         cursor.execute(_hosted_lines_sql(len(order_ids)), list(order_ids))
         return [
             HostedLine(
