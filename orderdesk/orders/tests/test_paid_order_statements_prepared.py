@@ -7,8 +7,8 @@ from django.db import connection
 
 from orderdesk.accounts.models import Merchant
 from orderdesk.accounts.tests.factories import owner_actor
-from orderdesk.orders import actions
 from orderdesk.catalog.models import Product, Variant
+from orderdesk.orders import actions
 from orderdesk.orders.actions import CustomerDetails, LineInput
 from orderdesk.orders.tests.factories import new_order
 
